@@ -1,0 +1,72 @@
+// nesgd/data/batch_stream.h - one seeded stream of minibatch indices.
+//
+// NE needs two minibatches B and B' per step that are independent of each
+// other (PAPER.md: "a second minibatch B' of the same size, independent of B").
+// Each BatchStream owns its own generator, seeded from (seed, stream id), so
+// the streams share no state: drawing from B' never shifts B, and the run with
+// alpha = 1 (which never draws B') sees exactly the same B as any other alpha.
+//
+// Two sampling modes:
+//   kEpoch (default): each stream is its own epoch-wise reshuffled pass over
+//     the training set, the usual `shuffle=True` loader. Within an epoch no
+//     index repeats; an epoch holds floor(n / B) full batches (the remainder is
+//     dropped, as TF's drop_remainder / PyTorch's drop_last do, so every step
+//     sees exactly B samples and ghost batches stay whole). With n % B != 0 the
+//     dropped samples differ from epoch to epoch because each epoch reshuffles.
+//   kIid: every batch is B indices drawn uniformly without replacement from
+//     the whole set, independently of every other batch (the textbook model
+//     behind the noise covariance C(w)/B).
+// Torch-free: it yields int64 indices; the trainer gathers the samples.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace nesgd::data {
+
+enum class Sampling { kEpoch, kIid };
+
+std::string to_string(Sampling s);
+Sampling sampling_from_string(const std::string& s);  // "epoch" | "iid"; throws nesgd::Error
+
+// Derives the seed of stream `stream_id` from the run seed (splitmix64 of both),
+// so streams of one run are decorrelated and streams of different seeds differ.
+uint64_t derive_seed(uint64_t seed, uint64_t stream_id);
+
+// Stream ids used by the trainer; named so tests and tools agree.
+constexpr uint64_t kStreamB = 1;       // the minibatch B
+constexpr uint64_t kStreamBPrime = 2;  // NE's second minibatch B'
+constexpr uint64_t kStreamInit = 3;    // weight initialization
+
+class BatchStream {
+ public:
+  BatchStream(int64_t dataset_size, int64_t batch_size, uint64_t seed, Sampling sampling);
+
+  // The next batch of `batch_size` distinct indices in [0, dataset_size).
+  const std::vector<int64_t>& next();
+
+  int64_t batch_size() const { return batch_size_; }
+  int64_t dataset_size() const { return n_; }
+  int64_t batches_per_epoch() const { return n_ / batch_size_; }
+  // Epochs started so far (kEpoch), or batches drawn / batches_per_epoch (kIid).
+  int64_t epoch() const { return epoch_; }
+  int64_t batches_drawn() const { return drawn_; }
+  Sampling sampling() const { return sampling_; }
+
+ private:
+  void reshuffle();
+
+  int64_t n_;
+  int64_t batch_size_;
+  Sampling sampling_;
+  std::mt19937_64 rng_;
+  std::vector<int64_t> order_;  // current epoch's permutation (kEpoch) or scratch (kIid)
+  std::vector<int64_t> batch_;
+  int64_t cursor_ = 0;
+  int64_t epoch_ = 0;
+  int64_t drawn_ = 0;
+};
+
+}  // namespace nesgd::data

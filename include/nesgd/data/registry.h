@@ -1,0 +1,40 @@
+// nesgd/data/registry.h - the datasets nesgd knows, with official URLs and sums.
+//
+// A DatasetSpec is plain data: where a dataset's files come from, their sizes
+// and SHA-256 sums (of the downloaded file and, for gzip files, of the
+// decompressed content, which is what identifies the data whatever gzip header
+// a redistributor wrote). Nothing here reads or downloads; see resolve.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nesgd::data {
+
+struct DatasetFile {
+  std::string name;        // file name inside the dataset folder, e.g. "train-images-idx3-ubyte.gz"
+  uint64_t bytes = 0;      // size of the official file
+  std::string sha256;      // SHA-256 of the official file
+  uint64_t raw_bytes = 0;  // size after gzip decompression (0 if not gzip)
+  std::string raw_sha256;  // SHA-256 after decompression (empty if not gzip)
+};
+
+struct DatasetSpec {
+  std::string name;         // registry key, e.g. "fashion-mnist"
+  std::string folder;       // folder under a data root, e.g. "fashion-mnist"
+  std::string description;  // one line for `nesgd data list`
+  std::string base_url;     // official download base (empty: no download)
+  std::string mirror_env;   // environment variable that overrides base_url
+  std::vector<DatasetFile> files;
+  std::vector<std::string> system_dirs;  // distribution package folders, searched after --data-dir/env
+  int64_t num_classes = 0;
+};
+
+// All registered datasets, in a stable order.
+const std::vector<DatasetSpec>& registered_datasets();
+
+// Looks a dataset up by name; throws nesgd::Error listing the known names.
+const DatasetSpec& find_dataset(const std::string& name);
+
+}  // namespace nesgd::data

@@ -1,0 +1,58 @@
+// nesgd/optim/noise_enhancement.h - the noise-enhanced (NE) gradient.
+//
+// Mori & Ueda, "Improved generalization by noise enhancement" (arXiv 2009.13094):
+//
+//     g_NE = alpha * grad L_B(w) + (1 - alpha) * grad L_B'(w)
+//
+// with B and B' two independent minibatches of the same size. The mean is the
+// full-batch gradient (both terms are unbiased); the noise covariance is
+// multiplied by alpha^2 + (1 - alpha)^2, i.e. it behaves like batch size
+// B_eff = B / (alpha^2 + (1 - alpha)^2). alpha = 1 is plain training at B;
+// alpha = 1/2 is plain training at 2B; alpha > 1 enhances the noise.
+//
+// Mechanism: LibTorch accumulates gradients across backward() calls, so we
+// backpropagate alpha * L_B and then (1 - alpha) * L_B'. The parameters'
+// .grad() then hold g_NE and ANY torch::optim optimizer steps on it unchanged.
+// B and B' go through the model in separate forward passes, so batch-norm
+// statistics (ghost or not) never mix samples of the two batches.
+//
+// This part knows nothing of data, models or training schedules: the caller
+// supplies the two minibatch losses as closures. With alpha == 1 the B'
+// closure is never called, so B' is neither drawn nor computed.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+
+namespace nesgd::optim {
+
+struct NoiseEnhancementOptions {
+  NoiseEnhancementOptions(double alpha = 1.0) : alpha_(alpha) {}  // NOLINT: implicit from alpha is intended
+  TORCH_ARG(double, alpha);
+};
+
+// Returns the mean loss of one minibatch (a scalar with grad history).
+using MinibatchLoss = std::function<torch::Tensor()>;
+
+struct NEBackwardResult {
+  double loss_b = 0.0;        // L_B at the current weights
+  double loss_b_prime = 0.0;  // L_B' (NaN when alpha == 1: not computed)
+  bool used_b_prime = false;
+};
+
+// True when the step needs B' at all (alpha != 1).
+bool needs_second_batch(const NoiseEnhancementOptions& options);
+
+// Accumulates alpha * grad L_B + (1 - alpha) * grad L_B' into the .grad() of
+// the parameters that the losses depend on. Does not zero gradients and does
+// not step: call optimizer.zero_grad() before, optimizer.step() after (or use
+// ne_step). loss_b_prime may be empty when alpha == 1.
+NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& loss_b_prime,
+                             const NoiseEnhancementOptions& options);
+
+// One full NE step on any optimizer: zero_grad, ne_backward, step.
+NEBackwardResult ne_step(torch::optim::Optimizer& optimizer, const MinibatchLoss& loss_b,
+                         const MinibatchLoss& loss_b_prime, const NoiseEnhancementOptions& options);
+
+}  // namespace nesgd::optim

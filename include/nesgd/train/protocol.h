@@ -1,0 +1,84 @@
+// nesgd/train/protocol.h - the paper's stopping rule as a small state machine.
+//
+// PAPER.md, protocol for every config: "learning rate halved (once) when the
+// training loss reaches L*; training stops when the training loss falls below
+// L**. Convergence time = number of iterations (optimizer steps) until the
+// stop." Guards we add so a run always ends: a cap on iterations (status
+// not_converged) and a non-finite loss (status diverged).
+//
+// The Protocol sees only numbers (iteration counts and losses), never tensors
+// or optimizers: the trainer asks it what to do and acts. That keeps the rule
+// testable on scripted loss sequences. Comparisons: halve when loss <= L*
+// ("reaches"), stop when loss < L** ("falls below").
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+
+namespace nesgd::train {
+
+// kInterrupted: the user stopped the run (SIGINT/SIGTERM); what was measured
+// so far is still reported, marked as such.
+enum class RunStatus { kRunning, kConverged, kNotConverged, kDiverged, kInterrupted };
+std::string to_string(RunStatus s);
+
+struct ProtocolOptions {
+  double l_star = 0.01;          // halve the LR once at this training loss
+  double l_stop = 0.001;         // stop below this training loss (L**)
+  double lr_factor = 0.5;        // "halved"
+  int64_t max_iterations = 0;    // 0: no cap (a loss check still ends a diverged run)
+};
+
+struct ProtocolDecision {
+  bool scale_lr = false;     // multiply the LR by lr_factor now
+  bool stop = false;         // end the run now
+};
+
+class Protocol {
+ public:
+  explicit Protocol(ProtocolOptions options);
+
+  // After optimizer step `iteration` (1-based count of steps done), with the
+  // loss of that step's minibatch. Ends the run on a non-finite loss or at the
+  // iteration cap.
+  ProtocolDecision after_step(int64_t iteration, double minibatch_loss);
+
+  // A measured training loss (epoch-mean or full) at `iteration`.
+  ProtocolDecision on_training_loss(int64_t iteration, double training_loss);
+
+  // The run was stopped from outside (signal) at `iteration`.
+  void interrupt(int64_t iteration);
+
+  RunStatus status() const { return status_; }
+  bool lr_scaled() const { return iterations_to_l_star_ >= 0; }
+  int64_t iterations_to_l_star() const { return iterations_to_l_star_; }  // -1 if never reached
+  int64_t stop_iteration() const { return stop_iteration_; }              // -1 while running
+  const ProtocolOptions& options() const { return options_; }
+
+ private:
+  ProtocolDecision finish(RunStatus status, int64_t iteration);
+
+  ProtocolOptions options_;
+  RunStatus status_ = RunStatus::kRunning;
+  int64_t iterations_to_l_star_ = -1;
+  int64_t stop_iteration_ = -1;
+};
+
+// Keras-style "epoch-mean" training loss: the mean of the minibatch losses
+// over the last epoch's worth of steps (floor(n / B), the batches of one
+// epoch of the stream), i.e. what Keras prints as `loss` at an epoch's end. Not ready until a full window.
+class EpochMeanLoss {
+ public:
+  explicit EpochMeanLoss(int64_t window);
+  void add(double minibatch_loss);
+  bool ready() const { return static_cast<int64_t>(losses_.size()) == window_; }
+  double value() const;  // mean over the window; NaN if not ready
+  int64_t window() const { return window_; }
+
+ private:
+  int64_t window_;
+  std::deque<double> losses_;
+};
+
+}  // namespace nesgd::train

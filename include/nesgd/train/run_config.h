@@ -1,0 +1,60 @@
+// nesgd/train/run_config.h - everything that defines one training run (torch-free).
+//
+// A RunConfig plus the dataset's content determines a run's result on a given
+// machine: it is stored whole with every result (to_json) so any number can be
+// traced back and rerun. Defaults are the paper's (PAPER.md) or, where the
+// paper is silent, Keras's, each named in paper_defaults() / optimizer_config.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "nesgd/optim/optimizer_config.h"
+
+namespace nesgd::train {
+
+// How "training loss" is measured for the L*/L** rule (the paper does not say;
+// PAPER.md): the Keras running mean of minibatch losses over the last epoch,
+// or the exact mean loss over the whole training set in evaluation mode.
+enum class LossMeasure { kEpochMean, kFull };
+std::string to_string(LossMeasure m);
+LossMeasure loss_measure_from_string(const std::string& s);  // "epoch-mean" | "full"
+
+struct PaperConfig {
+  std::string model;
+  std::string dataset;  // the paper's dataset for this model
+  double l_star;        // PAPER.md, table of configs
+  double l_stop;
+};
+// F1: 0.01 / 0.001 (Fashion-MNIST); C1: 0.01 / 0.001 (CIFAR-10); C2: 0.02 / 0.001 (CIFAR-100).
+const PaperConfig& paper_config(const std::string& model);  // throws nesgd::Error for unknown models
+
+struct RunConfig {
+  std::string model = "f1";
+  std::string dataset = "fashion-mnist";
+  int64_t batch_size = 100;
+  double alpha = 1.0;
+  uint64_t seed = 0;
+  int64_t train_subset = 0;     // first N training samples; 0 = all
+  double l_star = -1.0;         // < 0: the paper's value for the model
+  double l_stop = -1.0;         // < 0: the paper's value for the model
+  LossMeasure loss_measure = LossMeasure::kEpochMean;
+  int64_t eval_every = 0;       // iterations between training-loss checks; 0 = once per epoch
+  int64_t max_iterations = 0;   // 0 = no cap
+  std::string sampling = "epoch";  // epoch | iid  (data/batch_stream.h)
+  optim::OptimizerConfig optimizer;
+  std::string device = "cpu";   // cpu | cuda | auto
+  int threads = 0;              // ATen intra-op threads; 0 = the project's measured default
+  int blas_threads = 0;         // OpenBLAS threads; 0 = the project's measured default
+
+  // Fills l_star / l_stop from the paper when unset; validates ranges.
+  // Throws nesgd::Error naming the bad field and its allowed values.
+  void resolve_defaults_and_validate();
+};
+
+nlohmann::json to_json(const RunConfig& c);
+RunConfig run_config_from_json(const nlohmann::json& j);  // missing keys keep defaults
+
+}  // namespace nesgd::train

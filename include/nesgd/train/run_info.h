@@ -1,0 +1,22 @@
+// nesgd/train/run_info.h - the device a run uses and the environment it records.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace nesgd::train {
+
+// "cpu", "cuda", "cuda:N" or "auto" (CUDA if available, else CPU). Asking for
+// CUDA where there is none is an error that says so and suggests --device cpu.
+torch::Device resolve_device(const std::string& name);
+
+// nesgd and LibTorch versions, compiler, device name, threads/BLAS, host, time.
+nlohmann::json environment_record(const torch::Device& device);
+
+// "1.13.0" - the LibTorch this binary was compiled against.
+std::string libtorch_version();
+
+}  // namespace nesgd::train

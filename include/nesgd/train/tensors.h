@@ -1,0 +1,29 @@
+// nesgd/train/tensors.h - dataset bytes to tensors, and evaluation passes.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "nesgd/data/dataset.h"
+#include "nesgd/models/network.h"
+
+namespace nesgd::train {
+
+struct TensorSet {
+  torch::Tensor x;  // [n, C, H, W] float32 in [0, 1]
+  torch::Tensor y;  // [n] int64
+};
+
+// Pixels / 255 -> [0, 1], moved to `device`.
+TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device);
+
+struct EvalResult {
+  double loss = 0.0;      // mean cross-entropy
+  double accuracy = 0.0;  // fraction correct
+};
+
+// Mean loss and accuracy over the whole set in evaluation mode (no grad,
+// batch norm on running statistics), in chunks of `chunk` samples. Restores
+// the model's training flag afterwards.
+EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk = 1000);
+
+}  // namespace nesgd::train

@@ -1,0 +1,36 @@
+// nesgd/train/threads.h - CPU thread settings: ATen's intra-op pool and OpenBLAS's.
+//
+// On CPU, LibTorch runs dense layers through BLAS (OpenBLAS, with its own
+// thread pool) and everything else (elementwise ops, oneDNN convolutions)
+// through ATen's OpenMP pool. Both at full width oversubscribe the cores: the
+// OpenMP workers spin while OpenBLAS's threads compute. The defaults below are
+// measured (docs/PERFORMANCE.md, "Thread settings"); --threads and
+// --blas-threads override them. OpenBLAS is reached through dlsym, so a build
+// linked against another BLAS still runs (blas threads then read as -1).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace nesgd::train {
+
+struct ThreadSettings {
+  int aten = 0;  // at::set_num_threads
+  int blas = 0;  // openblas_set_num_threads
+};
+
+// The measured best settings for `model` on a machine with `cores` cores.
+ThreadSettings default_threads(const std::string& model, int cores);
+
+// Applies settings, replacing zeros by default_threads(model, hardware cores).
+// Returns what was applied.
+ThreadSettings apply_threads(const std::string& model, ThreadSettings requested);
+
+// Current settings and BLAS identity, for run records.
+nlohmann::json describe_threads();
+
+// Hardware threads available to this process.
+int hardware_cores();
+
+}  // namespace nesgd::train

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything nesgd needs from Debian 12's own packages, idempotently.
+# Safe to run again: packages already present are skipped without touching apt.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev            # LibTorch 1.13 (CPU, with oneDNN)
+  libopenblas0-pthread    # BLAS backend; see docs/PERFORMANCE.md for why pthread
+  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libarchive-dev libsqlite3-dev
+  libgtest-dev libgmock-dev
+  gnuplot-nox             # figures (report)
+  dataset-fashion-mnist   # real Fashion-MNIST, offline
+  python3-torch python3-numpy   # PyTorch-Python reference for the benchmark
+  python3                 # local HTTP server in the download tests
+  git ca-certificates
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Route BLAS through OpenBLAS (pthread build), not the reference BLAS: Debian
+# picks the provider with the alternatives system.
+arch_dir=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+for alt in "libblas.so.3-${arch_dir}" "liblapack.so.3-${arch_dir}"; do
+  target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-pthread | head -1 || true)
+  if [ -n "$target" ] && [ "$(readlink -f /etc/alternatives/$alt 2>/dev/null)" != "$(readlink -f "$target")" ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO update-alternatives --set "$alt" "$target" >/dev/null
+  fi
+done
+echo "setup: all dependencies present" >&2

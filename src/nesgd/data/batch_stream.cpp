@@ -1,0 +1,71 @@
+#include "nesgd/data/batch_stream.h"
+
+#include <algorithm>
+
+#include "nesgd/error.h"
+
+namespace nesgd::data {
+
+std::string to_string(Sampling s) { return s == Sampling::kEpoch ? "epoch" : "iid"; }
+
+Sampling sampling_from_string(const std::string& s) {
+  if (s == "epoch") return Sampling::kEpoch;
+  if (s == "iid") return Sampling::kIid;
+  throw Error("unknown sampling '" + s + "': use 'epoch' (reshuffled passes) or 'iid' (independent uniform batches)");
+}
+
+uint64_t derive_seed(uint64_t seed, uint64_t stream_id) {
+  // splitmix64 applied twice: a good mixer, so nearby seeds give unrelated streams.
+  auto mix = [](uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  return mix(mix(seed) ^ (stream_id * 0xd1b54a32d192ed03ULL));
+}
+
+BatchStream::BatchStream(int64_t dataset_size, int64_t batch_size, uint64_t seed, Sampling sampling)
+    : n_(dataset_size), batch_size_(batch_size), sampling_(sampling), rng_(seed) {
+  if (batch_size_ <= 0) throw Error("batch size must be positive, got " + std::to_string(batch_size_));
+  if (batch_size_ > n_) {
+    throw Error("batch size " + std::to_string(batch_size_) + " exceeds the " + std::to_string(n_) +
+                " training samples: lower --batch-size or raise --train-subset");
+  }
+  order_.resize(static_cast<size_t>(n_));
+  for (int64_t i = 0; i < n_; ++i) order_[static_cast<size_t>(i)] = i;
+  batch_.resize(static_cast<size_t>(batch_size_));
+  if (sampling_ == Sampling::kEpoch) reshuffle();
+}
+
+void BatchStream::reshuffle() {
+  // Fisher-Yates spelled out: the permutation is then fixed by the engine and
+  // one uniform draw per slot, the same on every run with the same library.
+  for (int64_t i = n_ - 1; i > 0; --i) {
+    std::uniform_int_distribution<int64_t> pick(0, i);
+    std::swap(order_[static_cast<size_t>(i)], order_[static_cast<size_t>(pick(rng_))]);
+  }
+  cursor_ = 0;
+  ++epoch_;
+}
+
+const std::vector<int64_t>& BatchStream::next() {
+  if (sampling_ == Sampling::kEpoch) {
+    if (cursor_ + batch_size_ > n_) reshuffle();
+    std::copy(order_.begin() + cursor_, order_.begin() + cursor_ + batch_size_, batch_.begin());
+    cursor_ += batch_size_;
+  } else {
+    // Partial Fisher-Yates: the first batch_size_ slots become a uniform
+    // sample without replacement; order_ stays a permutation for the next draw.
+    for (int64_t i = 0; i < batch_size_; ++i) {
+      std::uniform_int_distribution<int64_t> pick(i, n_ - 1);
+      std::swap(order_[static_cast<size_t>(i)], order_[static_cast<size_t>(pick(rng_))]);
+    }
+    std::copy(order_.begin(), order_.begin() + batch_size_, batch_.begin());
+    epoch_ = (drawn_ + 1) / std::max<int64_t>(1, batches_per_epoch());
+  }
+  ++drawn_;
+  return batch_;
+}
+
+}  // namespace nesgd::data

@@ -1,0 +1,27 @@
+#include <numeric>
+
+#include "nesgd/error.h"
+#include "nesgd/models/f1.h"
+#include "nesgd/models/init.h"
+#include "nesgd/models/network.h"
+
+namespace nesgd::models {
+
+std::shared_ptr<Network> make_model(const ModelSpec& spec, uint64_t init_seed) {
+  std::shared_ptr<Network> net;
+  if (spec.name == "f1") {
+    net = std::make_shared<F1Impl>(spec.in_channels * spec.height * spec.width, spec.num_classes);
+  } else {
+    throw Error("unknown model '" + spec.name + "': available: f1");
+  }
+  glorot_init(*net, init_seed);
+  return net;
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace nesgd::models

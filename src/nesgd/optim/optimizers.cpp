@@ -1,0 +1,43 @@
+#include "nesgd/optim/optimizers.h"
+
+#include "nesgd/error.h"
+
+namespace nesgd::optim {
+
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names{"adam", "adamw", "sgd", "rmsprop"};
+  return names;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params,
+                                                        const OptimizerConfig& c) {
+  if (!(c.lr > 0.0)) throw Error("--lr must be positive");
+  if (c.name == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps).weight_decay(c.weight_decay));
+  }
+  if (c.name == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps).weight_decay(c.weight_decay));
+  }
+  if (c.name == "sgd") {
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
+  }
+  if (c.name == "rmsprop") {
+    return std::make_unique<torch::optim::RMSprop>(
+        params,
+        torch::optim::RMSpropOptions(c.lr).eps(c.eps).momentum(c.momentum).weight_decay(c.weight_decay));
+  }
+  throw Error("unknown optimizer '" + c.name + "': use adam, adamw, sgd or rmsprop");
+}
+
+double get_lr(const torch::optim::Optimizer& optimizer) {
+  return optimizer.param_groups().at(0).options().get_lr();
+}
+
+void scale_lr(torch::optim::Optimizer& optimizer, double factor) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(group.options().get_lr() * factor);
+}
+
+}  // namespace nesgd::optim

@@ -1,0 +1,118 @@
+#include "nesgd/train/run_config.h"
+
+#include <cmath>
+#include <vector>
+
+#include "nesgd/data/batch_stream.h"
+#include "nesgd/error.h"
+
+namespace nesgd::train {
+
+std::string to_string(LossMeasure m) { return m == LossMeasure::kEpochMean ? "epoch-mean" : "full"; }
+
+LossMeasure loss_measure_from_string(const std::string& s) {
+  if (s == "epoch-mean") return LossMeasure::kEpochMean;
+  if (s == "full") return LossMeasure::kFull;
+  throw Error("unknown loss measure '" + s +
+              "': use 'epoch-mean' (Keras's running mean of minibatch losses) or 'full' (whole training set)");
+}
+
+const PaperConfig& paper_config(const std::string& model) {
+  // PAPER.md, "The study": L* (halve LR once) and L** (stop) per config.
+  static const std::vector<PaperConfig> configs{
+      {"f1", "fashion-mnist", 0.01, 0.001},
+      {"c1", "cifar10", 0.01, 0.001},
+      {"c2", "cifar100", 0.02, 0.001},
+  };
+  for (const auto& c : configs) {
+    if (c.model == model) return c;
+  }
+  throw Error("unknown model '" + model + "': use f1, c1 or c2");
+}
+
+void RunConfig::resolve_defaults_and_validate() {
+  const PaperConfig& paper = paper_config(model);
+  if (l_star < 0) l_star = paper.l_star;
+  if (l_stop < 0) l_stop = paper.l_stop;
+  if (!(l_stop > 0.0) || !(l_star > 0.0)) throw Error("--l-star and --l-stop must be positive");
+  if (l_stop > l_star) {
+    throw Error("--l-stop (" + std::to_string(l_stop) + ") must not exceed --l-star (" + std::to_string(l_star) +
+                "): the LR is halved at L* on the way down to L**");
+  }
+  if (batch_size <= 0) throw Error("--batch-size must be positive, got " + std::to_string(batch_size));
+  if (!std::isfinite(alpha)) throw Error("--alpha must be a finite number");
+  if (train_subset < 0) throw Error("--train-subset must be >= 0 (0 = the whole training set)");
+  if (eval_every < 0) throw Error("--eval-every must be >= 0 (0 = once per epoch)");
+  if (max_iterations < 0) throw Error("--max-iterations must be >= 0 (0 = no cap)");
+  if (threads < 0 || blas_threads < 0) throw Error("--threads and --blas-threads must be >= 0 (0 = default)");
+  data::sampling_from_string(sampling);
+  if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
+    throw Error("unknown device '" + device + "': use cpu, cuda, cuda:N or auto");
+  }
+}
+
+nlohmann::json to_json(const RunConfig& c) {
+  return {
+      {"model", c.model},
+      {"dataset", c.dataset},
+      {"batch_size", c.batch_size},
+      {"alpha", c.alpha},
+      {"seed", c.seed},
+      {"train_subset", c.train_subset},
+      {"l_star", c.l_star},
+      {"l_stop", c.l_stop},
+      {"loss_measure", to_string(c.loss_measure)},
+      {"eval_every", c.eval_every},
+      {"max_iterations", c.max_iterations},
+      {"sampling", c.sampling},
+      {"optimizer",
+       {{"name", c.optimizer.name},
+        {"lr", c.optimizer.lr},
+        {"beta1", c.optimizer.beta1},
+        {"beta2", c.optimizer.beta2},
+        {"eps", c.optimizer.eps},
+        {"momentum", c.optimizer.momentum},
+        {"weight_decay", c.optimizer.weight_decay}}},
+      {"device", c.device},
+      {"threads", c.threads},
+      {"blas_threads", c.blas_threads},
+  };
+}
+
+RunConfig run_config_from_json(const nlohmann::json& j) {
+  RunConfig c;
+  auto get = [&j](const char* key, auto& field) {
+    if (j.contains(key)) j.at(key).get_to(field);
+  };
+  get("model", c.model);
+  get("dataset", c.dataset);
+  get("batch_size", c.batch_size);
+  get("alpha", c.alpha);
+  get("seed", c.seed);
+  get("train_subset", c.train_subset);
+  get("l_star", c.l_star);
+  get("l_stop", c.l_stop);
+  if (j.contains("loss_measure")) c.loss_measure = loss_measure_from_string(j.at("loss_measure"));
+  get("eval_every", c.eval_every);
+  get("max_iterations", c.max_iterations);
+  get("sampling", c.sampling);
+  if (j.contains("optimizer")) {
+    const auto& o = j.at("optimizer");
+    auto geto = [&o](const char* key, auto& field) {
+      if (o.contains(key)) o.at(key).get_to(field);
+    };
+    geto("name", c.optimizer.name);
+    geto("lr", c.optimizer.lr);
+    geto("beta1", c.optimizer.beta1);
+    geto("beta2", c.optimizer.beta2);
+    geto("eps", c.optimizer.eps);
+    geto("momentum", c.optimizer.momentum);
+    geto("weight_decay", c.optimizer.weight_decay);
+  }
+  get("device", c.device);
+  get("threads", c.threads);
+  get("blas_threads", c.blas_threads);
+  return c;
+}
+
+}  // namespace nesgd::train

@@ -1,0 +1,59 @@
+#include "nesgd/train/run_info.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "nesgd/error.h"
+#include "nesgd/train/threads.h"
+
+#ifndef NESGD_VERSION
+#define NESGD_VERSION "unknown"
+#endif
+
+namespace nesgd::train {
+
+std::string libtorch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      throw Error("--device " + name + " asked for CUDA, but this LibTorch (" + libtorch_version() +
+                  ") sees no CUDA device: use --device cpu, or build against a CUDA LibTorch (see README)");
+    }
+    torch::Device d(name);
+    if (d.has_index() && d.index() >= static_cast<int>(torch::cuda::device_count())) {
+      throw Error("--device " + name + ": only " + std::to_string(torch::cuda::device_count()) + " CUDA device(s)");
+    }
+    return d;
+  }
+  throw Error("unknown device '" + name + "': use cpu, cuda, cuda:N or auto");
+}
+
+nlohmann::json environment_record(const torch::Device& device) {
+  nlohmann::json j;
+  j["nesgd_version"] = NESGD_VERSION;
+  j["libtorch_version"] = libtorch_version();
+  j["compiler"] = __VERSION__;
+  j["device"] = device.str();
+  j["device_name"] = device.is_cuda() ? "CUDA device " + std::to_string(device.has_index() ? device.index() : 0)
+                                      : "CPU";
+  j["cuda_available"] = torch::cuda::is_available();
+  j["threads"] = describe_threads();
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  j["host"] = host;
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  j["finished_at"] = stamp;
+  return j;
+}
+
+}  // namespace nesgd::train

@@ -1,0 +1,39 @@
+#include "nesgd/train/tensors.h"
+
+namespace nesgd::train {
+
+TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device) {
+  TensorSet t;
+  // from_blob does not copy; .to(kFloat) makes the owned copy before `set` can go away.
+  auto bytes = torch::from_blob(const_cast<uint8_t*>(set.images.data()),
+                                {set.n, set.channels, set.height, set.width}, torch::kUInt8);
+  t.x = bytes.to(torch::kFloat32).div_(255.0f).to(device);
+  t.y = torch::from_blob(const_cast<int64_t*>(set.labels.data()), {set.n}, torch::kInt64).clone().to(device);
+  return t;
+}
+
+EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk) {
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  const int64_t n = set.x.size(0);
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += chunk) {
+    const int64_t len = std::min(chunk, n - start);
+    auto x = set.x.narrow(0, start, len);
+    auto y = set.y.narrow(0, start, len);
+    auto logits = model.forward(x);  // [len, classes]
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  model.train(was_training);
+  EvalResult r;
+  r.loss = n > 0 ? loss_sum / static_cast<double>(n) : 0.0;
+  r.accuracy = n > 0 ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+  return r;
+}
+
+}  // namespace nesgd::train

@@ -1,0 +1,119 @@
+// Minibatch streams: independence of B and B', exact epoch coverage,
+// reproducibility from the seed, and the i.i.d. mode.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "nesgd/data/batch_stream.h"
+#include "nesgd/error.h"
+
+using nesgd::data::BatchStream;
+using nesgd::data::derive_seed;
+using nesgd::data::Sampling;
+
+namespace {
+
+std::vector<int64_t> draw(BatchStream& s, int batches) {
+  std::vector<int64_t> all;
+  for (int i = 0; i < batches; ++i) {
+    const auto& b = s.next();
+    all.insert(all.end(), b.begin(), b.end());
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST(BatchStream, EpochModeCoversEveryIndexExactlyOncePerEpoch) {
+  const int64_t n = 1000, batch = 100;
+  BatchStream s(n, batch, derive_seed(7, nesgd::data::kStreamB), Sampling::kEpoch);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    auto all = draw(s, static_cast<int>(n / batch));
+    std::sort(all.begin(), all.end());
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(all[static_cast<size_t>(i)], i) << "epoch " << epoch;
+    EXPECT_EQ(s.epoch(), epoch + 1);
+  }
+}
+
+TEST(BatchStream, EpochModeDropsRemainderAndReshuffles) {
+  // n = 250, B = 100: two batches per epoch, 50 samples dropped, never a short batch.
+  BatchStream s(250, 100, 3, Sampling::kEpoch);
+  EXPECT_EQ(s.batches_per_epoch(), 2);
+  std::vector<std::vector<int64_t>> epochs;
+  for (int e = 0; e < 4; ++e) {
+    auto all = draw(s, 2);
+    ASSERT_EQ(all.size(), 200u);
+    EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 200u) << "index repeated within an epoch";
+    epochs.push_back(all);
+  }
+  EXPECT_NE(epochs[0], epochs[1]) << "each epoch must reshuffle";
+}
+
+TEST(BatchStream, StreamsBAndBPrimeAreIndependent) {
+  const int64_t n = 10000, batch = 500;
+  const uint64_t seed = 42;
+  BatchStream b(n, batch, derive_seed(seed, nesgd::data::kStreamB), Sampling::kEpoch);
+  BatchStream bp(n, batch, derive_seed(seed, nesgd::data::kStreamBPrime), Sampling::kEpoch);
+  const auto xb = b.next();
+  const auto xbp = bp.next();
+  EXPECT_NE(xb, xbp);
+  // Two independent uniform batches of 500 out of 10000 overlap in B^2/n = 25
+  // samples on average (hypergeometric, sd ~4.8); 25 +- 20 is > 4 sd wide.
+  std::set<int64_t> sb(xb.begin(), xb.end());
+  int overlap = 0;
+  for (auto i : xbp) overlap += static_cast<int>(sb.count(i));
+  EXPECT_GT(overlap, 5);
+  EXPECT_LT(overlap, 45);
+}
+
+TEST(BatchStream, DrawingBPrimeDoesNotShiftB) {
+  // No shared generator state: B's sequence is the same whether or not B' is drawn.
+  BatchStream alone(5000, 100, derive_seed(1, nesgd::data::kStreamB), Sampling::kEpoch);
+  BatchStream with(5000, 100, derive_seed(1, nesgd::data::kStreamB), Sampling::kEpoch);
+  BatchStream other(5000, 100, derive_seed(1, nesgd::data::kStreamBPrime), Sampling::kEpoch);
+  for (int i = 0; i < 120; ++i) {
+    other.next();
+    ASSERT_EQ(alone.next(), with.next()) << "batch " << i;
+  }
+}
+
+TEST(BatchStream, ReproducibleFromSeedAndDifferentAcrossSeeds) {
+  for (Sampling mode : {Sampling::kEpoch, Sampling::kIid}) {
+    BatchStream a(3000, 64, derive_seed(5, 1), mode), b(3000, 64, derive_seed(5, 1), mode),
+        c(3000, 64, derive_seed(6, 1), mode);
+    auto xa = draw(a, 100), xb = draw(b, 100), xc = draw(c, 100);
+    EXPECT_EQ(xa, xb);
+    EXPECT_NE(xa, xc);
+  }
+  EXPECT_NE(derive_seed(5, 1), derive_seed(5, 2));
+  EXPECT_NE(derive_seed(5, 1), derive_seed(6, 1));
+}
+
+TEST(BatchStream, IidBatchesHaveDistinctIndicesAndUniformCoverage) {
+  const int64_t n = 100, batch = 10;
+  BatchStream s(n, batch, 11, Sampling::kIid);
+  std::vector<int> counts(n, 0);
+  const int batches = 20000;
+  for (int i = 0; i < batches; ++i) {
+    const auto& b = s.next();
+    ASSERT_EQ(std::set<int64_t>(b.begin(), b.end()).size(), static_cast<size_t>(batch));
+    for (auto k : b) ++counts[static_cast<size_t>(k)];
+  }
+  // Each index appears batches*batch/n = 2000 times on average, sd ~42; allow 6 sd.
+  for (int c : counts) {
+    EXPECT_GT(c, 2000 - 260);
+    EXPECT_LT(c, 2000 + 260);
+  }
+}
+
+TEST(BatchStream, RejectsBadSizes) {
+  EXPECT_THROW(BatchStream(10, 0, 1, Sampling::kEpoch), nesgd::Error);
+  try {
+    BatchStream(10, 20, 1, Sampling::kEpoch);
+    FAIL() << "expected an error";
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(nesgd::data::sampling_from_string("random"), nesgd::Error);
+}

@@ -1,0 +1,78 @@
+// End to end: the `nesgd` binary on real Fashion-MNIST data.
+#include <gtest/gtest.h>
+
+#include "support/curve.h"
+
+#include <nlohmann/json.hpp>
+
+#include "support/cli.h"
+
+using nesgd::testing::run_nesgd;
+
+TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  nesgd::testing::TempDir tmp;
+  const std::string out = tmp.path() + "/run.json";
+  const auto r = run_nesgd("train --model f1 --dataset fashion-mnist --data-dir '" + root +
+                           "' --offline --train-subset 2000 --batch-size 100 --alpha 1.5 --seed 1 "
+                           "--max-iterations 3000 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(nesgd::testing::read_text(out));
+  EXPECT_EQ(j["status"], "converged") << j.dump(2);
+  EXPECT_GT(j["test_accuracy"].get<double>(), 0.75);
+  EXPECT_LT(j["train_loss"].get<double>(), 0.001);
+  for (const char* key : {"status", "iterations", "iterations_to_l_star", "test_accuracy", "test_loss", "train_loss",
+                          "wall_seconds", "samples_per_second", "config", "seed", "libtorch_version", "device",
+                          "environment", "curve"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["config"]["alpha"], 1.5);
+  EXPECT_EQ(j["config"]["l_stop"], 0.001);
+  EXPECT_EQ(j["test_size"], 10000);
+  EXPECT_EQ(j["train_size"], 2000);
+  ASSERT_FALSE(j["curve"].empty());
+  for (const char* key : {"iteration", "train_loss", "lr"}) EXPECT_TRUE(j["curve"][0].contains(key)) << key;
+  // Progress went to stderr.
+  EXPECT_NE(r.output.find("samples/s"), std::string::npos) << r.output;
+}
+
+TEST(E2ETrain, SameSeedGivesTheSameResult) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  nesgd::testing::TempDir tmp;
+  const std::string args = "train --data-dir '" + root +
+                           "' --offline --train-subset 500 --batch-size 50 --alpha 2 --seed 9 --max-iterations 30 -q";
+  const auto a = run_nesgd(args + " --out '" + tmp.path() + "/a.json'");
+  const auto b = run_nesgd(args + " --out '" + tmp.path() + "/b.json'");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  auto ja = nlohmann::json::parse(nesgd::testing::read_text(tmp.path() + "/a.json"));
+  auto jb = nlohmann::json::parse(nesgd::testing::read_text(tmp.path() + "/b.json"));
+  EXPECT_EQ(ja["test_loss"], jb["test_loss"]);
+  EXPECT_EQ(nesgd::testing::without_timing(ja["curve"]), nesgd::testing::without_timing(jb["curve"]));
+}
+
+TEST(E2ETrain, BadFlagsGiveClearErrors) {
+  auto r = run_nesgd("train --batch-size -5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("batch-size"), std::string::npos) << r.output;
+  r = run_nesgd("train --loss-measure sometimes");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("loss-measure"), std::string::npos) << r.output;
+  r = run_nesgd("train --l-star 0.001 --l-stop 0.01 --offline --data-dir /nonexistent");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--l-stop"), std::string::npos) << r.output;
+  r = run_nesgd("train --data-dir /nonexistent/place --offline");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("/nonexistent/place"), std::string::npos) << r.output;
+}
+
+TEST(E2ETrain, HelpExplainsEveryOption) {
+  const auto r = run_nesgd("train --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--model", "--batch-size", "--alpha", "--seed", "--train-subset", "--l-star", "--l-stop",
+                           "--loss-measure", "--eval-every", "--max-iterations", "--threads", "--out", "--data-dir"}) {
+    EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
+  }
+}
