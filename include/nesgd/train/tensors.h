@@ -16,6 +16,9 @@ struct TensorSet {
 // Pixels / 255 -> [0, 1], moved to `device`.
 TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device);
 
+// The samples of one minibatch. indices: [B] -> x: [B, C, H, W], y: [B]
+std::pair<torch::Tensor, torch::Tensor> gather(const TensorSet& set, const std::vector<int64_t>& indices);
+
 struct EvalResult {
   double loss = 0.0;      // mean cross-entropy
   double accuracy = 0.0;  // fraction correct

@@ -12,6 +12,13 @@ TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device) {
   return t;
 }
 
+std::pair<torch::Tensor, torch::Tensor> gather(const TensorSet& set, const std::vector<int64_t>& indices) {
+  auto idx = torch::from_blob(const_cast<int64_t*>(indices.data()), {static_cast<int64_t>(indices.size())},
+                              torch::kInt64)
+                 .to(set.x.device());
+  return {set.x.index_select(0, idx), set.y.index_select(0, idx)};
+}
+
 EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk) {
   const bool was_training = model.is_training();
   model.eval();

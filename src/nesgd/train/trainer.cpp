@@ -23,14 +23,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Gathers the samples of one minibatch. idx: [B] -> x: [B, C, H, W], y: [B]
-std::pair<torch::Tensor, torch::Tensor> gather(const TensorSet& set, const std::vector<int64_t>& indices) {
-  auto idx = torch::from_blob(const_cast<int64_t*>(indices.data()), {static_cast<int64_t>(indices.size())},
-                              torch::kInt64)
-                 .to(set.x.device());
-  return {set.x.index_select(0, idx), set.y.index_select(0, idx)};
-}
-
 }  // namespace
 
 RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks) {

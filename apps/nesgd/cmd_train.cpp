@@ -1,0 +1,88 @@
+// `nesgd train`: one run under the paper's protocol, JSON result.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "common.h"
+#include "nesgd/train/trainer.h"
+
+namespace nesgd::cli {
+namespace {
+
+struct TrainState {
+  train::RunConfig config;
+  std::string loss_measure = "epoch-mean";
+  std::string out;
+  bool quiet = false;
+  DataFlags data;
+};
+
+void print_progress(const train::Progress& p, bool tty) {
+  const std::string loss = std::isnan(p.train_loss) ? std::string("   -   ") : fmt::format("{:.5f}", p.train_loss);
+  const std::string line =
+      fmt::format("it {:>7} | ep {:>4} | train loss {} | batch loss {:.5f} | lr {:.2e} | {:>7.0f} samples/s | {}",
+                  p.iteration, p.epoch, loss, p.minibatch_loss, p.lr, p.samples_per_second, format_duration(p.seconds));
+  if (tty) {
+    std::fprintf(stderr, "\r%s\033[K", line.c_str());
+    if (p.is_check) std::fprintf(stderr, "\n");
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+int run(TrainState& s) {
+  finish_train_options(s.config, s.loss_measure);  // bad flags fail before any data is read
+
+  auto data_options = s.data.options();
+  data_options.quiet = s.quiet;
+  const auto data = data::load_dataset(s.config.dataset, data_options);
+  if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  train::TrainHooks hooks;
+  hooks.progress_interval_seconds = tty ? 1.0 : 15.0;
+  if (!s.quiet) hooks.on_progress = [tty](const train::Progress& p) { print_progress(p, tty); };
+  hooks.should_stop = stop_requested;
+  install_stop_handlers();
+
+  const auto result = train::train_run(s.config, data, hooks);
+  const auto json = train::to_json(result, s.config);
+  if (s.out.empty()) {
+    std::cout << json.dump(2) << std::endl;
+  } else {
+    write_file_atomic(s.out, json.dump(2) + "\n");
+  }
+  if (!s.quiet) {
+    std::fprintf(stderr, "%s: %lld iterations (L* at %s), test accuracy %.2f%%, test loss %.4f, %.0f samples/s, %s%s\n",
+                 train::to_string(result.status).c_str(), static_cast<long long>(result.iterations),
+                 result.iterations_to_l_star >= 0 ? std::to_string(result.iterations_to_l_star).c_str() : "-",
+                 100.0 * result.test_accuracy, result.test_loss, result.samples_per_second,
+                 format_duration(result.wall_seconds).c_str(), s.out.empty() ? "" : (", result in " + s.out).c_str());
+  }
+  return result.status == train::RunStatus::kInterrupted ? 130 : 0;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app) {
+  auto state = std::make_shared<TrainState>();
+  auto* cmd = app.add_subcommand("train", "Train one run under the paper's protocol and print a JSON result");
+  cmd->footer(
+      "Protocol (PAPER.md): Adam with Keras defaults; LR halved once when the training loss reaches L*;\n"
+      "stop when it falls below L**; convergence time = optimizer steps. Ctrl-C stops the run and still\n"
+      "writes its result (status \"interrupted\"). Example:\n"
+      "  nesgd train --model f1 --batch-size 2000 --alpha 1.5 --seed 1 --out run.json");
+  add_train_options(cmd, state->config, state->loss_measure);
+  state->data.add_to(cmd);
+  cmd->add_option("--out,-o", state->out, "Write the JSON result here (atomically) instead of stdout");
+  cmd->add_flag("--quiet,-q", state->quiet, "No progress on stderr");
+  return {cmd, [state] { return run(*state); }};
+}
+
+}  // namespace nesgd::cli

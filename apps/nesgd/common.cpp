@@ -1,0 +1,125 @@
+#include "common.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "nesgd/error.h"
+
+namespace nesgd::cli {
+namespace {
+
+std::atomic<int> g_stop_signals{0};
+
+void on_signal(int) {
+  if (g_stop_signals.fetch_add(1) >= 1) std::_Exit(130);
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+bool stop_requested() { return g_stop_signals.load() > 0; }
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<long>(seconds);
+  return fmt::format("{:02d}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot write " + tmp + ": check that the folder exists and is writable");
+    out << text;
+    out.flush();
+    if (!out) throw Error("writing " + tmp + " failed (disk full?)");
+  }
+  fs::rename(tmp, target);
+}
+
+void DataFlags::add_to(CLI::App* app) {
+  app->add_option("--data-dir", data_dir,
+                  "Data root holding one folder per dataset (DIR/fashion-mnist/...). "
+                  "Default: $NESGD_DATA_DIR, then system packages, then the user cache");
+  app->add_option("--mirror", mirror, "Base URL to download from instead of the official one");
+  app->add_flag("--offline", offline, "Never download; fail if the data is not found locally");
+}
+
+data::DataOptions DataFlags::options() const {
+  data::DataOptions o;
+  o.data_dir = data_dir;
+  o.mirror = mirror;
+  o.allow_download = !offline;
+  return o;
+}
+
+void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
+  cmd->add_option("--model", c.model, "Network: f1 (MLP, PAPER.md)")->capture_default_str();
+  cmd->add_option("--dataset", c.dataset, "Dataset: fashion-mnist (see `nesgd data list`)")->capture_default_str();
+  cmd->add_option("--batch-size,-b", c.batch_size, "Minibatch size B (each of B and B')")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--alpha,-a", c.alpha,
+                  "NE factor: g = alpha*grad L_B + (1-alpha)*grad L_B'. 1 = plain training, >1 enhances noise")
+      ->capture_default_str();
+  cmd->add_option("--seed,-s", c.seed, "Seed for initialization and both minibatch streams")->capture_default_str();
+  cmd->add_option("--train-subset", c.train_subset, "Use the first N training samples (0 = all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--l-star", c.l_star,
+                  "Halve the LR once when the training loss reaches this (default: the paper's, per model)");
+  cmd->add_option("--l-stop", c.l_stop,
+                  "Stop when the training loss falls below this, L** (default: the paper's, per model)");
+  cmd->add_option("--loss-measure", loss_measure,
+                  "Training loss for L*/L**: epoch-mean (Keras: mean minibatch loss over the last epoch) "
+                  "or full (whole training set, eval mode)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"epoch-mean", "full"}));
+  cmd->add_option("--eval-every", c.eval_every, "Iterations between training-loss checks (0 = once per epoch)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-iterations", c.max_iterations,
+                  "Cap on optimizer steps; hitting it gives status not_converged (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sampling", c.sampling,
+                  "Minibatch streams: epoch (reshuffled passes) or iid (independent uniform batches)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"epoch", "iid"}));
+  cmd->add_option("--optimizer", c.optimizer.name, "adam, adamw, sgd or rmsprop")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"adam", "adamw", "sgd", "rmsprop"}));
+  cmd->add_option("--lr", c.optimizer.lr, "Initial learning rate (Keras Adam default)")->capture_default_str();
+  cmd->add_option("--beta1", c.optimizer.beta1, "Adam beta1")->capture_default_str();
+  cmd->add_option("--beta2", c.optimizer.beta2, "Adam beta2")->capture_default_str();
+  cmd->add_option("--eps", c.optimizer.eps, "Adam/RMSprop epsilon (Keras: 1e-7; PyTorch: 1e-8)")->capture_default_str();
+  cmd->add_option("--momentum", c.optimizer.momentum, "SGD/RMSprop momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", c.optimizer.weight_decay, "Weight decay (paper: none)")->capture_default_str();
+  cmd->add_option("--device", c.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
+  cmd->add_option("--threads", c.threads, "ATen intra-op threads (0 = measured default, see docs/PERFORMANCE.md)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--blas-threads", c.blas_threads, "OpenBLAS threads (0 = measured default)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+void finish_train_options(train::RunConfig& config, const std::string& loss_measure) {
+  config.loss_measure = train::loss_measure_from_string(loss_measure);
+  config.resolve_defaults_and_validate();
+}
+
+}  // namespace nesgd::cli

@@ -1,0 +1,52 @@
+// Shared pieces of the CLI: data flags, train flags, atomic file writes,
+// signal-driven stop, durations. The CLI only parses and prints; behaviour
+// lives in the library.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "nesgd/data/resolve.h"
+#include "nesgd/train/run_config.h"
+
+namespace nesgd::cli {
+
+// A subcommand: its CLI11 node and what to run when it was parsed.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// Each subcommand registers itself on the top-level app (one file each).
+Command add_train_command(CLI::App& app);
+Command add_data_command(CLI::App& app);
+
+struct DataFlags {
+  std::string data_dir;
+  std::string mirror;
+  bool offline = false;
+
+  void add_to(CLI::App* app);
+  data::DataOptions options() const;
+};
+
+// Flags of `nesgd train` that define a RunConfig (reused by sweep).
+// loss_measure is parsed into config by finish_train_options.
+void add_train_options(CLI::App* cmd, train::RunConfig& config, std::string& loss_measure);
+void finish_train_options(train::RunConfig& config, const std::string& loss_measure);
+
+// Writes text to `path` through a temporary file and a rename, so an existing
+// file is never replaced by a half-written one. Creates parent folders.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+// "hh:mm:ss"
+std::string format_duration(double seconds);
+
+// SIGINT/SIGTERM: the first asks running work to stop cleanly (stop_requested()
+// turns true), the second exits at once with status 130.
+void install_stop_handlers();
+bool stop_requested();
+
+}  // namespace nesgd::cli
