@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@ struct TrainState {
   std::string out;
   bool quiet = false;
   DataFlags data;
+  train::RunFiles files;
 };
 
 void print_progress(const train::Progress& p, bool tty) {
@@ -51,7 +53,11 @@ int run(TrainState& s) {
   hooks.should_stop = stop_requested;
   install_stop_handlers();
 
-  const auto result = train::train_run(s.config, data, hooks);
+  const auto result = train::train_run(s.config, data, hooks, s.files);
+  if (result.resumed_from_iteration > 0 && !s.quiet) {
+    std::fprintf(stderr, "resumed from checkpoint %s at iteration %lld\n", s.files.checkpoint.c_str(),
+                 static_cast<long long>(result.resumed_from_iteration));
+  }
   const auto json = train::to_json(result, s.config);
   if (s.out.empty()) {
     std::cout << json.dump(2) << std::endl;
@@ -65,7 +71,15 @@ int run(TrainState& s) {
                  100.0 * result.test_accuracy, result.test_loss, result.samples_per_second,
                  format_duration(result.wall_seconds).c_str(), s.out.empty() ? "" : (", result in " + s.out).c_str());
   }
-  return result.status == train::RunStatus::kInterrupted ? 130 : 0;
+  if (result.status == train::RunStatus::kInterrupted) {
+    if (!s.files.checkpoint.empty() && !s.quiet) {
+      std::fprintf(stderr, "checkpoint saved: run the same command again to continue\n");
+    }
+    return 130;
+  }
+  // The result is stored; the checkpoint has served its purpose.
+  if (!s.files.checkpoint.empty() && !s.out.empty()) std::filesystem::remove(s.files.checkpoint);
+  return 0;
 }
 
 }  // namespace
@@ -82,6 +96,13 @@ Command add_train_command(CLI::App& app) {
   state->data.add_to(cmd);
   cmd->add_option("--out,-o", state->out, "Write the JSON result here (atomically) instead of stdout");
   cmd->add_flag("--quiet,-q", state->quiet, "No progress on stderr");
+  cmd->add_option("--save-model", state->files.save_model, "Save the final weights here (for --load-model, `nesgd noise`)");
+  cmd->add_option("--checkpoint", state->files.checkpoint,
+                  "Resume from this checkpoint if it exists, and save one there periodically and on Ctrl-C; "
+                  "removed once the result is written to --out");
+  cmd->add_option("--checkpoint-every", state->files.checkpoint_every_seconds, "Seconds between checkpoints")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   return {cmd, [state] { return run(*state); }};
 }
 

@@ -4,10 +4,16 @@
 
 #include "support/curve.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <random>
 
+#include <torch/torch.h>
+
 #include "nesgd/error.h"
+#include "nesgd/models/serialize.h"
 #include "nesgd/train/trainer.h"
 
 using namespace nesgd::train;
@@ -175,4 +181,139 @@ TEST(Trainer, BadConfigIsRejectedBeforeWork) {
   c = small_config();
   c.device = "tpu";
   EXPECT_THROW(train_run(c, data), nesgd::Error);
+}
+
+// ---- resume, model files, noise-scale logging ------------------------------------------------------
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("nesgd-trainer-" + std::to_string(getpid()) + "-" + name))
+      .string();
+}
+
+}  // namespace
+
+// save -> load -> continue equals the uninterrupted run, step for step.
+TEST(Trainer, ResumedRunEqualsTheUninterruptedRun) {
+  const auto data = synthetic(300, 100, 9);
+  for (double alpha : {1.0, 2.0}) {
+    RunConfig c = small_config();
+    c.alpha = alpha;
+    c.max_iterations = 30;
+    c.l_star = 1e-8;
+    c.l_stop = 1e-9;
+    c.eval_every = 4;
+    c.log_noise_scale = true;
+    const auto straight = to_json(train_run(c, data), c);
+
+    RunFiles files;
+    files.checkpoint = temp_path("resume-" + std::to_string(alpha) + ".ckpt");
+    files.checkpoint_every_seconds = 1e9;  // only on interrupt
+    int polls = 0;
+    TrainHooks stop_at_13;
+    stop_at_13.should_stop = [&] { return ++polls > 13; };
+    const RunResult first = train_run(c, data, stop_at_13, files);
+    ASSERT_EQ(first.status, RunStatus::kInterrupted);
+    ASSERT_EQ(first.iterations, 13);
+    ASSERT_TRUE(std::filesystem::exists(files.checkpoint));
+
+    const RunResult second = train_run(c, data, {}, files);
+    EXPECT_EQ(second.resumed_from_iteration, 13);
+    const auto resumed = to_json(second, c);
+    EXPECT_EQ(resumed["status"], "not_converged");
+    EXPECT_EQ(resumed["iterations"], 30);
+    EXPECT_EQ(nesgd::testing::without_timing(resumed["curve"]), nesgd::testing::without_timing(straight["curve"]))
+        << "alpha " << alpha;
+    EXPECT_EQ(resumed["test_loss"], straight["test_loss"]);
+    EXPECT_EQ(resumed["samples_processed"], straight["samples_processed"]);
+    std::filesystem::remove(files.checkpoint);
+  }
+}
+
+TEST(Trainer, CheckpointOfAnotherConfigIsRefused) {
+  const auto data = synthetic(200, 50, 10);
+  RunConfig c = small_config();
+  RunFiles files;
+  files.checkpoint = temp_path("other.ckpt");
+  int polls = 0;
+  TrainHooks hooks;
+  hooks.should_stop = [&] { return ++polls > 2; };
+  train_run(c, data, hooks, files);
+  c.alpha = 3.0;
+  try {
+    train_run(c, data, {}, files);
+    FAIL() << "expected a refusal";
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another run configuration"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(files.checkpoint);
+}
+
+TEST(Trainer, NoiseScaleLoggingLeavesTheTrajectoryIdentical) {
+  const auto data = synthetic(300, 100, 11);
+  for (double alpha : {1.0, 1.5}) {
+    RunConfig c = small_config();
+    c.alpha = alpha;
+    c.max_iterations = 24;
+    c.eval_every = 6;
+    RunFiles plain_files, logged_files;
+    plain_files.save_model = temp_path("plain.pt");
+    logged_files.save_model = temp_path("logged.pt");
+    const auto plain = to_json(train_run(c, data, {}, plain_files), c);
+    c.log_noise_scale = true;
+    const auto logged = to_json(train_run(c, data, {}, logged_files), c);
+    ASSERT_EQ(plain["curve"].size(), logged["curve"].size());
+    for (size_t i = 0; i < plain["curve"].size(); ++i) {
+      EXPECT_EQ(plain["curve"][i]["train_loss"], logged["curve"][i]["train_loss"]) << "alpha " << alpha;
+      EXPECT_EQ(plain["curve"][i]["minibatch_loss"], logged["curve"][i]["minibatch_loss"]);
+      ASSERT_TRUE(logged["curve"][i].contains("b_simple"));
+      EXPECT_FALSE(plain["curve"][i].contains("b_simple"));
+    }
+    EXPECT_EQ(plain["test_loss"], logged["test_loss"]);
+    EXPECT_EQ(plain["samples_processed"], logged["samples_processed"]) << "logging must not count as training";
+    // Final weights, bit for bit.
+    auto a = nesgd::models::load_model(plain_files.save_model), b = nesgd::models::load_model(logged_files.save_model);
+    auto pa = a.net->parameters(), pb = b.net->parameters();
+    for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+    // The estimate is a positive, finite batch size on this problem late in the curve.
+    const auto& last = logged["curve"].back();
+    ASSERT_FALSE(last["b_simple"].is_null());
+    EXPECT_GT(last["trace_sigma"].get<double>(), 0.0);
+    std::filesystem::remove(plain_files.save_model);
+    std::filesystem::remove(logged_files.save_model);
+  }
+}
+
+TEST(Trainer, SavedModelLoadsAndContinuesWhereItStopped) {
+  const auto data = synthetic(300, 100, 12);
+  RunConfig c = small_config();
+  c.max_iterations = 20;
+  RunFiles files;
+  files.save_model = temp_path("model.pt");
+  const RunResult trained = train_run(c, data, {}, files);
+  // A run from the saved weights with a negligible step keeps their test
+  // loss, far below that of a fresh Glorot network.
+  RunConfig from_saved = small_config();
+  from_saved.init_model = files.save_model;
+  from_saved.max_iterations = 1;
+  from_saved.optimizer.lr = 1e-9;  // effectively no step: the weights are the saved ones
+  const RunResult loaded = train_run(from_saved, data);
+  EXPECT_NEAR(loaded.test_loss, trained.test_loss, 1e-3);
+  EXPECT_FALSE(loaded.init_model_sha256.empty());
+  RunConfig fresh = from_saved;
+  fresh.init_model.clear();
+  EXPECT_GT(train_run(fresh, data).test_loss, trained.test_loss + 0.5);
+  // A model for another input shape is refused with both shapes named.
+  nesgd::data::DatasetSplits other = data;
+  other.train.num_classes = other.test.num_classes = 5;
+  for (auto& l : other.train.labels) l %= 5;
+  for (auto& l : other.test.labels) l %= 5;
+  try {
+    train_run(from_saved, other);
+    FAIL() << "expected a refusal";
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("10 classes"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(files.save_model);
 }

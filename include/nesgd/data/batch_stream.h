@@ -55,6 +55,13 @@ class BatchStream {
   int64_t batches_drawn() const { return drawn_; }
   Sampling sampling() const { return sampling_; }
 
+  // The whole stream state (generator, permutation, position) as text, so a
+  // checkpointed run resumes with exactly the batches it would have drawn.
+  std::string save_state() const;
+  // Restores a state saved by a stream of the same size and batch size;
+  // throws nesgd::Error if it does not fit.
+  void load_state(const std::string& state);
+
  private:
   void reshuffle();
 

@@ -48,8 +48,11 @@ bool needs_second_batch(const NoiseEnhancementOptions& options);
 // the parameters that the losses depend on. Does not zero gradients and does
 // not step: call optimizer.zero_grad() before, optimizer.step() after (or use
 // ne_step). loss_b_prime may be empty when alpha == 1.
+// `after_b`, if given, runs once B's backward is done and before B' is drawn:
+// the gradients then hold exactly alpha * grad L_B (grad L_B when alpha == 1).
+// Measurements hook in there (noise scale) without touching the step.
 NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& loss_b_prime,
-                             const NoiseEnhancementOptions& options);
+                             const NoiseEnhancementOptions& options, const std::function<void()>& after_b = {});
 
 // One full NE step on any optimizer: zero_grad, ne_backward, step.
 NEBackwardResult ne_step(torch::optim::Optimizer& optimizer, const MinibatchLoss& loss_b,

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 namespace nesgd::train {
 
@@ -47,6 +48,9 @@ class Protocol {
   // A measured training loss (epoch-mean or full) at `iteration`.
   ProtocolDecision on_training_loss(int64_t iteration, double training_loss);
 
+  // Restores the state of a checkpointed run that was still running.
+  void restore(int64_t iterations_to_l_star) { iterations_to_l_star_ = iterations_to_l_star; }
+
   // The run was stopped from outside (signal) at `iteration`.
   void interrupt(int64_t iteration);
 
@@ -75,6 +79,7 @@ class EpochMeanLoss {
   bool ready() const { return static_cast<int64_t>(losses_.size()) == window_; }
   double value() const;  // mean over the window; NaN if not ready
   int64_t window() const { return window_; }
+  std::vector<double> values() const { return {losses_.begin(), losses_.end()}; }
 
  private:
   int64_t window_;

@@ -48,6 +48,8 @@ struct RunConfig {
   std::string device = "cpu";   // cpu | cuda | auto
   int threads = 0;              // ATen intra-op threads; 0 = the project's measured default
   int blas_threads = 0;         // OpenBLAS threads; 0 = the project's measured default
+  std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
+  bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory)
 
   // Fills l_star / l_stop from the paper when unset; validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.

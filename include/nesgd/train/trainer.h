@@ -30,6 +30,11 @@ struct CurvePoint {
   double minibatch_loss = 0.0;  // L_B of the step at this iteration
   double lr = 0.0;              // learning rate in force after this check
   double seconds = 0.0;         // wall time since the run started
+  // With RunConfig::log_noise_scale: EMA-smoothed gradient noise scale from
+  // the B and 2B gradients (noise/noise_scale.h); NaN otherwise.
+  double b_simple = 0.0;
+  double g_squared = 0.0;
+  double trace_sigma = 0.0;
 };
 
 struct Progress {
@@ -49,6 +54,13 @@ struct TrainHooks {
   std::function<bool()> should_stop;                 // polled every step: true ends the run as interrupted
 };
 
+// Files a run reads or writes besides its result; none changes the result.
+struct RunFiles {
+  std::string save_model;                 // final weights (models/serialize.h); empty = none
+  std::string checkpoint;                 // resume from here if it exists; write here periodically
+  double checkpoint_every_seconds = 300;  // and on interrupt
+};
+
 struct RunResult {
   RunStatus status = RunStatus::kRunning;
   int64_t iterations = 0;            // optimizer steps taken: the convergence time when converged
@@ -66,13 +78,18 @@ struct RunResult {
   int64_t test_size = 0;
   int64_t parameters = 0;
   std::string dataset_source;
+  int64_t resumed_from_iteration = 0;  // > 0 when continued from a checkpoint
+  std::string init_model_sha256;     // of RunConfig::init_model, when set
   std::vector<CurvePoint> curve;
   nlohmann::json environment;        // versions, device, threads, host
 };
 
 // Runs the protocol. `config` is validated (and its paper defaults filled)
 // first; bad values throw nesgd::Error before any work is done.
-RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks = {});
+// With files.checkpoint set, an existing checkpoint of the same configuration
+// is resumed, and the continued run is step for step the uninterrupted one.
+RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks = {},
+                    const RunFiles& files = {});
 
 // The result record: {"status", "iterations", ..., "config": {...}, "environment": {...}, "curve": [...]}.
 nlohmann::json to_json(const RunResult& result, const RunConfig& config);

@@ -1,6 +1,7 @@
 #include "nesgd/data/batch_stream.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "nesgd/error.h"
 
@@ -66,6 +67,31 @@ const std::vector<int64_t>& BatchStream::next() {
   }
   ++drawn_;
   return batch_;
+}
+
+std::string BatchStream::save_state() const {
+  std::ostringstream out;
+  out << "nesgd-stream-v1 " << n_ << ' ' << batch_size_ << ' ' << to_string(sampling_) << ' ' << cursor_ << ' '
+      << epoch_ << ' ' << drawn_ << '\n'
+      << rng_ << '\n';
+  for (int64_t v : order_) out << v << ' ';
+  return out.str();
+}
+
+void BatchStream::load_state(const std::string& state) {
+  std::istringstream in(state);
+  std::string tag, sampling;
+  int64_t n = 0, batch = 0;
+  in >> tag >> n >> batch >> sampling >> cursor_ >> epoch_ >> drawn_;
+  if (!in || tag != "nesgd-stream-v1") throw Error("checkpoint holds no valid minibatch stream state");
+  if (n != n_ || batch != batch_size_ || sampling != to_string(sampling_)) {
+    throw Error("checkpointed stream is for " + std::to_string(n) + " samples, batch " + std::to_string(batch) +
+                ", " + sampling + " sampling; this run has " + std::to_string(n_) + ", " +
+                std::to_string(batch_size_) + ", " + to_string(sampling_));
+  }
+  in >> rng_;
+  for (auto& v : order_) in >> v;
+  if (!in) throw Error("checkpointed stream state is truncated");
 }
 
 }  // namespace nesgd::data

@@ -45,7 +45,7 @@ LoadedModel load_model(const std::string& path) {
   if (!std::filesystem::exists(path)) throw Error("model file " + path + " does not exist");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, torch::Device(torch::kCPU));  // a model saved on a GPU loads anywhere
   } catch (const c10::Error& e) {
     throw Error("cannot read model file " + path + ": not a LibTorch archive or truncated (" +
                 std::string(e.what_without_backtrace()) + ")");

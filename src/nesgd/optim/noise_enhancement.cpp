@@ -9,7 +9,7 @@ namespace nesgd::optim {
 bool needs_second_batch(const NoiseEnhancementOptions& options) { return options.alpha() != 1.0; }
 
 NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& loss_b_prime,
-                             const NoiseEnhancementOptions& options) {
+                             const NoiseEnhancementOptions& options, const std::function<void()>& after_b) {
   const double alpha = options.alpha();
   NEBackwardResult result;
   result.loss_b_prime = std::numeric_limits<double>::quiet_NaN();
@@ -20,10 +20,12 @@ NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& l
   result.loss_b = lb.item<double>();
   if (!needs_second_batch(options)) {
     lb.backward();  // alpha == 1: exactly the plain step, no scaling
+    if (after_b) after_b();
     return result;
   }
   if (!loss_b_prime) throw Error("noise enhancement with alpha != 1 needs the second minibatch B'");
   (lb * alpha).backward();
+  if (after_b) after_b();
   torch::Tensor lbp = loss_b_prime();
   result.loss_b_prime = lbp.item<double>();
   result.used_b_prime = true;

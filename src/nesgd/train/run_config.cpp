@@ -76,6 +76,8 @@ nlohmann::json to_json(const RunConfig& c) {
       {"device", c.device},
       {"threads", c.threads},
       {"blas_threads", c.blas_threads},
+      {"init_model", c.init_model},
+      {"log_noise_scale", c.log_noise_scale},
   };
 }
 
@@ -112,6 +114,8 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
   get("device", c.device);
   get("threads", c.threads);
   get("blas_threads", c.blas_threads);
+  get("init_model", c.init_model);
+  get("log_noise_scale", c.log_noise_scale);
   return c;
 }
 

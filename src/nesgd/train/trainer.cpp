@@ -1,13 +1,19 @@
 #include "nesgd/train/trainer.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
 #include "nesgd/data/batch_stream.h"
+#include "nesgd/data/sha256.h"
 #include "nesgd/error.h"
 #include "nesgd/models/network.h"
+#include "nesgd/models/serialize.h"
+#include "nesgd/noise/noise_scale.h"
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/optimizers.h"
 #include "nesgd/train/run_info.h"
@@ -18,138 +24,339 @@ namespace nesgd::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kCheckpointStateKey = "nesgd_checkpoint_state";
+constexpr int kCheckpointVersion = 1;
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+double from_json_number(const nlohmann::json& j) { return j.is_null() ? kNaN : j.get<double>(); }
+
+double squared_norm(const std::vector<torch::Tensor>& tensors) {
+  double s = 0.0;
+  for (const auto& t : tensors) s += t.pow(2).sum().item<double>();
+  return s;
 }
+
+// Everything one run holds. Reads top to bottom: set-up in the constructor,
+// then step() until the protocol stops, then finish().
+class TrainingRun {
+ public:
+  TrainingRun(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks, const RunFiles& files)
+      : config_(std::move(config)), hooks_(hooks), files_(files), t_start_(Clock::now()),
+        device_(resolve_device(config_.device)),
+        protocol_({config_.l_star, config_.l_stop, 0.5, config_.max_iterations}),
+        ne_(config_.alpha) {
+    apply_threads(config_.model, {config_.threads, config_.blas_threads});
+
+    data::ImageSet train_set = data.train;
+    if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
+    train_ = to_tensors(train_set, device_);
+    test_ = to_tensors(data.test, device_);
+    const int64_t n = train_set.n;
+
+    spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes};
+    model_ = config_.init_model.empty() ? models::make_model(spec_, data::derive_seed(config_.seed, data::kStreamInit))
+                                        : load_initial_model();
+    model_->to(device_);
+    model_->train();
+    params_ = model_->parameters();
+    optimizer_ = optim::make_optimizer(params_, config_.optimizer);
+
+    const auto sampling = data::sampling_from_string(config_.sampling);
+    stream_b_.emplace(n, config_.batch_size, data::derive_seed(config_.seed, data::kStreamB), sampling);
+    // B' exists only when the step needs it, or when the noise scale asks for
+    // it at alpha = 1; either way it never shares state with B.
+    if (optim::needs_second_batch(ne_) || config_.log_noise_scale) {
+      stream_b_prime_.emplace(n, config_.batch_size, data::derive_seed(config_.seed, data::kStreamBPrime), sampling);
+    }
+    epoch_mean_.emplace(stream_b_->batches_per_epoch());
+    check_every_ = config_.eval_every > 0 ? config_.eval_every : stream_b_->batches_per_epoch();
+
+    result_.train_size = n;
+    result_.test_size = data.test.n;
+    result_.parameters = models::count_parameters(*model_);
+    result_.dataset_source = data.source;
+    if (!config_.init_model.empty()) result_.init_model_sha256 = data::sha256_file(config_.init_model);
+
+    if (!files_.checkpoint.empty() && std::filesystem::exists(files_.checkpoint)) load_checkpoint();
+    last_checkpoint_ = Clock::now();
+  }
+
+  RunResult run() {
+    for (int64_t it = result_.iterations + 1; protocol_.status() == RunStatus::kRunning; ++it) {
+      if (hooks_.should_stop && hooks_.should_stop()) {
+        protocol_.interrupt(it - 1);
+        if (!files_.checkpoint.empty()) save_checkpoint();
+        break;
+      }
+      step(it);
+      if (!files_.checkpoint.empty() && protocol_.status() == RunStatus::kRunning &&
+          seconds_since(last_checkpoint_) >= files_.checkpoint_every_seconds) {
+        save_checkpoint();
+      }
+    }
+    return finish();
+  }
+
+ private:
+  std::shared_ptr<models::Network> load_initial_model() {
+    models::LoadedModel loaded = models::load_model(config_.init_model);
+    const auto& s = loaded.spec;
+    if (s.name != spec_.name || s.in_channels != spec_.in_channels || s.height != spec_.height ||
+        s.width != spec_.width || s.num_classes != spec_.num_classes) {
+      throw Error("--load-model " + config_.init_model + " holds a " + s.name + " for " +
+                  std::to_string(s.in_channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width) +
+                  " inputs and " + std::to_string(s.num_classes) + " classes; this run needs a " + spec_.name +
+                  " for the dataset's " + std::to_string(spec_.in_channels) + "x" + std::to_string(spec_.height) +
+                  "x" + std::to_string(spec_.width) + " inputs and " + std::to_string(spec_.num_classes) + " classes");
+    }
+    return loaded.net;
+  }
+
+  optim::MinibatchLoss minibatch_loss(data::BatchStream& stream) {
+    return [this, &stream]() {
+      auto [x, y] = gather(train_, stream.next());
+      return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
+    };
+  }
+
+  void step(int64_t it) {
+    const auto t_step = Clock::now();
+    optimizer_->zero_grad();
+    std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
+    auto capture = [&] {
+      for (const auto& p : params_) after_b.push_back(p.grad().detach().clone());
+    };
+    const auto loss_b = minibatch_loss(*stream_b_);
+    const auto loss_b_prime =
+        optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_) : optim::MinibatchLoss{};
+    const optim::NEBackwardResult r =
+        optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
+    if (config_.log_noise_scale) measure_noise_scale(after_b);
+    optimizer_->step();
+    result_.step_seconds += seconds_since(t_step);
+    result_.samples_processed += config_.batch_size * (r.used_b_prime ? 2 : 1);
+    result_.iterations = it;
+    epoch_mean_->add(r.loss_b);
+
+    bool is_check = false;
+    if (it % check_every_ == 0) {
+      double measured = kNaN;
+      if (config_.loss_measure == LossMeasure::kFull) {
+        measured = evaluate(*model_, train_).loss;
+      } else if (epoch_mean_->ready()) {
+        measured = epoch_mean_->value();
+      }
+      if (!std::isnan(measured) || config_.loss_measure == LossMeasure::kFull) {
+        is_check = true;
+        last_train_loss_ = measured;
+        const ProtocolDecision d = protocol_.on_training_loss(it, measured);
+        if (d.scale_lr) optim::scale_lr(*optimizer_, protocol_.options().lr_factor);
+        const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : noise::NoiseScaleEstimate{kNaN, kNaN, kNaN};
+        result_.curve.push_back({it, measured, r.loss_b, optim::get_lr(*optimizer_), elapsed(), ns.b_simple,
+                                 ns.g_squared, ns.trace_sigma});
+      }
+    }
+    protocol_.after_step(it, r.loss_b);
+    report_progress(it, r.loss_b, is_check);
+  }
+
+  // B_simple from the pair (B, 2B): g_2B = (g_B + g_B') / 2. Reads gradients,
+  // never writes them, and restores batch-norm buffers after the extra
+  // forward at alpha = 1, so the trajectory is that of the run without it.
+  void measure_noise_scale(const std::vector<torch::Tensor>& alpha_g_b) {
+    torch::NoGradGuard no_grad;
+    const double alpha = config_.alpha;
+    std::vector<torch::Tensor> g_b, g_bp;
+    if (optim::needs_second_batch(ne_)) {
+      for (size_t i = 0; i < params_.size(); ++i) {
+        g_b.push_back(alpha_g_b[i] / alpha);
+        g_bp.push_back((params_[i].grad() - alpha_g_b[i]) / (1.0 - alpha));
+      }
+    } else {
+      g_b = alpha_g_b;
+      std::vector<torch::Tensor> saved_buffers;
+      for (const auto& b : model_->buffers()) saved_buffers.push_back(b.clone());
+      {
+        torch::AutoGradMode enable(true);
+        auto [x, y] = gather(train_, stream_b_prime_->next());
+        auto loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+        g_bp = torch::autograd::grad({loss}, params_);
+      }
+      auto buffers = model_->buffers();
+      for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved_buffers[i]);
+    }
+    std::vector<torch::Tensor> g_2b;
+    for (size_t i = 0; i < g_b.size(); ++i) g_2b.push_back(0.5 * (g_b[i] + g_bp[i]));
+    const double small = 0.5 * (squared_norm(g_b) + squared_norm(g_bp));  // two estimates of E|g_B|^2
+    noise_tracker_.add(noise::estimate_noise_scale(small, config_.batch_size, squared_norm(g_2b),
+                                                   2 * config_.batch_size));
+  }
+
+  void report_progress(int64_t it, double minibatch_loss, bool is_check) {
+    const double now = elapsed();
+    const bool stopping = protocol_.status() != RunStatus::kRunning;
+    if (!hooks_.on_progress || !(is_check || stopping || now - last_progress_ >= hooks_.progress_interval_seconds)) {
+      return;
+    }
+    last_progress_ = now;
+    Progress p;
+    p.iteration = it;
+    p.epoch = stream_b_->epoch();
+    p.train_loss = last_train_loss_;
+    p.minibatch_loss = minibatch_loss;
+    p.lr = optim::get_lr(*optimizer_);
+    p.samples_per_second = result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
+    p.seconds = now;
+    p.is_check = is_check;
+    hooks_.on_progress(p);
+  }
+
+  double elapsed() const { return elapsed_before_ + seconds_since(t_start_); }
+
+  RunResult finish() {
+    result_.status = protocol_.status();
+    result_.iterations_to_l_star = protocol_.iterations_to_l_star();
+    result_.epochs = stream_b_->epoch();
+    result_.train_loss = last_train_loss_;
+    const EvalResult te = evaluate(*model_, test_);
+    result_.test_accuracy = te.accuracy;
+    result_.test_loss = te.loss;
+    result_.final_full_train_loss = evaluate(*model_, train_).loss;
+    result_.samples_per_second =
+        result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
+    result_.environment = environment_record(device_);
+    result_.wall_seconds = elapsed();
+    if (!files_.save_model.empty()) models::save_model(*model_, spec_, files_.save_model);
+    return result_;
+  }
+
+  // -- checkpoints: model, optimizer, both streams, protocol and curve ----------------------------------
+  nlohmann::json checkpoint_state() const {
+    nlohmann::json curve = nlohmann::json::array();
+    for (const auto& p : result_.curve) {
+      curve.push_back({p.iteration, finite_or_null(p.train_loss), finite_or_null(p.minibatch_loss), p.lr, p.seconds,
+                       finite_or_null(p.b_simple), finite_or_null(p.g_squared), finite_or_null(p.trace_sigma)});
+    }
+    return {{"version", kCheckpointVersion},
+            {"config", to_json(config_)},
+            {"iterations", result_.iterations},
+            {"iterations_to_l_star", protocol_.iterations_to_l_star()},
+            {"samples_processed", result_.samples_processed},
+            {"step_seconds", result_.step_seconds},
+            {"elapsed", elapsed()},
+            {"last_train_loss", finite_or_null(last_train_loss_)},
+            {"epoch_mean", epoch_mean_->values()},
+            {"stream_b", stream_b_->save_state()},
+            {"stream_b_prime", stream_b_prime_ ? stream_b_prime_->save_state() : std::string()},
+            {"noise_tracker", noise_tracker_.save_state()},
+            {"curve", curve}};
+  }
+
+  void save_checkpoint() {
+    namespace fs = std::filesystem;
+    torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+    model_->save(model_archive);
+    optimizer_->save(optimizer_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write(kCheckpointStateKey, c10::IValue(checkpoint_state().dump()));
+    const fs::path target(files_.checkpoint);
+    if (target.has_parent_path()) fs::create_directories(target.parent_path());
+    const std::string tmp = files_.checkpoint + ".tmp-" + std::to_string(getpid());
+    archive.save_to(tmp);
+    fs::rename(tmp, target);  // atomic: a crash leaves the previous checkpoint intact
+    last_checkpoint_ = Clock::now();
+  }
+
+  void load_checkpoint() {
+    const std::string& path = files_.checkpoint;
+    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+    c10::IValue state_value;
+    try {
+      archive.load_from(path, device_);
+      if (!archive.try_read(kCheckpointStateKey, state_value) || !state_value.isString()) {
+        throw Error(path + " is not an nesgd checkpoint");
+      }
+      archive.read("model", model_archive);
+      archive.read("optimizer", optimizer_archive);
+    } catch (const c10::Error& e) {
+      throw Error("cannot read checkpoint " + path + " (" + e.what_without_backtrace() +
+                  "): delete it to start the run afresh");
+    }
+    const auto state = nlohmann::json::parse(state_value.toStringRef());
+    if (state.at("version") != kCheckpointVersion || state.at("config") != to_json(config_)) {
+      throw Error("checkpoint " + path + " belongs to another run configuration:\n  checkpoint: " +
+                  state.at("config").dump() + "\n  this run:   " + to_json(config_).dump() +
+                  "\nuse another --checkpoint path, or delete it to start afresh");
+    }
+    model_->load(model_archive);
+    optimizer_->load(optimizer_archive);
+    result_.iterations = state.at("iterations");
+    result_.resumed_from_iteration = result_.iterations;
+    protocol_.restore(state.at("iterations_to_l_star"));
+    result_.samples_processed = state.at("samples_processed");
+    result_.step_seconds = state.at("step_seconds");
+    elapsed_before_ = state.at("elapsed");
+    last_train_loss_ = from_json_number(state.at("last_train_loss"));
+    for (double v : state.at("epoch_mean").get<std::vector<double>>()) epoch_mean_->add(v);
+    stream_b_->load_state(state.at("stream_b"));
+    if (stream_b_prime_) stream_b_prime_->load_state(state.at("stream_b_prime"));
+    noise_tracker_.load_state(state.at("noise_tracker"));
+    for (const auto& p : state.at("curve")) {
+      result_.curve.push_back({p[0].get<int64_t>(), from_json_number(p[1]), from_json_number(p[2]), p[3].get<double>(),
+                               p[4].get<double>(), from_json_number(p[5]), from_json_number(p[6]),
+                               from_json_number(p[7])});
+    }
+  }
+
+  RunConfig config_;
+  const TrainHooks& hooks_;
+  const RunFiles& files_;
+  Clock::time_point t_start_;
+  Clock::time_point last_checkpoint_;
+  double elapsed_before_ = 0.0;  // wall time of the run before it was resumed
+  torch::Device device_;
+  Protocol protocol_;
+  optim::NoiseEnhancementOptions ne_;
+  TensorSet train_, test_;
+  models::ModelSpec spec_;
+  std::shared_ptr<models::Network> model_;
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::optional<data::BatchStream> stream_b_, stream_b_prime_;
+  std::optional<EpochMeanLoss> epoch_mean_;
+  int64_t check_every_ = 1;
+  noise::NoiseScaleTracker noise_tracker_;
+  double last_train_loss_ = kNaN;
+  double last_progress_ = -1e9;
+  RunResult result_;
+};
 
 }  // namespace
 
-RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks) {
+RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks,
+                    const RunFiles& files) {
   config.resolve_defaults_and_validate();
-  const auto t_start = Clock::now();
-
-  // -- setup: data, model, optimizer, streams, protocol ---------------------------------------------
-  const torch::Device device = resolve_device(config.device);
-  apply_threads(config.model, {config.threads, config.blas_threads});
-
-  data::ImageSet train_set = data.train;
-  if (config.train_subset > 0) train_set.truncate(config.train_subset);
-  const TensorSet train = to_tensors(train_set, device);
-  const TensorSet test = to_tensors(data.test, device);
-  const int64_t n = train_set.n;
-
-  models::ModelSpec spec{config.model, train_set.channels, train_set.height, train_set.width,
-                         train_set.num_classes};
-  auto model = models::make_model(spec, data::derive_seed(config.seed, data::kStreamInit));
-  model->to(device);
-  model->train();
-  auto optimizer = optim::make_optimizer(model->parameters(), config.optimizer);
-
-  const auto sampling = data::sampling_from_string(config.sampling);
-  const optim::NoiseEnhancementOptions ne(config.alpha);
-  data::BatchStream stream_b(n, config.batch_size, data::derive_seed(config.seed, data::kStreamB), sampling);
-  std::optional<data::BatchStream> stream_b_prime;  // alpha == 1: never created, never drawn
-  if (optim::needs_second_batch(ne)) {
-    stream_b_prime.emplace(n, config.batch_size, data::derive_seed(config.seed, data::kStreamBPrime), sampling);
-  }
-
-  Protocol protocol({config.l_star, config.l_stop, 0.5, config.max_iterations});
-  EpochMeanLoss epoch_mean(stream_b.batches_per_epoch());
-  const int64_t check_every = config.eval_every > 0 ? config.eval_every : stream_b.batches_per_epoch();
-
-  RunResult result;
-  result.train_size = n;
-  result.test_size = data.test.n;
-  result.parameters = models::count_parameters(*model);
-  result.dataset_source = data.source;
-  double last_train_loss = std::numeric_limits<double>::quiet_NaN();
-  double last_progress = -1e9;
-
-  auto minibatch_loss = [&](data::BatchStream& stream) {
-    return [&model, &train, &stream]() {
-      auto [x, y] = gather(train, stream.next());
-      return torch::nn::functional::cross_entropy(model->forward(x), y);  // mean over the batch
-    };
-  };
-  const optim::MinibatchLoss loss_b = minibatch_loss(stream_b);
-  const optim::MinibatchLoss loss_b_prime =
-      stream_b_prime ? minibatch_loss(*stream_b_prime) : optim::MinibatchLoss{};
-
-  // -- the loop --------------------------------------------------------------------------------------
-  for (int64_t it = 1;; ++it) {
-    if (hooks.should_stop && hooks.should_stop()) {
-      protocol.interrupt(it - 1);
-      break;
-    }
-    const auto t_step = Clock::now();
-    const optim::NEBackwardResult step = optim::ne_step(*optimizer, loss_b, loss_b_prime, ne);
-    result.step_seconds += seconds_since(t_step);
-    result.samples_processed += config.batch_size * (step.used_b_prime ? 2 : 1);
-    result.iterations = it;
-    epoch_mean.add(step.loss_b);
-
-    bool is_check = false;
-    if (it % check_every == 0) {
-      double measured = std::numeric_limits<double>::quiet_NaN();
-      if (config.loss_measure == LossMeasure::kFull) {
-        measured = evaluate(*model, train).loss;
-      } else if (epoch_mean.ready()) {
-        measured = epoch_mean.value();
-      }
-      if (!std::isnan(measured) || config.loss_measure == LossMeasure::kFull) {
-        is_check = true;
-        last_train_loss = measured;
-        const ProtocolDecision d = protocol.on_training_loss(it, measured);
-        if (d.scale_lr) optim::scale_lr(*optimizer, protocol.options().lr_factor);
-        result.curve.push_back({it, measured, step.loss_b, optim::get_lr(*optimizer), seconds_since(t_start)});
-      }
-    }
-    const ProtocolDecision after = protocol.after_step(it, step.loss_b);
-
-    const double now = seconds_since(t_start);
-    if (hooks.on_progress && (is_check || after.stop || now - last_progress >= hooks.progress_interval_seconds)) {
-      last_progress = now;
-      Progress p;
-      p.iteration = it;
-      p.epoch = stream_b.epoch();
-      p.train_loss = last_train_loss;
-      p.minibatch_loss = step.loss_b;
-      p.lr = optim::get_lr(*optimizer);
-      p.samples_per_second = result.step_seconds > 0 ? result.samples_processed / result.step_seconds : 0.0;
-      p.seconds = now;
-      p.is_check = is_check;
-      hooks.on_progress(p);
-    }
-    if (after.stop || protocol.status() != RunStatus::kRunning) break;
-  }
-
-  // -- results ---------------------------------------------------------------------------------------
-  result.status = protocol.status();
-  result.iterations_to_l_star = protocol.iterations_to_l_star();
-  result.epochs = stream_b.epoch();
-  result.train_loss = last_train_loss;
-  const EvalResult te = evaluate(*model, test);
-  result.test_accuracy = te.accuracy;
-  result.test_loss = te.loss;
-  result.final_full_train_loss = evaluate(*model, train).loss;
-  result.samples_per_second = result.step_seconds > 0 ? result.samples_processed / result.step_seconds : 0.0;
-  result.environment = environment_record(device);
-  result.wall_seconds = seconds_since(t_start);
-  return result;
+  return TrainingRun(std::move(config), data, hooks, files).run();
 }
 
 nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
-  auto number = [](double v) -> nlohmann::json {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);  // JSON has no NaN
-  };
   nlohmann::json curve = nlohmann::json::array();
   for (const auto& p : r.curve) {
-    curve.push_back({{"iteration", p.iteration},
-                     {"train_loss", number(p.train_loss)},
-                     {"minibatch_loss", number(p.minibatch_loss)},
-                     {"lr", p.lr},
-                     {"seconds", p.seconds}});
+    nlohmann::json point{{"iteration", p.iteration},
+                         {"train_loss", finite_or_null(p.train_loss)},
+                         {"minibatch_loss", finite_or_null(p.minibatch_loss)},
+                         {"lr", p.lr},
+                         {"seconds", p.seconds}};
+    if (config.log_noise_scale) {
+      point["b_simple"] = finite_or_null(p.b_simple);
+      point["g_squared"] = finite_or_null(p.g_squared);
+      point["trace_sigma"] = finite_or_null(p.trace_sigma);
+    }
+    curve.push_back(point);
   }
   RunConfig resolved = config;
   resolved.resolve_defaults_and_validate();
@@ -157,10 +364,10 @@ nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
       {"status", to_string(r.status)},
       {"iterations", r.iterations},
       {"iterations_to_l_star", r.iterations_to_l_star >= 0 ? nlohmann::json(r.iterations_to_l_star) : nullptr},
-      {"test_accuracy", number(r.test_accuracy)},
-      {"test_loss", number(r.test_loss)},
-      {"train_loss", number(r.train_loss)},
-      {"final_full_train_loss", number(r.final_full_train_loss)},
+      {"test_accuracy", finite_or_null(r.test_accuracy)},
+      {"test_loss", finite_or_null(r.test_loss)},
+      {"train_loss", finite_or_null(r.train_loss)},
+      {"final_full_train_loss", finite_or_null(r.final_full_train_loss)},
       {"wall_seconds", r.wall_seconds},
       {"step_seconds", r.step_seconds},
       {"samples_per_second", r.samples_per_second},
@@ -169,6 +376,8 @@ nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
       {"train_size", r.train_size},
       {"test_size", r.test_size},
       {"parameters", r.parameters},
+      {"resumed_from_iteration", r.resumed_from_iteration},
+      {"init_model_sha256", r.init_model_sha256},
       {"seed", resolved.seed},
       {"loss_measure", to_string(resolved.loss_measure)},
       {"dataset_source", r.dataset_source},
