@@ -11,6 +11,8 @@ PKGS=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev libarchive-dev libsqlite3-dev
   libgtest-dev libgmock-dev
   gnuplot-nox             # figures (report)
+  libtomlplusplus-dev     # TOML sweep files (header-only toml++; JSON works without it)
+  libexpat1-dev           # tests: SVG figures parse as XML
   dataset-fashion-mnist   # real Fashion-MNIST, offline
   python3-torch python3-numpy   # PyTorch-Python reference for the benchmark
   python3                 # local HTTP server in the download tests

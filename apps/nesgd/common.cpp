@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -33,6 +35,20 @@ bool stop_requested() { return g_stop_signals.load() > 0; }
 std::string format_duration(double seconds) {
   const auto s = static_cast<long>(seconds);
   return fmt::format("{:02d}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+void print_progress(const train::Progress& p, bool tty, const std::string& prefix, bool newline_on_check) {
+  const std::string loss = std::isnan(p.train_loss) ? std::string("   -   ") : fmt::format("{:.5f}", p.train_loss);
+  const std::string line = fmt::format(
+      "{}it {:>7} | ep {:>4} | train loss {} | batch loss {:.5f} | lr {:.2e} | {:>7.0f} samples/s | {}", prefix,
+      p.iteration, p.epoch, loss, p.minibatch_loss, p.lr, p.samples_per_second, format_duration(p.seconds));
+  if (tty) {
+    std::fprintf(stderr, "\r%s\033[K", line.c_str());
+    if (p.is_check && newline_on_check) std::fprintf(stderr, "\n");
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {
@@ -67,8 +83,13 @@ data::DataOptions DataFlags::options() const {
 }
 
 void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
-  cmd->add_option("--model", c.model, "Network: f1 (MLP, PAPER.md)")->capture_default_str();
-  cmd->add_option("--dataset", c.dataset, "Dataset: fashion-mnist (see `nesgd data list`)")->capture_default_str();
+  cmd->add_option("--model", c.model,
+                  "Network (PAPER.md): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
+                  "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100")
+      ->capture_default_str();
+  cmd->add_option("--dataset", c.dataset,
+                  "Dataset: fashion-mnist, cifar10, cifar100, cifar10-subset (see `nesgd data list`)")
+      ->capture_default_str();
   cmd->add_option("--batch-size,-b", c.batch_size, "Minibatch size B (each of B and B')")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -115,6 +136,12 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--blas-threads", c.blas_threads, "OpenBLAS threads (0 = measured default)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--load-model", c.init_model,
+                  "Start from weights saved by `nesgd train --save-model` instead of Glorot init")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--log-noise-scale", c.log_noise_scale,
+                "Add the gradient noise scale B_simple (EMA) to every curve point. Free for alpha != 1; "
+                "at alpha = 1 it costs one extra forward/backward of B per step. Never changes the trajectory");
 }
 
 void finish_train_options(train::RunConfig& config, const std::string& loss_measure) {

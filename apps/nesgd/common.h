@@ -10,6 +10,7 @@
 
 #include "nesgd/data/resolve.h"
 #include "nesgd/train/run_config.h"
+#include "nesgd/train/trainer.h"
 
 namespace nesgd::cli {
 
@@ -22,6 +23,9 @@ struct Command {
 // Each subcommand registers itself on the top-level app (one file each).
 Command add_train_command(CLI::App& app);
 Command add_data_command(CLI::App& app);
+Command add_noise_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 struct DataFlags {
   std::string data_dir;
@@ -43,6 +47,11 @@ void write_file_atomic(const std::string& path, const std::string& text);
 
 // "hh:mm:ss"
 std::string format_duration(double seconds);
+
+// One progress line of a training run on stderr, `prefix` first (sweep: "[3/24] ").
+// On a terminal the line rewrites itself (and ends on a loss check when
+// newline_on_check); elsewhere each call prints one line.
+void print_progress(const train::Progress& p, bool tty, const std::string& prefix, bool newline_on_check);
 
 // SIGINT/SIGTERM: the first asks running work to stop cleanly (stop_requested()
 // turns true), the second exits at once with status 130.

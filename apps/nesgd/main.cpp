@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   const std::vector<nesgd::cli::Command> commands{
       nesgd::cli::add_train_command(app),
       nesgd::cli::add_data_command(app),
+      nesgd::cli::add_noise_command(app),
+      nesgd::cli::add_sweep_command(app),
+      nesgd::cli::add_report_command(app),
   };
 
   try {

@@ -12,10 +12,13 @@
 
 namespace nesgd::data {
 
+// Which reader a dataset's files need.
+enum class DataFormat { kIdx, kCifar10, kCifar100 };
+
 struct DatasetFile {
   std::string name;        // file name inside the dataset folder, e.g. "train-images-idx3-ubyte.gz"
   uint64_t bytes = 0;      // size of the official file
-  std::string sha256;      // SHA-256 of the official file
+  std::string sha256;      // SHA-256 of the official file; empty: none published (size and structure are checked)
   uint64_t raw_bytes = 0;  // size after gzip decompression (0 if not gzip)
   std::string raw_sha256;  // SHA-256 after decompression (empty if not gzip)
 };
@@ -29,6 +32,12 @@ struct DatasetSpec {
   std::vector<DatasetFile> files;
   std::vector<std::string> system_dirs;  // distribution package folders, searched after --data-dir/env
   int64_t num_classes = 0;
+  DataFormat format = DataFormat::kIdx;
+  // Datasets distributed as one archive (CIFAR's tar.gz): `archive` is that
+  // file (name under base_url, size, SHA-256); it is downloaded, verified and
+  // unpacked, and `folder` is the archive's top folder, holding `files`.
+  // Empty name: each file is downloaded on its own.
+  DatasetFile archive;
 };
 
 // All registered datasets, in a stable order.

@@ -12,6 +12,11 @@
 // Every file is checked against the registry's SHA-256 of its decompressed
 // content while it is read, so a corrupt or foreign file is refused whatever
 // root it came from.
+// Datasets shipped as one archive (CIFAR, DatasetSpec::archive) are fetched
+// as that archive, verified by its SHA-256, unpacked in process (libarchive)
+// into <root>/<folder>/, and the SHA-256 of every unpacked file is written to
+// <folder>/SHA256SUMS; later checks use those sums (no per-file sums are
+// published), and a file without one is checked by size and record structure.
 #pragma once
 
 #include <string>

@@ -3,10 +3,14 @@
 // On CPU, LibTorch runs dense layers through BLAS (OpenBLAS, with its own
 // thread pool) and everything else (elementwise ops, oneDNN convolutions)
 // through ATen's OpenMP pool. Both at full width oversubscribe the cores: the
-// OpenMP workers spin while OpenBLAS's threads compute. The defaults below are
-// measured (docs/PERFORMANCE.md, "Thread settings"); --threads and
+// OpenMP workers spin while OpenBLAS's threads compute, and on a busy machine
+// a spinning worker the kernel has descheduled stalls every parallel region.
+// The defaults below are measured (docs/PERFORMANCE.md, "Thread settings")
+// and depend on OMP_WAIT_POLICY (read from the environment: libgomp reads it
+// once at load, so it cannot be changed from here); --threads and
 // --blas-threads override them. OpenBLAS is reached through dlsym, so a build
 // linked against another BLAS still runs (blas threads then read as -1).
+// This part sets thread counts only: it never changes the environment.
 #pragma once
 
 #include <string>

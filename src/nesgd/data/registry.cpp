@@ -31,10 +31,69 @@ DatasetSpec fashion_mnist() {
   return spec;
 }
 
+// CIFAR (Krizhevsky 2009, https://www.cs.toronto.edu/~kriz/cifar.html), the
+// official "binary version" archives. Their sizes and SHA-256 sums identify
+// the archives; no sums are published for the files inside, so those are
+// checked by size and record structure (and against the SHA256SUMS manifest
+// written when nesgd unpacks a verified archive, see resolve.h).
+constexpr const char* kCifarBaseUrl = "https://www.cs.toronto.edu/~kriz/";
+constexpr uint64_t kCifar10FileBytes = 10000 * 3073;    // 10,000 records of 1 + 3072 bytes
+constexpr uint64_t kCifar100TrainBytes = 50000 * 3074;  // 2 label bytes + 3072
+constexpr uint64_t kCifar100TestBytes = 10000 * 3074;
+
+DatasetSpec cifar10() {
+  DatasetSpec spec;
+  spec.name = "cifar10";
+  spec.folder = "cifar-10-batches-bin";  // the archive's top folder
+  spec.description = "CIFAR-10 (Krizhevsky 2009): 50,000 + 10,000 32x32 colour images, 10 classes";
+  spec.base_url = kCifarBaseUrl;
+  spec.mirror_env = "NESGD_CIFAR10_MIRROR";
+  for (int i = 1; i <= 5; ++i) spec.files.push_back({"data_batch_" + std::to_string(i) + ".bin", kCifar10FileBytes, ""});
+  spec.files.push_back({"test_batch.bin", kCifar10FileBytes, ""});
+  spec.num_classes = 10;
+  spec.format = DataFormat::kCifar10;
+  spec.archive = {"cifar-10-binary.tar.gz", 170052171, "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"};
+  return spec;
+}
+
+DatasetSpec cifar100() {
+  DatasetSpec spec;
+  spec.name = "cifar100";
+  spec.folder = "cifar-100-binary";
+  spec.description = "CIFAR-100 (Krizhevsky 2009): 50,000 + 10,000 32x32 colour images, 100 (fine) classes";
+  spec.base_url = kCifarBaseUrl;
+  spec.mirror_env = "NESGD_CIFAR100_MIRROR";
+  spec.files = {{"train.bin", kCifar100TrainBytes, ""}, {"test.bin", kCifar100TestBytes, ""}};
+  spec.num_classes = 100;
+  spec.format = DataFormat::kCifar100;
+  spec.archive = {"cifar-100-binary.tar.gz", 168513733, "58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec"};
+  return spec;
+}
+
+// The real CIFAR-10 subset of ../shared/data (sums from its README): the first
+// 4,000 official training records and 4,593 class-imbalanced test records.
+// Its own entry, so that `cifar10` stays strict about the six full files.
+DatasetSpec cifar10_subset() {
+  DatasetSpec spec;
+  spec.name = "cifar10-subset";
+  spec.folder = "cifar-10-subset";
+  spec.description =
+      "CIFAR-10 subset (shared/data): 4,000 train + 4,593 test images (test set class-imbalanced), 10 classes";
+  spec.files = {
+      {"data_batch_1.bin", 12292000, "0993cf8b8e43bc207603aef9787006995746513f5e3fa5a52e06d1b069926330"},
+      {"test_batch.bin", 14114289, "ce18a546eb53bba7cb2e7d3495fbd8a54b6af573e89216fc298b2b0f7e89fc6e"},
+      {"test_indices.txt", 21855, "c788a1dc9406df210f9c371cde4dbf68a0ce6a8e78f15a71d1d93ac6fc8d22f0"},
+      {"batches.meta.txt", 60, "2ce042b1e0b48db4bb214408e6414ba18b2731c24af244f2d6c112fddf31af00"},
+  };
+  spec.num_classes = 10;
+  spec.format = DataFormat::kCifar10;
+  return spec;
+}
+
 }  // namespace
 
 const std::vector<DatasetSpec>& registered_datasets() {
-  static const std::vector<DatasetSpec> datasets = {fashion_mnist()};
+  static const std::vector<DatasetSpec> datasets = {fashion_mnist(), cifar10(), cifar100(), cifar10_subset()};
   return datasets;
 }
 

@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+#include "nesgd/data/archive.h"
+#include "nesgd/data/cifar.h"
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
 #include "nesgd/data/sha256.h"
@@ -86,13 +88,71 @@ std::string content_sha256(const std::string& path) {
   return hasher.hex_digest();
 }
 
-bool has_content(const std::string& path, const DatasetFile& file) {
-  try {
-    return content_sha256(path) == content_sum(file);
-  } catch (const Error&) {
-    return false;
+// Archive datasets: `fetch` writes the SHA-256 of every file it unpacked from
+// the verified archive here, so later checks can compare whole contents even
+// though no per-file sums are published.
+constexpr const char* kManifestName = "SHA256SUMS";
+
+// The sum recorded for `name` in folder/SHA256SUMS ("<hex>  <name>" lines), or "".
+std::string manifest_sum(const fs::path& folder, const std::string& name) {
+  std::FILE* f = std::fopen((folder / kManifestName).c_str(), "r");
+  if (f == nullptr) {
+    return "";
   }
+  std::string found;
+  char line[1024];
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+      text.pop_back();
+    }
+    const auto space = text.find("  ");
+    if (space == 64 && text.substr(space + 2) == name) {
+      found = text.substr(0, space);
+    }
+  }
+  std::fclose(f);
+  return found;
 }
+
+// The sum a file must have: the registry's, else the unpack manifest's, else "" (size only).
+std::string expected_sum(const fs::path& folder, const DatasetFile& file) {
+  return content_sum(file).empty() ? manifest_sum(folder, file.name) : content_sum(file);
+}
+
+// Checks one present file: by SHA-256 where a sum is known, else by size.
+// Never throws for a bad file; `detail` says what was found.
+bool check_content(const std::string& path, const DatasetFile& file, std::string* detail) {
+  const fs::path folder = fs::path(path).parent_path();
+  const std::string want = expected_sum(folder, file);
+  std::error_code ec;
+  const uint64_t size = fs::file_size(path, ec);
+  std::string d;
+  bool ok = false;
+  try {
+    if (want.empty()) {
+      ok = !ec && (file.bytes == 0 || size == file.bytes);
+      d = ok ? fmt::format("size ok ({} bytes; no published checksum for this file)", size)
+             : fmt::format("size {} bytes, want {}", size, file.bytes);
+    } else {
+      const std::string got = content_sha256(path);
+      ok = got == want;
+      const std::string source = content_sum(file).empty() ? " (against SHA256SUMS written when unpacking)"
+                                 : ends_with(path, ".gz")  ? " (decompressed)"
+                                                           : "";
+      d = ok ? "sha256 ok" + source : fmt::format("sha256 mismatch: got {}, want {}{}", got, want, source);
+    }
+  } catch (const Error& e) {
+    ok = false;
+    d = std::string("unreadable: ") + e.what();
+  }
+  if (detail != nullptr) {
+    *detail = d;
+  }
+  return ok;
+}
+
+bool has_content(const std::string& path, const DatasetFile& file) { return check_content(path, file, nullptr); }
 
 std::string size_text(uint64_t bytes) {
   return bytes >= 1000000 ? fmt::format("{:.1f} MB", bytes / 1e6) : fmt::format("{:.1f} kB", bytes / 1e3);
@@ -112,6 +172,16 @@ std::string parent_folder(const std::string& folder) {
 
 std::string install_hint(const DatasetSpec& spec) {
   return spec.system_dirs.empty() ? "" : fmt::format(", or `apt install dataset-{}`", spec.folder);
+}
+
+// "run `nesgd data fetch X`, " where X can be downloaded; nothing otherwise.
+std::string fetch_hint(const DatasetSpec& spec, const std::string& data_dir = "") {
+  if (spec.base_url.empty()) {
+    return "";
+  }
+  return data_dir.empty() ? fmt::format("run `nesgd data fetch {}`, ", spec.name)
+                          : fmt::format("run `nesgd data fetch {} --data-dir {}` to download it there, or ",
+                                        spec.name, data_dir);
 }
 
 // Walks the roots in the documented order. Records every place looked at in
@@ -146,9 +216,8 @@ std::optional<Located> search(const DatasetSpec& spec, const DataOptions& option
                       spec.name, origin, looked.back(), root, spec.name, origin, parent_folder(root)));
     }
     throw Error(
-        fmt::format("{} not found where {} points: {}. Fix: run `nesgd data fetch {} --data-dir {}` to "
-                    "download it there, or point {} at the folder that holds {}/",
-                    spec.name, origin, looked.back(), spec.name, root, origin, spec.folder));
+        fmt::format("{} not found where {} points: {}. Fix: {}point {} at the folder that holds {}/",
+                    spec.name, origin, looked.back(), fetch_hint(spec, root), origin, spec.folder));
   };
 
   if (auto found = explicit_root(options.data_dir, "--data-dir")) {
@@ -185,9 +254,8 @@ Error not_found(const DatasetSpec& spec, const DataOptions& options, const std::
   if (!options.allow_download) {
     text += "\nDownloading was not allowed.";
   }
-  text += fmt::format(
-      "\nFix: run `nesgd data fetch {}`, pass --data-dir DIR with the files in DIR/{}/, set NESGD_DATA_DIR=DIR{}.",
-      spec.name, spec.folder, install_hint(spec));
+  text += fmt::format("\nFix: {}pass --data-dir DIR with the files in DIR/{}/, set NESGD_DATA_DIR=DIR{}.",
+                      fetch_hint(spec), spec.folder, install_hint(spec));
   return Error(text);
 }
 
@@ -297,6 +365,137 @@ bool is_idx_dataset(const DatasetSpec& spec) {
   return !spec.files.empty();
 }
 
+// Archive datasets (CIFAR): if any file is missing or bad, get the archive
+// (an already present copy in the root with the right SHA-256, else a
+// verified download), unpack the registered files into root/<folder>/, record
+// their sums in SHA256SUMS, and delete the archive if we downloaded it.
+std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, const fs::path& root,
+                          const std::string& base) {
+  const fs::path folder = root / spec.folder;
+  bool complete = true;
+  for (const auto& file : spec.files) {
+    const std::string existing = find_file(folder, file);
+    complete = complete && !existing.empty() && has_content(existing, file);
+  }
+  if (complete) {
+    if (!options.quiet) {
+      std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
+    }
+    return folder.string();
+  }
+  const std::string unpack_hint = fmt::format("unpack {} by hand (`tar xzf {} -C {}`) so that {} holds the files",
+                                              spec.archive.name, spec.archive.name, root.string(), folder.string());
+  if (!archive_supported()) {
+    throw Error("this nesgd was built without libarchive and cannot unpack " + spec.archive.name + ": " + unpack_hint);
+  }
+  const fs::path archive = root / spec.archive.name;
+  bool downloaded = false;
+  std::error_code ec;
+  if (fs::is_regular_file(archive, ec) && sha256_file(archive.string()) == spec.archive.sha256) {
+    if (!options.quiet) {
+      std::fprintf(stderr, "  %s: present, sha256 ok\n", archive.c_str());
+    }
+  } else {
+    if (base.empty()) {
+      throw Error(fmt::format("{} has no download URL; place {} in {} or {}", spec.name, spec.archive.name,
+                              root.string(), unpack_hint));
+    }
+    if (!download_supported()) {
+      throw Error(fmt::format("this nesgd was built without download support; place {} in {} and run the fetch "
+                              "again, or {}",
+                              spec.archive.name, root.string(), unpack_hint));
+    }
+    DownloadOptions download;
+    download.expected_bytes = spec.archive.bytes;
+    download.expected_sha256 = spec.archive.sha256;
+    const std::string url = join_url(base, spec.archive.name);
+    if (!options.quiet) {
+      std::fprintf(stderr, "downloading %s -> %s\n", url.c_str(), archive.c_str());
+      download.progress = progress_line(spec.archive.name);
+    }
+    try {
+      download_verified(url, archive.string(), download);
+    } catch (const Error& e) {
+      if (!options.quiet && download.progress) {
+        std::fputc('\n', stderr);
+      }
+      const std::string env_hint = spec.mirror_env.empty() ? "" : " (or set " + spec.mirror_env + ")";
+      throw Error(fmt::format("{} A mirror given with --mirror{} must serve the official {}.", e.what(), env_hint,
+                              spec.archive.name));
+    }
+    downloaded = true;
+    if (!options.quiet) {
+      std::fprintf(stderr, "%s  %s: %s, sha256 ok\n", download.progress ? "\n" : "", spec.archive.name.c_str(),
+                   size_text(spec.archive.bytes).c_str());
+    }
+  }
+
+  std::vector<ArchiveMember> members;
+  for (const auto& file : spec.files) {
+    members.push_back({spec.folder + "/" + file.name, (folder / file.name).string(), file.bytes, ""});
+  }
+  extract_members(archive.string(), members);
+  std::string manifest = fmt::format("# SHA-256 of the files nesgd unpacked from {} (sha256 {})\n",
+                                     spec.archive.name, spec.archive.sha256);
+  for (const auto& m : members) {
+    manifest += m.sha256 + "  " + fs::path(m.dest).filename().string() + "\n";
+  }
+  const fs::path manifest_path = folder / kManifestName;
+  const std::string tmp = manifest_path.string() + ".part-" + std::to_string(::getpid());
+  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+    const bool written = std::fputs(manifest.c_str(), f) >= 0;
+    if (std::fclose(f) == 0 && written) {
+      fs::rename(tmp, manifest_path, ec);
+    }
+  }
+  fs::remove(tmp, ec);
+  if (!options.quiet) {
+    std::fprintf(stderr, "  unpacked %zu files into %s\n", members.size(), folder.c_str());
+  }
+  if (downloaded) {
+    fs::remove(archive, ec);
+  }
+  return folder.string();
+}
+
+// Reads the CIFAR splits: every registered .bin file whose name starts with
+// "test" is test data, the other .bin files (in registry order) training data.
+void read_cifar_splits(const DatasetSpec& spec, const Located& where, bool verify, DatasetSplits& splits) {
+  const CifarVariant variant = spec.format == DataFormat::kCifar10 ? CifarVariant::kCifar10 : CifarVariant::kCifar100;
+  for (const auto& file : spec.files) {
+    if (!ends_with(file.name, ".bin")) {
+      continue;
+    }
+    const std::string path = find_file(where.folder, file);
+    if (path.empty()) {
+      throw Error(fmt::format("{}: {} is missing; {}see `nesgd data verify {}`", where.folder, file.name,
+                              fetch_hint(spec), spec.name));
+    }
+    CifarReadResult part = read_cifar(path, variant);
+    if (verify) {
+      const std::string want = expected_sum(where.folder, file);
+      if (file.bytes != 0 && part.bytes != file.bytes) {
+        throw Error(fmt::format("{}: {} bytes, want {}: not the official {} file. Fix: delete it and {}", path,
+                                part.bytes, file.bytes, spec.name, fetch_hint(spec).empty()
+                                                                       ? "restore it from its source"
+                                                                       : "run `nesgd data fetch " + spec.name + "`"));
+      }
+      if (!want.empty() && part.sha256 != want) {
+        throw Error(fmt::format("{}: SHA-256 is {}, want {}: the file is corrupt or not the official {} data. Fix: "
+                                "delete it and {}",
+                                path, part.sha256, want, spec.name,
+                                fetch_hint(spec).empty() ? "restore it from its source"
+                                                         : "run `nesgd data fetch " + spec.name + "`"));
+      }
+    }
+    part.images.num_classes = spec.num_classes;
+    append_images(file.name.rfind("test", 0) == 0 ? splits.test : splits.train, part.images);
+  }
+  if (splits.train.n == 0 || splits.test.n == 0) {
+    throw Error(spec.name + ": registry lists no training or no test .bin file");
+  }
+}
+
 }  // namespace
 
 std::string default_cache_dir() {
@@ -327,6 +526,9 @@ Located locate_dataset(const DatasetSpec& spec, const DataOptions& options) {
 std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options) {
   const fs::path folder = fs::path(fetch_root(options)) / spec.folder;
   const std::string base = download_base(spec, options);
+  if (!spec.archive.name.empty()) {
+    return fetch_archive(spec, options, fs::path(fetch_root(options)), base);
+  }
   if (base.empty()) {
     throw Error(fmt::format("{} has no download URL; place its files by hand in {}", spec.name, folder.string()));
   }
@@ -402,14 +604,7 @@ std::vector<FileCheck> verify_dataset(const DatasetSpec& spec, const DataOptions
     if (path.empty()) {
       check.detail = "missing";
     } else {
-      try {
-        const std::string got = content_sha256(path);
-        check.ok = got == content_sum(file);
-        check.detail = check.ok ? (ends_with(path, ".gz") ? "sha256 ok (decompressed)" : "sha256 ok")
-                                : fmt::format("sha256 mismatch: got {}, want {}", got, content_sum(file));
-      } catch (const Error& e) {
-        check.detail = std::string("unreadable: ") + e.what();
-      }
+      check.ok = check_content(path, file, &check.detail);
     }
     checks.push_back(check);
   }
@@ -426,12 +621,16 @@ DatasetSplits load_dataset(const std::string& name, const DataOptions& options) 
     }
     where = Located{fetch_dataset(spec, options), "cache, downloaded"};
   }
-  if (!is_idx_dataset(spec)) {
-    throw Error(spec.name + ": no reader for this dataset's format");
-  }
   DatasetSplits splits;
   splits.name = spec.name;
   splits.source = fmt::format("{} ({})", where->folder, where->origin);
+  if (spec.format == DataFormat::kCifar10 || spec.format == DataFormat::kCifar100) {
+    read_cifar_splits(spec, *where, options.verify, splits);
+    return splits;
+  }
+  if (!is_idx_dataset(spec)) {
+    throw Error(spec.name + ": no reader for this dataset's format");
+  }
   // One at a time, in registry order, so that errors name files predictably.
   auto read_split = [&](const std::string& prefix) {
     IdxPart images = read_part(spec, *where, prefix + "-images", options.verify);

@@ -1,6 +1,7 @@
 #include <numeric>
 
 #include "nesgd/error.h"
+#include "nesgd/models/conv_nets.h"
 #include "nesgd/models/f1.h"
 #include "nesgd/models/init.h"
 #include "nesgd/models/network.h"
@@ -11,10 +12,14 @@ std::shared_ptr<Network> make_model(const ModelSpec& spec, uint64_t init_seed) {
   std::shared_ptr<Network> net;
   if (spec.name == "f1") {
     net = std::make_shared<F1Impl>(spec.in_channels * spec.height * spec.width, spec.num_classes);
+  } else if (spec.name == "c1") {
+    net = std::make_shared<ConvNetImpl>(c1_options(spec.in_channels, spec.height, spec.width, spec.num_classes));
+  } else if (spec.name == "c2") {
+    net = std::make_shared<ConvNetImpl>(c2_options(spec.in_channels, spec.height, spec.width, spec.num_classes));
   } else {
-    throw Error("unknown model '" + spec.name + "': available: f1");
+    throw Error("unknown model '" + spec.name + "': available: f1, c1, c2");
   }
-  glorot_init(*net, init_seed);
+  glorot_init(*net, init_seed);  // copy_ into the weights keeps their memory format
   return net;
 }
 

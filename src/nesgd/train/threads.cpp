@@ -5,6 +5,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 namespace nesgd::train {
@@ -19,6 +22,16 @@ Fn blas_symbol(const char* name) {
   return reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
 }
 
+// libgomp reads OMP_WAIT_POLICY once, at load: unless it is "passive", an
+// OpenMP worker spins after each parallel region instead of sleeping.
+bool openmp_workers_sleep() {
+  const char* v = std::getenv("OMP_WAIT_POLICY");
+  if (v == nullptr) return false;
+  std::string s(v);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s == "passive";
+}
+
 }  // namespace
 
 int hardware_cores() {
@@ -28,19 +41,27 @@ int hardware_cores() {
 }
 
 ThreadSettings default_threads(const std::string& model, int cores) {
-  // Measured on 2 cores (docs/PERFORMANCE.md): the MLP is BLAS-bound, so
-  // OpenBLAS gets every core and ATen one thread (its OpenMP workers would
-  // otherwise spin against OpenBLAS's). Convolutions run in oneDNN on ATen's
-  // pool, so the conv nets get the cores there and a single-threaded BLAS.
-  if (model == "f1") return {1, cores};
+  // F1, measured on the shared 2-core machine (docs/PERFORMANCE.md, "Thread
+  // settings"): the MLP's time is in its GEMMs, so OpenBLAS gets every core.
+  // ATen's own ops (Adam, ReLU, bias) are a few percent of the step; giving
+  // them more than one thread pays only when ATen's OpenMP workers sleep
+  // between regions (OMP_WAIT_POLICY=passive): spinning workers that the
+  // kernel deschedules on a busy machine made the step 10-40x slower, at
+  // B = 100 and 1000 alike, with either OpenBLAS build.
+  if (model == "f1") return {openmp_workers_sleep() ? cores : 1, cores};
+  // Convolutions run in oneDNN on ATen's pool, so the conv nets get the cores
+  // there and a single-threaded BLAS (provisional: measured by the conv benchmark).
   return {cores, 1};
 }
 
 ThreadSettings apply_threads(const std::string& model, ThreadSettings requested) {
   const ThreadSettings d = default_threads(model, hardware_cores());
   ThreadSettings s{requested.aten > 0 ? requested.aten : d.aten, requested.blas > 0 ? requested.blas : d.blas};
-  at::set_num_threads(s.aten);
+  // OpenBLAS first: its OpenMP build also calls omp_set_num_threads(blas),
+  // which is ATen's thread count too; setting ATen last keeps both as asked
+  // (that build passes its own count to each BLAS parallel region).
   if (auto set = blas_symbol<SetThreadsFn>("openblas_set_num_threads")) set(s.blas);
+  at::set_num_threads(s.aten);
   return s;
 }
 

@@ -1,0 +1,322 @@
+// `nesgd sweep`: a grid of training runs into a resumable result store.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "common.h"
+#include "nesgd/error.h"
+#include "nesgd/exp/grid.h"
+#include "nesgd/exp/store.h"
+#include "nesgd/exp/sweep.h"
+
+namespace nesgd::cli {
+namespace {
+
+// Seconds between progress lines of the current run when stderr is a log file.
+constexpr double kLogProgressSeconds = 30.0;
+
+struct SweepState {
+  std::string preset;
+  std::string config_file;
+  bool quick = false;
+  std::string name;
+  std::string store;
+  std::string configs, batch_sizes, alphas, seeds;
+  std::string shard;
+  bool dry_run = false;
+  bool no_wait = false;
+  bool list_presets = false;
+  double checkpoint_every = 0.0;
+  bool quiet = false;
+  train::RunConfig flags;  // train options as parsed; only those given override the sweep
+  std::string loss_measure = "epoch-mean";
+  DataFlags data;
+  CLI::App* cmd = nullptr;
+  std::set<std::string> own_options;  // sweep's and data flags: not run-configuration keys
+};
+
+bool given(const CLI::App* cmd, const std::string& option) {
+  const CLI::Option* o = cmd->get_option_no_throw(option);
+  return o != nullptr && o->count() > 0;
+}
+
+// The `nesgd train` flag of a run-configuration key: "--weight-decay" for
+// "weight_decay", with the exceptions spelled out.
+std::string option_for_key(const std::string& key) {
+  if (key == "init_model") return "--load-model";
+  if (key == "name") return "--optimizer";  // optimizer.name
+  std::string s = "--" + key;
+  for (char& c : s) c = c == '_' ? '-' : c;
+  return s;
+}
+
+exp::SweepSpec build_spec(SweepState& s) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!s.config_file.empty()) j = exp::sweep_json_from_file(s.config_file);
+  if (!s.preset.empty()) {
+    if (j.contains("preset") && j["preset"] != s.preset) {
+      throw Error("the sweep file names preset '" + j["preset"].get<std::string>() + "' and the command line '" +
+                  s.preset + "': give one");
+    }
+    j["preset"] = s.preset;
+  }
+  if (s.quick) {
+    if (!j.contains("preset")) throw Error("--quick needs a preset, e.g. `nesgd sweep f1-fig2 --quick --store DIR`");
+    j["quick"] = true;
+  }
+  exp::SweepSpec spec;
+  try {
+    spec = exp::sweep_spec_from_json(j);
+  } catch (const Error& e) {
+    throw Error((s.config_file.empty() ? std::string() : s.config_file + ": ") + e.what());
+  }
+  const bool from_preset_or_file = j.contains("preset") || !s.config_file.empty();
+
+  // Train options given on the command line override the preset/file base.
+  s.flags.loss_measure = train::loss_measure_from_string(s.loss_measure);
+  const nlohmann::json flags = train::to_json(s.flags);
+  nlohmann::json base = train::to_json(spec.base);
+  std::set<std::string> handled{"--model", "--dataset", "--batch-size", "--alpha", "--seed"};  // crossed: below
+  for (const auto& [key, value] : flags.items()) {
+    if (key == "model" || key == "dataset" || key == "batch_size" || key == "alpha" || key == "seed") continue;
+    if (key == "optimizer") {
+      for (const auto& [sub, v] : value.items()) {
+        handled.insert(option_for_key(sub));
+        if (given(s.cmd, option_for_key(sub))) base["optimizer"][sub] = v;
+      }
+    } else {
+      handled.insert(option_for_key(key));
+      if (given(s.cmd, option_for_key(key))) base[key] = value;
+    }
+  }
+  spec.base = train::run_config_from_json(base);
+  // A train flag that maps to no configuration key would be dropped silently: refuse it instead.
+  for (const CLI::Option* o : s.cmd->get_options()) {
+    const std::string name = o->get_name();
+    if (o->count() == 0 || s.own_options.count(name) > 0 || handled.count(name) > 0) continue;
+    throw Error("`nesgd sweep` cannot apply " + name + " to its runs (no run-configuration key); leave it out");
+  }
+
+  // The crossed lists: --batch-sizes etc., or a single --batch-size etc.
+  auto pick = [&](const std::string& list, const char* list_flag, const char* single_flag) {
+    if (!list.empty() && given(s.cmd, single_flag)) {
+      throw Error(std::string("give ") + list_flag + " or " + single_flag + ", not both");
+    }
+    return !list.empty() ? 2 : given(s.cmd, single_flag) ? 1 : 0;
+  };
+  switch (pick(s.configs, "--configs", "--model")) {
+    case 2: {
+      spec.configs.clear();
+      std::stringstream ss(s.configs);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        for (char& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        spec.configs.push_back(item);
+      }
+      break;
+    }
+    case 1: spec.configs = {s.flags.model}; break;
+    default: if (!from_preset_or_file && spec.configs.empty()) spec.configs = {s.flags.model};
+  }
+  if (given(s.cmd, "--dataset")) spec.dataset_override = s.flags.dataset;
+  switch (pick(s.batch_sizes, "--batch-sizes", "--batch-size")) {
+    case 2: spec.batch_sizes = exp::parse_int_list(s.batch_sizes, "--batch-sizes"); break;
+    case 1: spec.batch_sizes = {s.flags.batch_size}; break;
+    default: if (spec.batch_sizes.empty()) spec.batch_sizes = {s.flags.batch_size};
+  }
+  switch (pick(s.alphas, "--alphas", "--alpha")) {
+    case 2: spec.alphas = exp::parse_number_list(s.alphas, "--alphas"); break;
+    case 1: spec.alphas = {s.flags.alpha}; break;
+    default: if (spec.alphas.empty()) spec.alphas = {s.flags.alpha};
+  }
+  switch (pick(s.seeds, "--seeds", "--seed")) {
+    case 2: {
+      spec.seeds.clear();
+      for (int64_t v : exp::parse_int_list(s.seeds, "--seeds")) spec.seeds.push_back(static_cast<uint64_t>(v));
+      break;
+    }
+    case 1: spec.seeds = {s.flags.seed}; break;
+    default: if (spec.seeds.empty()) spec.seeds = {s.flags.seed};
+  }
+  if (!s.name.empty()) spec.name = s.name;
+  return spec;
+}
+
+std::string describe(const train::RunConfig& c) {
+  return fmt::format("{} B={} alpha={:g} seed={}", exp::config_label(c.model), c.batch_size, c.alpha, c.seed);
+}
+
+int list_presets() {
+  std::printf("%-10s %6s %6s  %s\n", "preset", "runs", "quick", "study");
+  for (const auto& p : exp::presets()) {
+    std::printf("%-10s %6zu %6zu  %s\n", p.name.c_str(), exp::preset(p.name, false).size(),
+                exp::preset(p.name, true).size(), p.description.c_str());
+  }
+  std::printf("\nquick: a training subset, a few batch sizes, 3 seeds and an iteration cap (docs/EXPERIMENTS.md)\n");
+  return 0;
+}
+
+int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::string& store_dir) {
+  std::unique_ptr<exp::ResultStore> store;
+  if (!store_dir.empty() && std::filesystem::exists(std::filesystem::path(store_dir) / "store.json")) {
+    store = std::make_unique<exp::ResultStore>(store_dir);
+  }
+  const auto plan = exp::plan_sweep(spec, shard, store.get());
+  size_t in_shard = 0, done = 0;
+  std::printf("%5s  %-16s  %-4s %6s %6s %5s  %-5s  %s\n", "#", "run", "cfg", "B", "alpha", "seed", "shard", "state");
+  for (const auto& r : plan) {
+    in_shard += r.in_shard ? 1 : 0;
+    done += r.done ? 1 : 0;
+    std::printf("%5zu  %-16s  %-4s %6lld %6g %5llu  %-5s  %s\n", r.position + 1, r.id.c_str(),
+                exp::config_label(r.config.model).c_str(), static_cast<long long>(r.config.batch_size),
+                r.config.alpha, static_cast<unsigned long long>(r.config.seed), r.in_shard ? "yes" : "-",
+                r.done ? "stored" : "to do");
+  }
+  const train::RunConfig& c = plan.front().config;
+  std::printf(
+      "\nsweep %s: %zu runs = %zu config(s) x %zu batch size(s) x %zu alpha(s) x %zu seed(s); %zu in shard %s; "
+      "%zu already stored\n"
+      "every run: train subset %s, max iterations %s, loss measure %s, L* %g, L** %g, %s lr %g, on %s\n",
+      spec.name.c_str(), plan.size(), spec.configs.size(), spec.batch_sizes.size(), spec.alphas.size(),
+      spec.seeds.size(), in_shard, shard.to_string().c_str(), done,
+      c.train_subset > 0 ? std::to_string(c.train_subset).c_str() : "all",
+      c.max_iterations > 0 ? std::to_string(c.max_iterations).c_str() : "none",
+      train::to_string(c.loss_measure).c_str(), c.l_star, c.l_stop, c.optimizer.name.c_str(), c.optimizer.lr,
+      c.device.c_str());
+  return 0;
+}
+
+int run(SweepState& s) {
+  if (s.list_presets) return list_presets();
+  const exp::SweepSpec spec = build_spec(s);
+  exp::Shard shard;
+  if (!s.shard.empty()) {
+    shard = exp::parse_shard(s.shard);
+  } else if (exp::shard_from_slurm(shard) && !s.quiet) {
+    std::fprintf(stderr, "shard %s from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT\n", shard.to_string().c_str());
+  }
+  if (s.dry_run) return dry_run(spec, shard, s.store);
+  if (s.store.empty()) throw Error("--store DIR is required: the folder that holds (and resumes) the results");
+
+  exp::StoreOptions store_options;
+  store_options.allow_without_locks = shard.count > 1;
+  exp::ResultStore store(s.store, store_options);
+
+  exp::SweepOptions options;
+  options.shard = shard;
+  options.data = s.data.options();
+  options.data.quiet = s.quiet;
+  options.wait_for_others = !s.no_wait;
+  options.checkpoint_every_seconds = s.checkpoint_every;
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  exp::SweepHooks hooks;
+  hooks.progress_interval_seconds = tty ? 1.0 : kLogProgressSeconds;
+  hooks.should_stop = stop_requested;
+  auto position = [](const exp::SweepProgress& p) {
+    return fmt::format("[{}/{}]", p.done + 1 > p.shard_size ? p.shard_size : p.done + 1, p.shard_size);
+  };
+  auto current = std::make_shared<std::string>();
+  auto last_line = std::make_shared<double>(0.0);
+  if (!s.quiet) {
+    hooks.on_run_start = [current, last_line, position](const exp::PlannedRun& r, const exp::SweepProgress& p) {
+      *current = position(p) + " ";
+      *last_line = -1e9;
+      std::fprintf(stderr, "%sstart %s (run %s)\n", current->c_str(), describe(r.config).c_str(), r.id.c_str());
+      std::fflush(stderr);
+    };
+    // A terminal gets one line rewritten in place; a log gets a line every
+    // kLogProgressSeconds, not one per epoch check.
+    hooks.on_train_progress = [tty, current, last_line](const exp::PlannedRun&, const train::Progress& p) {
+      if (!tty) {
+        if (p.seconds - *last_line < kLogProgressSeconds) return;
+        *last_line = p.seconds;
+      }
+      print_progress(p, tty, *current, /*newline_on_check=*/false);
+    };
+    hooks.on_run_end = [tty](const exp::FinishedRun& f, const exp::SweepProgress& p) {
+      if (tty) std::fprintf(stderr, "\r\033[K");
+      const auto& r = f.result;
+      const std::string eta = p.eta_seconds >= 0 ? format_duration(p.eta_seconds) : std::string("--:--:--");
+      std::fprintf(stderr, "[%zu/%zu] %-13s %s | acc %.2f%% | %lld it | %s | ETA %s%s\n", p.done, p.shard_size,
+                   train::to_string(r.status).c_str(), describe(f.run->config).c_str(), 100.0 * r.test_accuracy,
+                   static_cast<long long>(r.iterations), format_duration(r.wall_seconds).c_str(), eta.c_str(),
+                   f.stored ? "" : " (interrupted: not stored)");
+      std::fflush(stderr);
+    };
+    hooks.on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+  }
+  install_stop_handlers();
+
+  if (!s.quiet) {
+    std::fprintf(stderr, "sweep %s: %zu runs into %s%s\n", spec.name.c_str(), spec.size(), s.store.c_str(),
+                 shard.count > 1 ? (", shard " + shard.to_string()).c_str() : "");
+  }
+  const exp::SweepSummary sum = exp::run_sweep(spec, store, options, hooks);
+  // One line on stdout for scripts; the rest went to stderr.
+  std::printf(
+      "sweep %s: %zu runs in grid, %zu in shard %s: %zu already stored, %zu run here (%zu converged, %zu not "
+      "converged, %zu diverged), %zu missing%s\n",
+      spec.name.c_str(), sum.grid_size, sum.shard_size, shard.to_string().c_str(), sum.already_done, sum.ran_here,
+      sum.converged, sum.not_converged, sum.diverged, sum.missing,
+      sum.interrupted ? "; interrupted: run the same command again to resume" : "");
+  if (!s.quiet && sum.exported_rows > 0) {
+    std::fprintf(stderr, "store %s: %zu results; pandas: pd.read_csv(\"%s/runs.csv\")\n", s.store.c_str(),
+                 sum.exported_rows, s.store.c_str());
+  }
+  return sum.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+Command add_sweep_command(CLI::App& app) {
+  auto state = std::make_shared<SweepState>();
+  auto* cmd = app.add_subcommand("sweep", "Run a grid of training runs into a resumable result store");
+  state->cmd = cmd;
+  cmd->footer(
+      "A run is stored the moment it ends (runs/<id>.json, atomic + fsync); the same command resumes a stopped\n"
+      "sweep and skips what is stored. Several processes (any machines sharing the folder) may work on one\n"
+      "store: each takes free runs, or give each its --shard I/N (Slurm arrays: automatic).\n"
+      "Lists: 100,200,500 or 1..11 or 1..2:0.5. Examples:\n"
+      "  nesgd sweep --list-presets\n"
+      "  nesgd sweep f1-fig2 --quick --store runs/f1-quick\n"
+      "  nesgd sweep --store runs/lr --batch-sizes 100,1000 --alphas 1,1.5 --seeds 1..5 --lr 5e-4\n"
+      "  nesgd sweep --config study.toml --store runs/study --shard 0/4\n"
+      "  nesgd report --store runs/f1-quick --out report/");
+  cmd->add_option("preset", state->preset,
+                  "A study of the paper: f1-fig2, c1-fig1, c2-fig2, f1-table3, c1-table3, c2-table3 (see --list-presets)");
+  cmd->add_option("--config", state->config_file,
+                  "Sweep file (.toml or .json): preset, configs, batch_sizes, alphas, seeds and any train option");
+  cmd->add_flag("--quick", state->quick, "The preset's short variant (training subset, few B, 3 seeds)");
+  cmd->add_option("--store", state->store, "Result store folder (created if needed; resumed if it exists)");
+  cmd->add_option("--name", state->name, "Name recorded for this sweep (default: the preset's, else 'custom')");
+  cmd->add_option("--configs", state->configs, "Paper configs to cross, e.g. f1 or f1,c1 (each with its dataset, L*, L**)");
+  cmd->add_option("--batch-sizes", state->batch_sizes, "Batch sizes, e.g. 100,200,500 or 100..1000:100");
+  cmd->add_option("--alphas", state->alphas, "NE factors, e.g. 1,1.5 or 1..11");
+  cmd->add_option("--seeds", state->seeds, "Seeds, e.g. 1..10");
+  cmd->add_option("--shard", state->shard,
+                  "Do only shard I of N (0-based, round robin over the grid); default from Slurm's "
+                  "SLURM_ARRAY_TASK_ID/COUNT, else 0/1");
+  cmd->add_flag("--dry-run", state->dry_run, "List the runs (and which are stored) without training");
+  cmd->add_flag("--no-wait", state->no_wait, "Do not wait for runs held by other processes at the end");
+  cmd->add_flag("--list-presets", state->list_presets, "List the presets with their run counts");
+  cmd->add_option("--checkpoint-every", state->checkpoint_every,
+                  "Checkpoint each run this often (seconds) and on Ctrl-C, into STORE/checkpoints/, so a stopped or "
+                  "killed run continues where it was; 0 = off (a killed run starts over)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--quiet,-q", state->quiet, "Only the final summary line");
+  state->data.add_to(cmd);
+  for (const CLI::Option* o : cmd->get_options()) state->own_options.insert(o->get_name());
+  add_train_options(cmd, state->flags, state->loss_measure);
+  return {cmd, [state] { return run(*state); }};
+}
+
+}  // namespace nesgd::cli

@@ -1,0 +1,105 @@
+// bench/bench.h - what the benchmark measures: one training step of a model,
+// and the fp32 matrix-multiply ceiling for the same work.
+//
+// The step is the trainer's step, call for call (src/nesgd/train/trainer.cpp):
+// indices from data::BatchStream, samples gathered by train::gather from a
+// fixed dataset tensor, cross-entropy of model->forward, optim::ne_step on
+// Adam with Keras defaults. Only the dataset is random instead of read from
+// disk (speed does not depend on pixel values). This file must not grow its
+// own version of the step: a faster benchmark step would measure nothing.
+//
+// Adding a model (e.g. C1/C2): write bench/bench_<x>.cpp that calls
+// register_model_bench() from a static initializer (see bench_f1.cpp) and add
+// its file name to the nesgd_bench source list in bench/CMakeLists.txt; then
+// `nesgd_bench --model <name>` times it. For the PyTorch-Python side, add a
+// reference script and its case in bench/run_benchmarks.sh.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nesgd/data/batch_stream.h"
+#include "nesgd/models/network.h"
+#include "nesgd/optim/noise_enhancement.h"
+#include "nesgd/train/tensors.h"
+
+namespace nesgd::bench {
+
+// One fp32 product C[m, n] = op(A) op(B) with op(A): [m, k], op(B): [k, n].
+// a_transposed: A is stored [k, m] and used as A^T (a .t() view), so BLAS
+// gets the same transpose flags as in the step. Likewise b_transposed.
+struct GemmShape {
+  int64_t m = 0, k = 0, n = 0;
+  bool a_transposed = false;
+  bool b_transposed = false;
+  std::string what;  // "layer 2 dW", for the JSON record
+  double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n); }
+};
+
+struct ModelBench {
+  std::string name;        // the --model value, and the make_model name
+  models::ModelSpec spec;  // input shape and classes of the dataset the step sees
+  int64_t dataset_size = 60000;
+  // The matrix products one plain step (one forward + backward of `batch`
+  // samples) performs, exactly as autograd issues them. The "step GEMM"
+  // ceiling times these. Empty: only the square-matmul ceiling is reported.
+  std::function<std::vector<GemmShape>(int64_t batch)> step_gemms;
+};
+
+// Registers a model benchmark (call from a static initializer); returns true.
+bool register_model_bench(ModelBench bench);
+// The registered benchmark called `name`, or nesgd::Error listing the names.
+const ModelBench& find_model_bench(const std::string& name);
+std::vector<std::string> model_bench_names();
+
+// One training step of `bench`'s model at batch size B and NE factor alpha,
+// with its own model, optimizer, streams and dataset, ready to be timed.
+class StepBench {
+ public:
+  StepBench(const ModelBench& bench, const train::TensorSet& data, int64_t batch, double alpha, uint64_t seed);
+  // One ne_step. Returns L_B (keeps the result observable).
+  double step();
+  // Samples one step processes: B (alpha = 1), or 2B (B and B', alpha != 1).
+  int64_t samples_per_step() const;
+  int64_t parameters() const;
+
+ private:
+  const train::TensorSet& data_;
+  int64_t batch_;
+  optim::NoiseEnhancementOptions ne_;
+  std::shared_ptr<models::Network> model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  data::BatchStream stream_b_;
+  std::optional<data::BatchStream> stream_b_prime_;
+  optim::MinibatchLoss loss_b_, loss_b_prime_;
+};
+
+// The matrix products of one step, on preallocated random operands.
+class GemmSet {
+ public:
+  explicit GemmSet(const std::vector<GemmShape>& shapes);
+  void run();  // every product once, through torch::mm_out (fp32 BLAS)
+  double flops() const { return flops_; }
+  bool empty() const { return a_.empty(); }
+
+ private:
+  std::vector<torch::Tensor> a_, b_, c_;
+  double flops_ = 0.0;
+};
+
+// A random fp32 dataset of the bench's shape (x uniform in [0, 1), y uniform
+// over the classes), seeded: the same seed gives the same data.
+train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed);
+
+// The GEMMs of a stack of dense layers (widths[0] -> ... -> widths.back())
+// trained with input that needs no gradient, as autograd runs torch::nn::Linear:
+// forward X W^T; backward dW = dY^T X (column-major result) and dX = dY W,
+// the latter skipped for the first layer.
+std::vector<GemmShape> dense_stack_gemms(const std::vector<int64_t>& widths, int64_t batch);
+
+}  // namespace nesgd::bench

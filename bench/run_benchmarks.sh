@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs nesgd_bench and the PyTorch-Python reference side by side and prints the
+# comparison table of docs/PERFORMANCE.md ("F1 training step").
+#
+#   bench/run_benchmarks.sh [--model f1] [--rounds N] [--quick] [--out DIR]
+#                           [--batch-sizes 100,1000,5000] [--alphas 1,1.5]
+#                           [--py-blas-variants system[,openmp,...]] [-- nesgd_bench flags]
+#
+# Builds nesgd_bench if needed (build dir: $NESGD_BUILD_DIR, default build/).
+# Each round runs both programs back to back, alternating which goes first, so
+# slow drift of the machine's load falls on both; the table reports medians
+# over rounds of the per-round figures and ratios. Timings on a shared 2-core
+# machine are noisy: run when it is quiet, with --rounds 3 or more.
+# Results: DIR/ours_<round>.json, DIR/ref_<round>.json, DIR/comparison.md.
+#
+# Adding a model: give it a bench_<x>.cpp (see bench/bench.h) and its
+# PyTorch-Python reference script a case in reference_for() below; the
+# reference must accept reference_step.py's flags and write the same JSON.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${NESGD_BUILD_DIR:-$root/build}
+python=/usr/bin/python3  # Debian's, with python3-torch; not whatever python3 PATH finds
+model=f1
+rounds=3
+quick=()
+out=""
+py_variants=system
+bench_extra=()
+sizes=(--batch-sizes 100,1000,5000)
+alphas=(--alphas 1,1.5)
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --model) model=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --quick) quick=(--quick); shift ;;
+    --out) out=$2; shift 2 ;;
+    --batch-sizes) sizes=(--batch-sizes "$2"); shift 2 ;;
+    --alphas) alphas=(--alphas "$2"); shift 2 ;;
+    --py-blas-variants) py_variants=$2; shift 2 ;;
+    --) shift; bench_extra=("$@"); break ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "run_benchmarks.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+reference_for() {
+  case "$1" in
+    f1) echo "$root/bench/reference_step.py" ;;
+    c1|c2) echo "$root/bench/reference_conv.py --model $1" ;;
+    *) echo "run_benchmarks.sh: no PyTorch-Python reference for model '$1'" >&2; exit 2 ;;
+  esac
+}
+
+if [ ! -x "$python" ] || ! "$python" -c 'import torch' 2>/dev/null; then
+  echo "run_benchmarks.sh: $python cannot import torch: apt-get install python3-torch (scripts/setup.sh)" >&2
+  exit 1
+fi
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build" --target nesgd_bench >&2
+
+out=${out:-$build/bench-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out"
+read -r -a reference <<<"$(reference_for "$model")"
+ours_files=()
+ref_files=()
+for r in $(seq 1 "$rounds"); do
+  run_ours() {
+    echo "== round $r/$rounds: nesgd_bench" >&2
+    "$build/nesgd_bench" --model "$model" "${sizes[@]}" "${alphas[@]}" "${quick[@]}" --json "$out/ours_$r.json" "${bench_extra[@]}" >&2
+  }
+  run_ref() {
+    echo "== round $r/$rounds: PyTorch-Python reference" >&2
+    "$python" "${reference[@]}" "${sizes[@]}" "${alphas[@]}" "${quick[@]}" --blas-variants "$py_variants" --json "$out/ref_$r.json" >&2
+  }
+  if [ $((r % 2)) -eq 1 ]; then run_ours; run_ref; else run_ref; run_ours; fi
+  ours_files+=("$out/ours_$r.json")
+  ref_files+=("$out/ref_$r.json")
+done
+
+"$python" "$root/bench/compare.py" step --ours "${ours_files[@]}" --ref "${ref_files[@]}" --out "$out/comparison.md"
+echo "run_benchmarks.sh: results in $out" >&2

@@ -1,0 +1,107 @@
+// nesgd/exp/sweep.h - running a sweep into a result store, resumably.
+//
+// run_sweep() walks the runs of this process's shard in grid order. For each:
+// skip it if the store has its result; claim it (another live process may
+// hold it: skip it for now); train it with train::train_run; store the result
+// durably; release the claim. Runs held elsewhere are revisited at the end
+// and waited for, so a sweep returns only when its whole shard is stored (or
+// it was asked to stop). Each dataset is loaded once and shared by its runs.
+//
+// Guarantees (docs/EXPERIMENTS.md): a run is stored at most once and done by
+// at most one process at a time; a process killed at any moment loses only
+// its run in progress (only the part since its last checkpoint, with
+// checkpoints on); an interrupted run (should_stop) is never stored. Runs
+// that end diverged or not_converged are results and are stored as such.
+//
+// The header is torch-free; the work happens in train_run. It never prints:
+// the caller gets events through SweepHooks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nesgd/data/resolve.h"
+#include "nesgd/exp/grid.h"
+#include "nesgd/exp/store.h"
+#include "nesgd/train/trainer.h"
+
+namespace nesgd::exp {
+
+// One run of the grid as the sweep sees it.
+struct PlannedRun {
+  size_t position = 0;  // in the ordered grid
+  std::string id;       // run_id(config)
+  train::RunConfig config;
+  bool in_shard = true;
+  bool done = false;    // the store already holds its result
+};
+
+// The grid with ids, shard membership and what the store holds (store may be null).
+std::vector<PlannedRun> plan_sweep(const SweepSpec& spec, const Shard& shard, const ResultStore* store);
+
+// What sweeps/<name>.json records: the spec, the shard-independent run ids.
+nlohmann::json sweep_description(const SweepSpec& spec, const std::vector<PlannedRun>& plan);
+
+struct SweepOptions {
+  Shard shard;
+  data::DataOptions data;
+  bool wait_for_others = true;  // revisit runs held by other processes until they are stored
+  double poll_seconds = 2.0;    // how often to look at them
+  bool write_exports = true;    // rebuild runs.csv / runs.jsonl at the end
+  // > 0: checkpoint each run to DIR/checkpoints/<id>.pt this often (and on
+  // Ctrl-C), so a killed or stopped run continues where it was instead of
+  // starting over (train/trainer.h: the continued run is step for step the
+  // uninterrupted one). The checkpoint is deleted once the result is stored.
+  double checkpoint_every_seconds = 0.0;
+};
+
+struct SweepProgress {
+  size_t grid_size = 0;      // runs in the whole grid
+  size_t shard_size = 0;     // runs in this shard
+  size_t done = 0;           // of the shard, stored (by anyone)
+  size_t ran_here = 0;       // stored by this process
+  double mean_run_seconds = 0.0;  // of the runs done here
+  double eta_seconds = -1.0;      // remaining runs x mean run time; < 0 before the first run
+};
+
+struct FinishedRun {
+  const PlannedRun* run = nullptr;
+  train::RunResult result;
+  bool stored = false;  // false only for an interrupted run
+};
+
+struct SweepHooks {
+  std::function<void(const PlannedRun&, const SweepProgress&)> on_run_start;
+  std::function<void(const PlannedRun&, const train::Progress&)> on_train_progress;
+  std::function<void(const FinishedRun&, const SweepProgress&)> on_run_end;
+  std::function<void(const std::string&)> on_message;  // "waiting for 2 runs held by other processes"
+  std::function<bool()> should_stop;
+  double progress_interval_seconds = 2.0;
+};
+
+struct SweepSummary {
+  size_t grid_size = 0;
+  size_t shard_size = 0;
+  size_t already_done = 0;  // stored before this process started
+  size_t ran_here = 0;
+  size_t converged = 0;     // of ran_here
+  size_t not_converged = 0;
+  size_t diverged = 0;
+  size_t missing = 0;       // of the shard, not stored when run_sweep returned
+  bool interrupted = false;
+  size_t exported_rows = 0;
+};
+
+SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOptions& options,
+                       const SweepHooks& hooks = {});
+
+// The stored record: train::to_json(result, config) plus "run_id",
+// "setting_id", "config_name", "batch_size", "alpha", "sweep" and "worker".
+nlohmann::json result_record(const train::RunResult& result, const train::RunConfig& config,
+                             const std::string& sweep_name);
+
+}  // namespace nesgd::exp

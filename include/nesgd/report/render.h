@@ -1,0 +1,57 @@
+// nesgd/report/render.h - the report a store turns into: CSV, Markdown, figures, HTML.
+//
+// write_report() writes into one folder:
+//   summary.csv                  one row per (config, setting, B, alpha) with counts and mean/std
+//   table2.md, table2.csv        B_opt per alpha swept over B (the paper's Table 2), our values beside the paper's
+//   table3.md, table3.csv        large batch with NE vs best small batch without (Table 3)
+//   figure{1,2}-<cfg>-accuracy.{svg,png}, figure{1,2}-<cfg>-time.{svg,png}
+//                                test accuracy / convergence time against B, one curve per alpha
+//   figure3-<cfg>.{svg,png}      test accuracy against convergence time: reduce B vs raise alpha
+//   plots/                       the gnuplot scripts and data behind the figures (rerun by hand)
+//   report.md, index.html        everything on one page (Markdown for Git hosts, HTML for browsers)
+// Figures are drawn by gnuplot, run as a child process on generated scripts;
+// without gnuplot everything else is still written and the report says how to
+// get the figures. Paper numbering: Figure 1 is C1, Figure 2 is F1 and C2.
+// Nothing here trains or writes into the store.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nesgd/report/aggregate.h"
+
+namespace nesgd::report {
+
+struct ReportOptions {
+  std::string out_dir;
+  std::string title = "nesgd report";
+  std::string gnuplot;   // program; empty: $NESGD_GNUPLOT, then `gnuplot` on PATH
+  bool figures = true;   // false: skip gnuplot entirely
+};
+
+struct ReportOutput {
+  std::vector<std::string> files;     // written, relative to out_dir, in writing order
+  std::vector<std::string> warnings;  // e.g. gnuplot missing; also shown in the report
+  size_t runs = 0;
+  size_t points = 0;
+  bool figures_drawn = false;
+};
+
+// `records`: the store's results (ResultStore::load_results); `sweeps`: its
+// sweep descriptions (for "runs stored / in the grid"). Throws nesgd::Error.
+ReportOutput write_report(const std::vector<nlohmann::json>& records, const std::vector<nlohmann::json>& sweeps,
+                          const ReportOptions& options);
+
+// The pieces, exposed for tests (deterministic text).
+std::string summary_csv(const std::vector<PointSummary>& points);
+std::string table2_markdown(const std::vector<PointSummary>& points);
+std::string table2_csv(const std::vector<PointSummary>& points);
+std::string table3_markdown(const std::vector<PointSummary>& points);
+std::string table3_csv(const std::vector<PointSummary>& points);
+
+// The gnuplot to use ("" if none): `hint`, else $NESGD_GNUPLOT, else PATH.
+std::string find_gnuplot(const std::string& hint);
+
+}  // namespace nesgd::report

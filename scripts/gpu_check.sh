@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# scripts/gpu_check.sh - build, test and time nesgd on a CUDA GPU with PyTorch's LibTorch.
+#
+# On a machine with an NVIDIA GPU, CUDA, PyTorch (pip/conda, with its bundled
+# LibTorch), CMake and ninja, from the repository root:
+#
+#   scripts/gpu_check.sh                 # everything; results under build-gpu/check/
+#
+# Steps: (1) configure + build with CMake/ninja into build-gpu/ against the
+# LibTorch of `python3 -c 'import torch; print(torch.utils.cmake_prefix_path)'`,
+# (2) the test suite (ctest), (3) one C1 NE training run on the CIFAR-10 subset
+# (--device cuda), (4) the C1 training step timed at B = 100, 500, 5000 for
+# alpha = 1 and 2.5 on the GPU (nesgd_bench --model c1 --device cuda, beside
+# bench/reference_conv.py --device cuda doing the identical step).
+# It prints the card's name and writes every figure to build-gpu/check/ for
+# docs/PERFORMANCE.md.
+#
+# Environment: PYTHON (a python with torch), NESGD_DEPS_ROOT (default
+# build-deps/root), NESGD_DATA_DIR (holding cifar-10-subset/),
+# NESGD_GTEST_FROM_SOURCE=1 (build GoogleTest even where a system one exists).
+#
+# Options:
+#   --cpu            skip everything that needs CUDA (checks this script on a CPU-only machine)
+#   --tests REGEX    run only the ctest tests matching REGEX (default: all)
+#   --skip-tests     do not run ctest
+#   --configure-only stop after CMake's configure step (checks the dependency set-up)
+#   --build-dir DIR  default build-gpu (git-ignored, like every build*/ folder)
+#
+# Dependencies the GPU machine may lack. nesgd needs, besides LibTorch:
+# CLI11, nlohmann-json, fmt (headers only here), zlib and OpenSSL headers,
+# GoogleTest (for the tests); libcurl and libarchive are optional (without
+# them `nesgd data fetch` cannot download/unpack, nothing else changes).
+# Where the machine has no such packages and no network, prepare them once on
+# a Debian 12 machine and carry the folder build-deps/ (git-ignored) along:
+#
+#   mkdir -p build-deps/debs && cd build-deps/debs
+#   apt-get download libcli11-dev nlohmann-json3-dev libfmt-dev googletest zlib1g-dev libssl-dev
+#   for f in *.deb; do dpkg -x "$f" ../root; done
+#   cd ../.. && rm -rf build-deps/debs
+#
+# The script then uses build-deps/root (or $NESGD_DEPS_ROOT): CLI11 and
+# nlohmann-json through their relocatable CMake configs; fmt through a
+# header-only shim (FMT_HEADER_ONLY, so no libfmt.so built for another C++ ABI
+# is linked); zlib/OpenSSL headers with the machine's own libz.so.1 and
+# libcrypto.so.3; GoogleTest built here from the carried sources with the
+# same C++ ABI as LibTorch. PyTorch's wheels may use the pre-C++11 std::string
+# ABI: the script reads torch._C._GLIBCXX_USE_CXX11_ABI and builds every
+# target (and GoogleTest) with it, or nesgd_core and nesgd_lib would not link.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CPU_ONLY=0
+TESTS_REGEX=""
+SKIP_TESTS=0
+CONFIGURE_ONLY=0
+BUILD_DIR=build-gpu
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cpu) CPU_ONLY=1 ;;
+    --tests) TESTS_REGEX="$2"; shift ;;
+    --skip-tests) SKIP_TESTS=1 ;;
+    --configure-only) CONFIGURE_ONLY=1 ;;
+    --build-dir) BUILD_DIR="$2"; shift ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+    *) echo "gpu_check: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+OUT="$BUILD_DIR/check"
+mkdir -p "$OUT"
+log() { echo "gpu_check: $*" | tee -a "$OUT/summary.txt" >&2; }
+: > "$OUT/summary.txt"
+
+# --- Python with torch, LibTorch location, ABI, device -----------------------------------------
+PYTHON=${PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  for p in python3 /usr/bin/python3 python; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PYTHON=$p; break; fi
+  done
+fi
+[ -n "$PYTHON" ] || { echo "gpu_check: no python with torch found (set PYTHON=...)" >&2; exit 1; }
+TORCH_PREFIX=$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+ABI=$("$PYTHON" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
+log "python $PYTHON, torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), C++ ABI $ABI"
+if [ ! -e "$TORCH_PREFIX/Torch/TorchConfig.cmake" ]; then
+  # Debian's python3-torch has no CMake files there; its libtorch-dev is found by CMake directly.
+  log "no TorchConfig.cmake under $TORCH_PREFIX: letting CMake find LibTorch on its own"
+  TORCH_PREFIX=""
+fi
+if [ "$CPU_ONLY" = 0 ]; then
+  if ! "$PYTHON" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+    echo "gpu_check: torch sees no CUDA device (use --cpu to run the CPU parts only)" >&2
+    exit 1
+  fi
+  CARD=$("$PYTHON" -c 'import torch; print(torch.cuda.get_device_name(0))')
+  log "device: $CARD; $(nvidia-smi --query-gpu=driver_version,memory.total --format=csv,noheader 2>/dev/null || true)"
+fi
+
+# --- dependencies: the machine's, else the carried build-deps/root -------------------------------
+DEPS=${NESGD_DEPS_ROOT:-$ROOT/build-deps/root}
+PREFIXES=()
+[ -n "$TORCH_PREFIX" ] && PREFIXES+=("$TORCH_PREFIX")
+CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+# The new ABI is GCC's default; say so explicitly only for the old one, so an
+# existing build directory keeps its flags (and its objects) on ABI-1 machines.
+ABI_FLAGS=""
+[ "$ABI" = 0 ] && ABI_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=0" && CMAKE_ARGS+=("-DCMAKE_CXX_FLAGS=$ABI_FLAGS")
+multiarch=$(gcc -print-multiarch 2>/dev/null || true)
+multiarch=${multiarch:-x86_64-linux-gnu}
+have_header() {
+  for d in /usr/include "/usr/include/$multiarch" /usr/local/include "${CONDA_PREFIX:-/nonexistent}/include"; do
+    [ -e "$d/$1" ] && return 0
+  done
+  return 1
+}
+find_lib() { for d in "/usr/lib/$multiarch" "/lib/$multiarch" /usr/lib64 /usr/lib /usr/local/lib; do [ -e "$d/$1" ] && { echo "$d/$1"; return 0; }; done; return 1; }
+
+if [ -d "$DEPS/usr" ]; then
+  log "carried dependencies in $DEPS"
+  [ -d "$DEPS/usr/share/cmake/CLI11" ] && CMAKE_ARGS+=("-DCLI11_DIR=$DEPS/usr/share/cmake/CLI11")
+  [ -d "$DEPS/usr/share/cmake/nlohmann_json" ] && CMAKE_ARGS+=("-Dnlohmann_json_DIR=$DEPS/usr/share/cmake/nlohmann_json")
+  if [ -d "$DEPS/usr/include/fmt" ]; then
+    shim="$ROOT/$BUILD_DIR/shim/fmt"
+    mkdir -p "$shim"
+    cat > "$shim/fmt-config.cmake" <<EOF
+# Header-only fmt from $DEPS (written by scripts/gpu_check.sh).
+if(NOT TARGET fmt::fmt)
+  add_library(fmt::fmt INTERFACE IMPORTED)
+  set_target_properties(fmt::fmt PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$DEPS/usr/include"
+                        INTERFACE_COMPILE_DEFINITIONS "FMT_HEADER_ONLY=1")
+endif()
+set(fmt_FOUND TRUE)
+EOF
+    echo 'set(PACKAGE_VERSION 9.1.0)
+set(PACKAGE_VERSION_COMPATIBLE TRUE)' > "$shim/fmt-config-version.cmake"
+    CMAKE_ARGS+=("-Dfmt_DIR=$shim")
+  fi
+  if ! have_header zlib.h && [ -e "$DEPS/usr/include/zlib.h" ]; then
+    CMAKE_ARGS+=("-DZLIB_INCLUDE_DIR=$DEPS/usr/include" "-DZLIB_LIBRARY=$(find_lib libz.so.1 || echo libz.so.1-not-found)")
+  fi
+  if ! have_header openssl/evp.h && [ -e "$DEPS/usr/include/openssl/evp.h" ]; then
+    CMAKE_ARGS+=("-DOPENSSL_INCLUDE_DIR=$DEPS/usr/include;$DEPS/usr/include/$multiarch"
+                 "-DOPENSSL_CRYPTO_LIBRARY=$(find_lib libcrypto.so.3 || echo libcrypto.so.3-not-found)")
+  fi
+fi
+have_header curl/curl.h || { CMAKE_ARGS+=(-DNESGD_WITH_DOWNLOAD=OFF); log "no libcurl headers: building without download"; }
+have_header archive.h || log "no libarchive headers: building without archive extraction"
+
+# GoogleTest: a system build (compiled with GCC's default, the new ABI) where
+# LibTorch uses that ABI too; else built here from carried or system sources
+# with LibTorch's ABI; else no tests.
+GTEST_SRC=""
+for d in "$DEPS/usr/src/googletest" /usr/src/googletest; do [ -f "$d/CMakeLists.txt" ] && { GTEST_SRC=$d; break; }; done
+if [ "$ABI" = 1 ] && [ "${NESGD_GTEST_FROM_SOURCE:-0}" != 1 ] && find_lib libgtest.a >/dev/null; then
+  log "GoogleTest: the system's ($(find_lib libgtest.a))"
+elif [ -n "$GTEST_SRC" ]; then
+  GTEST_PREFIX="$ROOT/$BUILD_DIR/gtest-abi$ABI"
+  if [ ! -e "$GTEST_PREFIX/.done" ]; then
+    log "building GoogleTest from $GTEST_SRC with ABI $ABI"
+    cmake -S "$GTEST_SRC" -B "$BUILD_DIR/gtest-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      "-DCMAKE_CXX_FLAGS=$ABI_FLAGS" -DCMAKE_INSTALL_PREFIX="$GTEST_PREFIX" \
+      -DCMAKE_POSITION_INDEPENDENT_CODE=ON > "$OUT/gtest-build.log" 2>&1
+    cmake --build "$BUILD_DIR/gtest-build" --target install >> "$OUT/gtest-build.log" 2>&1
+    touch "$GTEST_PREFIX/.done"
+  fi
+  PREFIXES=("$GTEST_PREFIX" "${PREFIXES[@]}")
+else
+  log "no usable GoogleTest (sources or a new-ABI system build): building without tests"
+  CMAKE_ARGS+=(-DNESGD_BUILD_TESTS=OFF)
+  SKIP_TESTS=1
+fi
+if [ ${#PREFIXES[@]} -gt 0 ]; then
+  CMAKE_ARGS+=("-DCMAKE_PREFIX_PATH=$(IFS=';'; echo "${PREFIXES[*]}")")
+fi
+
+# --- (1) build ---------------------------------------------------------------------------------
+log "configure: cmake ${CMAKE_ARGS[*]}"
+cmake -S . -B "$BUILD_DIR" "${CMAKE_ARGS[@]}" > "$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
+[ "$CONFIGURE_ONLY" = 1 ] && { log "--configure-only: configured $BUILD_DIR"; exit 0; }
+t0=$(date +%s)
+cmake --build "$BUILD_DIR" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+log "build: ok in $(( $(date +%s) - t0 )) s"
+
+# --- (2) tests ---------------------------------------------------------------------------------
+if [ "$SKIP_TESTS" = 0 ]; then
+  t0=$(date +%s)
+  ctest_args=(--test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)")
+  [ -n "$TESTS_REGEX" ] && ctest_args+=(-R "$TESTS_REGEX")
+  if ctest "${ctest_args[@]}" > "$OUT/ctest.log" 2>&1; then
+    log "tests: $(grep -E 'tests passed' "$OUT/ctest.log" | tail -1) in $(( $(date +%s) - t0 )) s"
+  else
+    log "tests: FAILED ($(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)); see $OUT/ctest.log"
+    grep -E '^\s+[0-9]+ - ' "$OUT/ctest.log" | tee -a "$OUT/summary.txt" >&2 || true
+  fi
+fi
+
+[ "$CPU_ONLY" = 1 ] && { log "--cpu: skipping the CUDA training run and timings"; exit 0; }
+
+# --- (3) one C1 NE run on the CIFAR-10 subset --------------------------------------------------
+DATA=""
+for d in "${NESGD_DATA_DIR:-/nonexistent}" "$ROOT/../shared/data" "$ROOT/shared/data"; do
+  [ -f "$d/cifar-10-subset/data_batch_1.bin" ] && { DATA=$d; break; }
+done
+if [ -n "$DATA" ]; then
+  t0=$(date +%s)
+  "$BUILD_DIR/nesgd" train --model c1 --dataset cifar10-subset --data-dir "$DATA" --offline --device cuda \
+    --batch-size 500 --alpha 2.5 --seed 1 --max-iterations 3000 --out "$OUT/c1_ne_subset.json" \
+    > "$OUT/c1_ne_subset.log" 2>&1 || { tail -20 "$OUT/c1_ne_subset.log"; exit 1; }
+  log "C1 NE run (subset, B=500, alpha=2.5, cuda): $("$PYTHON" - "$OUT/c1_ne_subset.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(f"{j['status']} after {j['iterations']} iterations, test accuracy {100 * j['test_accuracy']:.2f}%, "
+      f"{j['samples_per_second']:.0f} samples/s, {j['wall_seconds']:.1f} s")
+EOF
+)"
+else
+  log "no cifar-10-subset found (NESGD_DATA_DIR, ../shared/data, shared/data): skipping the training run"
+fi
+
+# --- (4) C1 step timings on the GPU, nesgd beside PyTorch-Python -------------------------------
+STEP_ARGS=(--batch-sizes 100,500,5000 --alphas 1,2.5 --repeats 5)
+if [ -x "$BUILD_DIR/nesgd_bench" ] && "$BUILD_DIR/nesgd_bench" --help 2>&1 | grep -q -- '--device'; then
+  "$BUILD_DIR/nesgd_bench" --model c1 --device cuda "${STEP_ARGS[@]}" --json "$OUT/c1_gpu_nesgd.json" \
+    | tee "$OUT/c1_gpu_nesgd.md"
+  log "nesgd C1 step timings on $CARD: $OUT/c1_gpu_nesgd.md"
+else
+  log "nesgd_bench has no --device option in this build: no nesgd GPU step timings (PyTorch-Python only)"
+fi
+"$PYTHON" bench/reference_conv.py --model c1 --device cuda "${STEP_ARGS[@]}" --thread-options 1 \
+  --json "$OUT/c1_gpu_pytorch.json" | tee "$OUT/c1_gpu_pytorch.md"
+log "PyTorch-Python C1 step timings on $CARD: $OUT/c1_gpu_pytorch.md"
+log "done; paste $OUT/summary.txt and $OUT/c1_gpu_steps.txt into docs/PERFORMANCE.md"

@@ -1,0 +1,58 @@
+#include "nesgd/exp/run_id.h"
+
+#include "nesgd/data/sha256.h"
+
+namespace nesgd::exp {
+
+const std::vector<std::string> kExecutionOnlyKeys{"threads", "blas_threads"};
+// Added after the first stores were written; at these values a run is what it was before.
+const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
+    {"init_model", ""},           // start from Glorot weights
+    {"log_noise_scale", false},   // no noise-scale columns in the curve
+};
+
+namespace {
+
+nlohmann::json strip(nlohmann::json j) {
+  for (const auto& k : kExecutionOnlyKeys) j.erase(k);
+  for (const auto& [k, v] : kKeysOmittedAtDefault) {
+    if (j.contains(k) && j.at(k) == v) j.erase(k);
+  }
+  return j;
+}
+
+std::string hash_json(const nlohmann::json& j) {
+  // nlohmann::json objects are std::map-backed: dump() emits keys sorted, and
+  // doubles in the shortest form that round-trips, so the text is canonical.
+  const std::string text = j.dump();
+  data::Sha256 h;
+  h.update(text.data(), text.size());
+  return h.hex_digest().substr(0, kRunIdHexDigits);
+}
+
+}  // namespace
+
+nlohmann::json identity_json(train::RunConfig config) {
+  config.resolve_defaults_and_validate();
+  return strip(train::to_json(config));
+}
+
+std::string run_id(const train::RunConfig& config) { return hash_json(identity_json(config)); }
+
+std::string setting_id(const train::RunConfig& config) {
+  nlohmann::json j = identity_json(config);
+  for (const char* k : {"seed", "batch_size", "alpha"}) j.erase(k);
+  return hash_json(j).substr(0, 8);
+}
+
+// A stored config went through to_json already; re-reading it and resolving
+// again gives the same identity as the RunConfig it came from.
+std::string run_id_of_config_json(const nlohmann::json& config_json) {
+  return run_id(train::run_config_from_json(config_json));
+}
+
+std::string setting_id_of_config_json(const nlohmann::json& config_json) {
+  return setting_id(train::run_config_from_json(config_json));
+}
+
+}  // namespace nesgd::exp

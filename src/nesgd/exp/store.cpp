@@ -1,0 +1,369 @@
+#include "nesgd/exp/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "nesgd/data/sha256.h"
+#include "nesgd/error.h"
+
+namespace nesgd::exp {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kStoreMarker = "store.json";
+constexpr const char* kRunsDir = "runs";
+constexpr const char* kClaimsDir = "claims";
+constexpr const char* kSweepsDir = "sweeps";
+constexpr const char* kExportLock = ".export.lock";
+
+std::string errno_text() { return std::strerror(errno); }
+
+void write_all(int fd, const std::string& text, const std::string& path) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error("writing " + path + " failed: " + errno_text() + " (disk full?)");
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+void fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: some file systems refuse to open folders
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool is_lock_unsupported(int err) { return err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL; }
+
+// Holds an exclusive flock on a file for the lifetime of the object (blocking).
+class ScopedFileLock {
+ public:
+  explicit ScopedFileLock(const fs::path& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;  // no locks here: exports are still whole files (atomic rename)
+    }
+  }
+  ~ScopedFileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ScopedFileLock(const ScopedFileLock&) = delete;
+  ScopedFileLock& operator=(const ScopedFileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string csv_field(const nlohmann::json& v) {
+  std::string s;
+  if (v.is_null()) return "";
+  if (v.is_string()) {
+    s = v.get<std::string>();
+  } else if (v.is_boolean()) {
+    return v.get<bool>() ? "true" : "false";
+  } else {
+    s = v.dump();
+  }
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, nlohmann::json>& out) {
+  for (const auto& [k, v] : j.items()) {
+    if (k == "curve") continue;  // a series, not a value: it stays in the JSON
+    const std::string name = prefix.empty() ? k : prefix + "." + k;
+    if (v.is_object()) {
+      flatten(v, name, out);
+    } else if (!v.is_array()) {
+      out[name] = v;
+    }
+  }
+}
+
+}  // namespace
+
+// --- durable writes ---------------------------------------------------------------------------------
+
+void write_file_durable(const std::string& path, const std::string& text) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  // Hidden temporary name: readers skip dot files, so they never see a partial one.
+  const fs::path tmp = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                              std::to_string(counter.fetch_add(1)));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw Error("cannot create " + tmp.string() + ": " + errno_text() + "; check that " + dir.string() +
+                " is writable");
+  }
+  try {
+    write_all(fd, text, tmp.string());
+    if (::fsync(fd) != 0) throw Error("fsync of " + tmp.string() + " failed: " + errno_text());
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    throw Error("cannot rename " + tmp.string() + " to " + path + ": " + why);
+  }
+  fsync_dir(dir);  // makes the rename itself durable
+}
+
+// --- claims -----------------------------------------------------------------------------------------
+
+RunClaim::RunClaim(RunClaim&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
+
+RunClaim& RunClaim::operator=(RunClaim&& other) noexcept {
+  if (this != &other) {
+    release(false);
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+void RunClaim::release(bool remove_file) {
+  if (fd_ < 0) return;
+  if (remove_file) ::unlink(path_.c_str());  // while still locked: see the header
+  ::close(fd_);                               // closing the last descriptor drops the flock
+  fd_ = -1;
+}
+
+// --- the store --------------------------------------------------------------------------------------
+
+ResultStore::ResultStore(std::string dir, StoreOptions options) : dir_(std::move(dir)), options_(options) {
+  if (dir_.empty()) throw Error("--store: give a folder for the results, e.g. --store runs/f1");
+  const fs::path root(dir_);
+  std::error_code ec;
+  if (fs::exists(root, ec) && !fs::is_directory(root, ec)) {
+    throw Error("--store " + dir_ + " is a file; the store is a folder");
+  }
+  for (const char* sub : {kRunsDir, kClaimsDir, kSweepsDir}) {
+    fs::create_directories(root / sub, ec);
+    if (ec) throw Error("cannot create " + (root / sub).string() + ": " + ec.message());
+  }
+  const fs::path marker = root / kStoreMarker;
+  if (!fs::exists(marker)) {
+    const nlohmann::json m{{"format", "nesgd-store"}, {"version", kStoreFormatVersion}};
+    write_file_durable(marker.string(), m.dump(2) + "\n");
+  } else {
+    nlohmann::json m;
+    try {
+      m = nlohmann::json::parse(read_text(marker));
+    } catch (const nlohmann::json::exception&) {
+      throw Error(marker.string() + " is not a nesgd store marker; use another --store folder");
+    }
+    if (m.value("format", "") != "nesgd-store") {
+      throw Error(marker.string() + " is not a nesgd store marker; use another --store folder");
+    }
+    if (m.value("version", 0) > kStoreFormatVersion) {
+      throw Error("store " + dir_ + " has format version " + std::to_string(m.value("version", 0)) +
+                  ", newer than this nesgd understands (" + std::to_string(kStoreFormatVersion) +
+                  "): update nesgd");
+    }
+  }
+}
+
+std::string ResultStore::result_path(const std::string& id) const {
+  return (fs::path(dir_) / kRunsDir / (id + ".json")).string();
+}
+
+bool ResultStore::has_result(const std::string& id) const {
+  std::error_code ec;
+  return fs::exists(result_path(id), ec);
+}
+
+ClaimOutcome ResultStore::claim(const std::string& id, RunClaim& claim) {
+  claim.release(false);
+  if (has_result(id)) return ClaimOutcome::kDone;
+  const std::string path = (fs::path(dir_) / kClaimsDir / (id + ".lock")).string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot open claim " + path + ": " + errno_text() + "; is the store writable?");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    if (err == EWOULDBLOCK) {
+      ::close(fd);
+      return ClaimOutcome::kBusy;
+    }
+    if (!(is_lock_unsupported(err) && options_.allow_without_locks)) {
+      ::close(fd);
+      throw Error("cannot lock " + path + ": " + std::strerror(err) +
+                  (is_lock_unsupported(err)
+                       ? ". This file system has no flock(); give every process its own --shard I/N "
+                         "(shards never share a run), which lets the sweep run without claims"
+                       : ""));
+    }
+  }
+  RunClaim held(fd, path);
+  // Re-check under the lock: the previous holder stores its result before it
+  // lets go, so a result that appeared meanwhile is seen here.
+  if (has_result(id)) {
+    held.release(true);
+    return ClaimOutcome::kDone;
+  }
+  // Who holds it, for a human looking at claims/ (the lock, not this text, is the claim).
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  const std::string who = std::string(host) + " " + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    const ssize_t ignored = ::pwrite(fd, who.data(), who.size(), 0);
+    (void)ignored;
+  }
+  claim = std::move(held);
+  return ClaimOutcome::kClaimed;
+}
+
+void ResultStore::store_result(const std::string& id, const nlohmann::json& record, RunClaim& claim) {
+  if (record.value("run_id", "") != id) throw Error("internal: record run_id does not match " + id);
+  write_file_durable(result_path(id), record.dump(2) + "\n");
+  claim.release(true);
+}
+
+std::vector<std::string> ResultStore::result_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& e : fs::directory_iterator(fs::path(dir_) / kRunsDir)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.' || e.path().extension() != ".json") continue;
+    ids.push_back(e.path().stem().string());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<nlohmann::json> ResultStore::load_results() const {
+  std::vector<nlohmann::json> out;
+  for (const std::string& id : result_ids()) {
+    const std::string path = result_path(id);
+    try {
+      out.push_back(nlohmann::json::parse(read_text(path)));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(path + " is not valid JSON (" + e.what() +
+                  "); the store never writes partial files, so it was edited by hand: fix it, or delete it to "
+                  "have the run done again");
+    }
+  }
+  return out;
+}
+
+void ResultStore::record_sweep(const std::string& name, const nlohmann::json& description) {
+  std::string safe;
+  for (char c : name) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  // The name plus a digest of the description: a sweep rerun with other
+  // options under the same name gets its own record instead of replacing one.
+  const std::string text = description.dump(2) + "\n";
+  data::Sha256 digest;
+  digest.update(text.data(), text.size());
+  const fs::path path = fs::path(dir_) / kSweepsDir / (safe + "-" + digest.hex_digest().substr(0, 8) + ".json");
+  std::error_code ec;
+  if (fs::exists(path, ec) && read_text(path) == text) return;
+  write_file_durable(path.string(), text);
+}
+
+std::vector<nlohmann::json> ResultStore::sweeps() const {
+  std::vector<std::pair<std::string, nlohmann::json>> found;
+  for (const auto& e : fs::directory_iterator(fs::path(dir_) / kSweepsDir)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.' || e.path().extension() != ".json") continue;
+    try {
+      found.emplace_back(name, nlohmann::json::parse(read_text(e.path())));
+    } catch (const nlohmann::json::exception&) {
+      throw Error(e.path().string() + " is not valid JSON; delete it (the next `nesgd sweep` rewrites it)");
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<nlohmann::json> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
+size_t ResultStore::write_exports() const {
+  ScopedFileLock lock(fs::path(dir_) / kExportLock);
+  const auto records = load_results();
+  std::string jsonl;
+  for (const auto& r : records) jsonl += r.dump() + "\n";
+  write_file_durable((fs::path(dir_) / "runs.jsonl").string(), jsonl);
+  write_file_durable((fs::path(dir_) / "runs.csv").string(), runs_csv(records));
+  return records.size();
+}
+
+// --- CSV --------------------------------------------------------------------------------------------
+
+std::string config_label(const std::string& model) {
+  std::string s = model;
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string runs_csv(const std::vector<nlohmann::json>& records) {
+  // Leading columns: what a reader filters and plots on.
+  static const std::vector<std::string> kLeading{
+      "run_id",     "config_name", "setting_id",    "batch_size",           "alpha",     "seed",
+      "status",     "iterations",  "test_accuracy", "iterations_to_l_star", "test_loss", "train_loss",
+      "wall_seconds", "config.train_subset", "config.max_iterations", "config.loss_measure", "sweep"};
+  std::vector<std::map<std::string, nlohmann::json>> rows;
+  std::set<std::string> all;
+  for (const auto& r : records) {
+    std::map<std::string, nlohmann::json> row;
+    flatten(r, "", row);
+    for (const auto& [k, v] : row) all.insert(k);
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::string> columns;
+  for (const auto& k : kLeading) {
+    if (all.count(k) > 0) columns.push_back(k);
+  }
+  for (const auto& k : all) {
+    if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+  }
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + csv_field(columns[i]);
+  out += "\n";
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i) out += ",";
+      const auto it = row.find(columns[i]);
+      if (it != row.end()) out += csv_field(it->second);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace nesgd::exp

@@ -1,0 +1,207 @@
+#include "nesgd/exp/sweep.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "nesgd/error.h"
+#include "nesgd/exp/run_id.h"
+
+namespace nesgd::exp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Datasets of the sweep, each loaded on first use and kept for later runs
+// (a full Fashion-MNIST decode + checksum takes seconds; runs take longer
+// but there are hundreds of them).
+class DataCache {
+ public:
+  explicit DataCache(data::DataOptions options) : options_(std::move(options)) {}
+  const data::DatasetSplits& get(const std::string& name) {
+    auto it = loaded_.find(name);
+    if (it == loaded_.end()) {
+      it = loaded_.emplace(name, std::make_unique<data::DatasetSplits>(data::load_dataset(name, options_))).first;
+    }
+    return *it->second;
+  }
+
+ private:
+  data::DataOptions options_;
+  std::map<std::string, std::unique_ptr<data::DatasetSplits>> loaded_;
+};
+
+}  // namespace
+
+std::vector<PlannedRun> plan_sweep(const SweepSpec& spec, const Shard& shard, const ResultStore* store) {
+  const std::vector<train::RunConfig> configs = expand(spec);
+  std::vector<PlannedRun> plan;
+  plan.reserve(configs.size());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    PlannedRun r;
+    r.position = i;
+    r.config = configs[i];
+    r.id = run_id(configs[i]);
+    r.in_shard = shard.contains(i);
+    r.done = store != nullptr && store->has_result(r.id);
+    plan.push_back(std::move(r));
+  }
+  return plan;
+}
+
+nlohmann::json sweep_description(const SweepSpec& spec, const std::vector<PlannedRun>& plan) {
+  nlohmann::json j = to_json(spec);
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& r : plan) ids.push_back(r.id);
+  j["run_ids"] = ids;
+  return j;
+}
+
+nlohmann::json result_record(const train::RunResult& result, const train::RunConfig& config,
+                             const std::string& sweep_name) {
+  nlohmann::json j = train::to_json(result, config);
+  j["run_id"] = run_id(config);
+  j["setting_id"] = setting_id(config);
+  j["config_name"] = config_label(config.model);
+  j["batch_size"] = config.batch_size;
+  j["alpha"] = config.alpha;
+  j["sweep"] = sweep_name;
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  j["worker"] = {{"host", host}, {"pid", static_cast<int64_t>(::getpid())}};
+  return j;
+}
+
+SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOptions& options,
+                       const SweepHooks& hooks) {
+  const std::vector<PlannedRun> plan = plan_sweep(spec, options.shard, &store);
+  store.record_sweep(spec.name, sweep_description(spec, plan));
+
+  SweepSummary summary;
+  summary.grid_size = plan.size();
+  std::vector<const PlannedRun*> pending;
+  for (const auto& r : plan) {
+    if (!r.in_shard) continue;
+    ++summary.shard_size;
+    if (r.done) {
+      ++summary.already_done;
+    } else {
+      pending.push_back(&r);
+    }
+  }
+
+  DataCache data(options.data);
+  double run_seconds_total = 0.0;
+  auto stopping = [&hooks] { return hooks.should_stop && hooks.should_stop(); };
+  auto progress = [&]() {
+    SweepProgress p;
+    p.grid_size = summary.grid_size;
+    p.shard_size = summary.shard_size;
+    p.ran_here = summary.ran_here;
+    for (const auto& r : plan) {
+      if (r.in_shard && store.has_result(r.id)) ++p.done;
+    }
+    if (summary.ran_here > 0) {
+      p.mean_run_seconds = run_seconds_total / static_cast<double>(summary.ran_here);
+      p.eta_seconds = p.mean_run_seconds * static_cast<double>(p.shard_size - p.done);
+    }
+    return p;
+  };
+
+  // Passes over the pending runs: the first does every free run; later ones
+  // pick up runs that other processes held (and finished, or died on).
+  bool waited_message = false;
+  while (!pending.empty() && !stopping()) {
+    std::vector<const PlannedRun*> busy;
+    for (const PlannedRun* run : pending) {
+      if (stopping()) {
+        summary.interrupted = true;
+        break;
+      }
+      RunClaim claim;
+      const ClaimOutcome outcome = store.claim(run->id, claim);
+      if (outcome == ClaimOutcome::kDone) continue;
+      if (outcome == ClaimOutcome::kBusy) {
+        busy.push_back(run);
+        continue;
+      }
+      // Loading the data after the claim: a sweep that finds nothing to do reads nothing.
+      const data::DatasetSplits& splits = data.get(run->config.dataset);
+      const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
+                                                           : splits.train.n;
+      if (run->config.batch_size > n_train) {
+        throw Error("batch size " + std::to_string(run->config.batch_size) + " exceeds the " +
+                    std::to_string(n_train) + " training samples of " + run->config.dataset +
+                    ": drop it from --batch-sizes or raise --train-subset");
+      }
+      if (hooks.on_run_start) hooks.on_run_start(*run, progress());
+      train::TrainHooks th;
+      th.progress_interval_seconds = hooks.progress_interval_seconds;
+      if (hooks.on_train_progress) {
+        th.on_progress = [&hooks, run](const train::Progress& p) { hooks.on_train_progress(*run, p); };
+      }
+      th.should_stop = hooks.should_stop;
+
+      train::RunFiles files;
+      if (options.checkpoint_every_seconds > 0) {
+        files.checkpoint = (std::filesystem::path(store.dir()) / "checkpoints" / (run->id + ".pt")).string();
+        files.checkpoint_every_seconds = options.checkpoint_every_seconds;
+      }
+      const auto t0 = Clock::now();
+      FinishedRun finished;
+      finished.run = run;
+      finished.result = train::train_run(run->config, splits, th, files);
+      if (finished.result.status == train::RunStatus::kInterrupted) {
+        claim.release(false);  // free for the next sweep; nothing stored
+        summary.interrupted = true;
+        if (hooks.on_run_end) hooks.on_run_end(finished, progress());
+        break;
+      }
+      store.store_result(run->id, result_record(finished.result, run->config, spec.name), claim);
+      finished.stored = true;
+      if (!files.checkpoint.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(files.checkpoint, ec);  // the result is stored: it has served
+      }
+      run_seconds_total += seconds_since(t0);
+      ++summary.ran_here;
+      switch (finished.result.status) {
+        case train::RunStatus::kConverged: ++summary.converged; break;
+        case train::RunStatus::kNotConverged: ++summary.not_converged; break;
+        case train::RunStatus::kDiverged: ++summary.diverged; break;
+        default: break;
+      }
+      if (hooks.on_run_end) hooks.on_run_end(finished, progress());
+    }
+    if (summary.interrupted) break;
+
+    pending.clear();
+    for (const PlannedRun* run : busy) {
+      if (!store.has_result(run->id)) pending.push_back(run);
+    }
+    if (pending.empty() || !options.wait_for_others) break;
+    if (hooks.on_message && !waited_message) {
+      hooks.on_message("waiting for " + std::to_string(pending.size()) +
+                       " run(s) held by other processes (they are redone here if those processes die)");
+      waited_message = true;
+    }
+    for (double slept = 0; slept < options.poll_seconds && !stopping(); slept += 0.1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  if (stopping()) summary.interrupted = true;
+
+  for (const auto& r : plan) {
+    if (r.in_shard && !store.has_result(r.id)) ++summary.missing;
+  }
+  if (options.write_exports) summary.exported_rows = store.write_exports();
+  return summary;
+}
+
+}  // namespace nesgd::exp

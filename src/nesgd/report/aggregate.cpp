@@ -1,0 +1,186 @@
+#include "nesgd/report/aggregate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include "nesgd/error.h"
+#include "nesgd/exp/run_id.h"
+#include "nesgd/exp/store.h"
+
+namespace nesgd::report {
+namespace {
+
+using PointKey = std::tuple<std::string, std::string, double, int64_t>;  // config, setting, alpha, B
+using SettingKey = std::pair<std::string, std::string>;
+
+SettingKey setting_of(const PointSummary& p) { return {p.config, p.setting_id}; }
+
+// Higher mean accuracy wins; ties go to the smaller batch (or alpha).
+bool better(const PointSummary& a, const PointSummary& b) {
+  if (a.accuracy.mean != b.accuracy.mean) return a.accuracy.mean > b.accuracy.mean;
+  return a.batch_size != b.batch_size ? a.batch_size < b.batch_size : a.alpha < b.alpha;
+}
+
+std::map<SettingKey, std::vector<PointSummary>> by_setting(const std::vector<PointSummary>& points) {
+  std::map<SettingKey, std::vector<PointSummary>> m;
+  for (const auto& p : points) m[setting_of(p)].push_back(p);
+  return m;
+}
+
+}  // namespace
+
+RunRow run_row_from_record(const nlohmann::json& record) {
+  if (!record.contains("config") || !record["config"].is_object()) {
+    throw Error("a stored run has no \"config\" object (run " + record.value("run_id", std::string("?")) +
+                "): it was not written by nesgd sweep/train");
+  }
+  const nlohmann::json& c = record["config"];
+  RunRow r;
+  r.run_id = record.value("run_id", std::string());
+  if (r.run_id.empty()) r.run_id = exp::run_id_of_config_json(c);
+  r.config = exp::config_label(c.value("model", std::string("f1")));
+  r.setting_id = exp::setting_id_of_config_json(c);
+  r.batch_size = c.value("batch_size", int64_t{0});
+  r.alpha = c.value("alpha", 1.0);
+  r.seed = c.value("seed", uint64_t{0});
+  if (!record.contains("status")) throw Error("stored run " + r.run_id + " has no \"status\"");
+  r.status = record["status"].get<std::string>();
+  r.iterations = record.value("iterations", int64_t{0});
+  if (record.contains("test_accuracy") && record["test_accuracy"].is_number()) {
+    r.test_accuracy = record["test_accuracy"].get<double>();
+  }
+  r.train_subset = c.value("train_subset", int64_t{0});
+  r.max_iterations = c.value("max_iterations", int64_t{0});
+  r.loss_measure = c.value("loss_measure", std::string("epoch-mean"));
+  return r;
+}
+
+Stat mean_std(const std::vector<double>& values) {
+  Stat s;
+  s.n = static_cast<int64_t>(values.size());
+  if (values.empty()) return s;
+  double sum = 0.0;
+  for (double v : values) sum += v;
+  s.mean = sum / static_cast<double>(values.size());
+  if (values.size() < 2) return s;
+  double ss = 0.0;
+  for (double v : values) ss += (v - s.mean) * (v - s.mean);
+  s.std = std::sqrt(ss / static_cast<double>(values.size() - 1));
+  return s;
+}
+
+std::vector<PointSummary> summarize(const std::vector<RunRow>& rows) {
+  std::map<PointKey, std::vector<const RunRow*>> groups;
+  for (const auto& r : rows) groups[{r.config, r.setting_id, r.alpha, r.batch_size}].push_back(&r);
+  std::vector<PointSummary> out;
+  for (const auto& [key, runs] : groups) {
+    PointSummary p;
+    std::tie(p.config, p.setting_id, p.alpha, p.batch_size) = key;
+    std::vector<double> acc, time;
+    for (const RunRow* r : runs) {
+      ++p.n_runs;
+      if (r->status == "converged") {
+        ++p.n_converged;
+        if (std::isfinite(r->test_accuracy)) acc.push_back(r->test_accuracy);
+        time.push_back(static_cast<double>(r->iterations));
+      } else if (r->status == "not_converged") {
+        ++p.n_not_converged;
+      } else if (r->status == "diverged") {
+        ++p.n_diverged;
+      }
+    }
+    p.accuracy = mean_std(acc);
+    p.time = mean_std(time);
+    out.push_back(p);
+  }
+  return out;  // std::map order: config, setting, alpha, B
+}
+
+std::vector<PointSummary> best_batch_sizes(const std::vector<PointSummary>& points) {
+  std::map<PointKey, PointSummary> best;  // key with B = 0
+  for (const auto& p : points) {
+    if (p.accuracy.n == 0) continue;
+    const PointKey key{p.config, p.setting_id, p.alpha, 0};
+    auto it = best.find(key);
+    if (it == best.end() || better(p, it->second)) best[key] = p;
+  }
+  std::vector<PointSummary> out;
+  for (const auto& [key, p] : best) out.push_back(p);
+  return out;
+}
+
+std::vector<Table3Row> table3(const std::vector<PointSummary>& points) {
+  std::vector<Table3Row> out;
+  const auto b_opt = best_batch_sizes(points);
+  for (const auto& [key, ps] : by_setting(points)) {
+    Table3Row row;
+    std::tie(row.config, row.setting_id) = key;
+    for (const auto& p : b_opt) {
+      if (setting_of(p) == key && p.alpha == 1.0) row.without_ne = p;
+    }
+    for (const auto& p : ps) row.large_batch = std::max(row.large_batch, p.batch_size);
+    for (const auto& p : ps) {
+      if (p.batch_size != row.large_batch || !(p.alpha > 1.0) || p.accuracy.n == 0) continue;
+      if (!row.with_ne || better(p, *row.with_ne)) row.with_ne = p;
+    }
+    out.push_back(row);
+  }
+  return out;
+}
+
+std::vector<Figure3Series> figure3_series(const std::vector<PointSummary>& points) {
+  std::vector<Figure3Series> out;
+  for (const auto& [key, ps] : by_setting(points)) {
+    Figure3Series s;
+    std::tie(s.config, s.setting_id) = key;
+    for (const auto& p : ps) s.large_batch = std::max(s.large_batch, p.batch_size);
+    for (const auto& p : ps) {
+      if (p.alpha == 1.0) s.reduce_b.push_back(p);
+      if (p.batch_size == s.large_batch) s.raise_alpha.push_back(p);
+    }
+    std::sort(s.reduce_b.begin(), s.reduce_b.end(),
+              [](const auto& a, const auto& b) { return a.batch_size > b.batch_size; });
+    std::sort(s.raise_alpha.begin(), s.raise_alpha.end(), [](const auto& a, const auto& b) { return a.alpha < b.alpha; });
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// --- PAPER.md, "Reported results" -------------------------------------------------------------------
+
+const std::vector<PaperTable2Row>& paper_table2() {
+  static const std::vector<PaperTable2Row> rows{
+      {"C1", 1.0, 100, 88.05, 0.18, 24500, 2775}, {"C1", 1.5, 200, 88.69, 0.11, 20825, 2113},
+      {"C1", 2.0, 300, 88.77, 0.30, 15932, 1870}, {"C1", 2.5, 500, 88.66, 0.22, 10040, 1153},
+      {"F1", 1.0, 900, 90.17, 0.14, 10934, 816},  {"F1", 1.5, 2000, 90.39, 0.17, 7914, 528},
+      {"C2", 1.0, 600, 61.40, 0.54, 5292, 935},   {"C2", 1.5, 1000, 61.75, 0.48, 5175, 748},
+  };
+  return rows;
+}
+
+const PaperTable2Row* find_paper_table2(const std::string& config, double alpha) {
+  for (const auto& r : paper_table2()) {
+    if (r.config == config && r.alpha == alpha) return &r;
+  }
+  return nullptr;
+}
+
+const std::vector<PaperTable3Row>& paper_table3() {
+  static const std::vector<PaperTable3Row> rows{
+      {"F1", 900, 90.17, 0.14, 5000, 3, 90.35, 0.05},
+      {"C1", 100, 88.05, 0.18, 5000, 10, 88.26, 0.23},
+      {"C2", 600, 61.40, 0.54, 5000, 5, 61.53, 0.35},
+  };
+  return rows;
+}
+
+const PaperTable3Row* find_paper_table3(const std::string& config) {
+  for (const auto& r : paper_table3()) {
+    if (r.config == config) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace nesgd::report

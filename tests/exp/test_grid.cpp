@@ -1,0 +1,271 @@
+// Sweep grids: expansion, presets and their documented run counts, list
+// syntax, sweep files, sharding (union = grid, each run once), run ids.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "nesgd/error.h"
+#include "nesgd/exp/grid.h"
+#include "nesgd/exp/run_id.h"
+#include "support/cli.h"
+
+namespace ex = nesgd::exp;
+using nesgd::train::RunConfig;
+
+TEST(Grid, ExpandsInConfigSeedAlphaBatchOrderWithPaperDefaults) {
+  ex::SweepSpec s;
+  s.name = "t";
+  s.configs = {"f1"};
+  s.batch_sizes = {100, 200};
+  s.alphas = {1, 1.5};
+  s.seeds = {7, 8};
+  const auto runs = ex::expand(s);
+  ASSERT_EQ(runs.size(), 8u);
+  // config, then seed, then alpha, then B.
+  const std::vector<std::tuple<uint64_t, double, int64_t>> want{
+      {7, 1, 100}, {7, 1, 200}, {7, 1.5, 100}, {7, 1.5, 200}, {8, 1, 100}, {8, 1, 200}, {8, 1.5, 100}, {8, 1.5, 200}};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(runs[i].seed, std::get<0>(want[i])) << i;
+    EXPECT_EQ(runs[i].alpha, std::get<1>(want[i])) << i;
+    EXPECT_EQ(runs[i].batch_size, std::get<2>(want[i])) << i;
+    EXPECT_EQ(runs[i].dataset, "fashion-mnist");
+    EXPECT_EQ(runs[i].l_star, 0.01);  // PAPER.md, F1
+    EXPECT_EQ(runs[i].l_stop, 0.001);
+  }
+}
+
+TEST(Grid, EachConfigGetsItsOwnDatasetAndThresholds) {
+  ex::SweepSpec s;
+  s.configs = {"f1", "c2"};
+  s.batch_sizes = {100};
+  s.alphas = {1};
+  s.seeds = {1};
+  const auto runs = ex::expand(s);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].model, "c2");
+  EXPECT_EQ(runs[1].dataset, "cifar100");
+  EXPECT_EQ(runs[1].l_star, 0.02);  // PAPER.md: C2's L*
+}
+
+TEST(Grid, RejectsDuplicatesEmptyListsAndBatchesAboveTheSubset) {
+  ex::SweepSpec s;
+  s.configs = {"f1"};
+  s.batch_sizes = {100, 100};
+  s.alphas = {1};
+  s.seeds = {1};
+  EXPECT_THROW(ex::expand(s), nesgd::Error);
+  s.batch_sizes = {};
+  EXPECT_THROW(ex::expand(s), nesgd::Error);
+  s.batch_sizes = {100, 5000};
+  s.base.train_subset = 1000;
+  try {
+    ex::expand(s);
+    FAIL() << "expected an error";
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("5000"), std::string::npos) << e.what();
+  }
+  s.base.train_subset = 0;
+  s.configs = {"f9"};
+  EXPECT_THROW(ex::expand(s), nesgd::Error);
+}
+
+TEST(Grid, PresetsHaveThePapersRunCounts) {
+  // PAPER.md: 13 batch sizes; alphas {1,1.5} (F1, C2) or {1,1.5,2,2.5} (C1); 10 seeds;
+  // Table 3: B = 5000 with alpha 1..11 (F1, C1) or 1..7 (C2).
+  const std::map<std::string, size_t> want{{"f1-fig2", 13 * 2 * 10}, {"c1-fig1", 13 * 4 * 10},
+                                           {"c2-fig2", 13 * 2 * 10}, {"f1-table3", 11 * 10},
+                                           {"c1-table3", 11 * 10},   {"c2-table3", 7 * 10}};
+  ASSERT_EQ(ex::presets().size(), want.size());
+  for (const auto& [name, count] : want) {
+    const auto s = ex::preset(name, false);
+    EXPECT_EQ(s.size(), count) << name;
+    EXPECT_EQ(ex::expand(s).size(), count) << name;
+    EXPECT_EQ(s.name, name);
+    EXPECT_EQ(s.seeds.size(), 10u) << name;
+    EXPECT_EQ(s.base.train_subset, 0) << name << ": the paper's presets use the whole training set";
+  }
+  const auto t3 = ex::preset("f1-table3", false);
+  EXPECT_EQ(t3.batch_sizes, std::vector<int64_t>{5000});
+  EXPECT_EQ(t3.alphas.front(), 1.0);
+  EXPECT_EQ(t3.alphas.back(), 11.0);
+  EXPECT_EQ(ex::preset("c2-table3", false).alphas.back(), 7.0);
+  EXPECT_THROW(ex::preset("f1-fig9", false), nesgd::Error);
+}
+
+TEST(Grid, QuickPresetsKeepTheShape) {
+  for (const auto& info : ex::presets()) {
+    const auto s = ex::preset(info.name, true);
+    EXPECT_EQ(s.name, info.name + "-quick");
+    EXPECT_EQ(s.seeds.size(), static_cast<size_t>(ex::kQuickSeeds)) << info.name;
+    EXPECT_GT(s.base.train_subset, 0) << info.name;
+    EXPECT_GT(s.base.max_iterations, 0) << info.name;
+    const bool table3 = info.name.find("table3") != std::string::npos;
+    if (table3) {
+      EXPECT_EQ(s.batch_sizes.size(), 1u) << info.name << ": B fixed, alpha grid";
+      EXPECT_GE(s.alphas.size(), 3u) << info.name;
+    } else {
+      EXPECT_GE(s.batch_sizes.size(), 3u) << info.name << ": several batch sizes";
+      EXPECT_EQ(s.alphas, (std::vector<double>{1, 1.5})) << info.name;
+    }
+    EXPECT_NO_THROW(ex::expand(s)) << info.name;
+  }
+  // The two F1 quick presets share their setting and their largest B, so one
+  // store holds Table 3's and Figure 3's both paths (and the shared runs once).
+  const auto fig = ex::preset("f1-fig2", true), tab = ex::preset("f1-table3", true);
+  EXPECT_EQ(fig.batch_sizes.back(), tab.batch_sizes.front());
+  const auto fig_runs = ex::expand(fig), tab_runs = ex::expand(tab);
+  std::set<std::string> fig_ids;
+  for (const auto& r : fig_runs) fig_ids.insert(ex::run_id(r));
+  size_t shared = 0;
+  for (const auto& r : tab_runs) shared += fig_ids.count(ex::run_id(r));
+  EXPECT_EQ(shared, 2u * ex::kQuickSeeds) << "alpha = 1 and 1.5 at the large B, as in the paper's presets";
+  EXPECT_EQ(ex::setting_id(fig_runs.front()), ex::setting_id(tab_runs.front()));
+  // "f1-fig2-quick" names the same preset.
+  EXPECT_EQ(ex::preset("f1-fig2-quick", false).size(), fig.size());
+}
+
+TEST(Grid, ParsesListsAndRanges) {
+  EXPECT_EQ(ex::parse_number_list("100,200, 500", "x"), (std::vector<double>{100, 200, 500}));
+  EXPECT_EQ(ex::parse_number_list("1..4", "x"), (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(ex::parse_number_list("1..2:0.5", "x"), (std::vector<double>{1, 1.5, 2}));
+  EXPECT_EQ(ex::parse_number_list("1,2.5..3.5", "x"), (std::vector<double>{1, 2.5, 3.5}));
+  // a + k*step, not accumulated: 0.1 steps land on the decimal values.
+  const auto tenths = ex::parse_number_list("1..2:0.1", "x");
+  ASSERT_EQ(tenths.size(), 11u);
+  EXPECT_EQ(tenths[3], 1 + 3 * 0.1);
+  EXPECT_EQ(ex::parse_int_list("1..10", "seeds").size(), 10u);
+  EXPECT_THROW(ex::parse_number_list("", "x"), nesgd::Error);
+  EXPECT_THROW(ex::parse_number_list("1,,2", "x"), nesgd::Error);
+  EXPECT_THROW(ex::parse_number_list("4..1", "x"), nesgd::Error);
+  EXPECT_THROW(ex::parse_number_list("a", "x"), nesgd::Error);
+  EXPECT_THROW(ex::parse_int_list("1.5", "seeds"), nesgd::Error);
+}
+
+TEST(Grid, SweepFromJsonOverridesAPreset) {
+  const auto j = nlohmann::json::parse(R"({
+    "preset": "f1-fig2", "quick": true, "name": "mine",
+    "batch_sizes": "50..150:50", "alphas": [1, "2..3"], "seeds": [1, 2],
+    "loss_measure": "full", "optimizer": {"lr": 0.0005}
+  })");
+  const auto s = ex::sweep_spec_from_json(j);
+  EXPECT_EQ(s.name, "mine");
+  EXPECT_EQ(s.batch_sizes, (std::vector<int64_t>{50, 100, 150}));
+  EXPECT_EQ(s.alphas, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(s.seeds, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(s.base.loss_measure, nesgd::train::LossMeasure::kFull);
+  EXPECT_EQ(s.base.optimizer.lr, 0.0005);
+  EXPECT_EQ(s.base.optimizer.beta1, 0.9);  // untouched keys keep their defaults
+  EXPECT_EQ(s.base.train_subset, ex::preset("f1-fig2", true).base.train_subset);  // from the quick preset
+  EXPECT_EQ(s.size(), 3u * 3u * 2u);
+  // Typos and crossed keys given as single values are errors that say what to do.
+  EXPECT_THROW(ex::sweep_spec_from_json(nlohmann::json::parse(R"({"batch_sise": [1]})")), nesgd::Error);
+  try {
+    ex::sweep_spec_from_json(nlohmann::json::parse(R"({"alpha": 2})"));
+    FAIL();
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("alphas"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Grid, SweepFromTomlFile) {
+  if (!ex::toml_supported()) GTEST_SKIP() << "built without toml++ (Debian: libtomlplusplus-dev)";
+  nesgd::testing::TempDir tmp;
+  const std::string path = tmp.path() + "/study.toml";
+  std::ofstream(path) << "name = \"lr-study\"\nconfigs = [\"f1\"]\nbatch_sizes = [100, 1000]\n"
+                         "alphas = \"1..2:0.5\"\nseeds = \"1..3\"\ntrain_subset = 5000\n"
+                         "[optimizer]\nlr = 5e-4\n";
+  const auto s = ex::sweep_spec_from_file(path);
+  EXPECT_EQ(s.name, "lr-study");
+  EXPECT_EQ(s.size(), 2u * 3u * 3u);
+  EXPECT_EQ(s.base.train_subset, 5000);
+  EXPECT_EQ(s.base.optimizer.lr, 5e-4);
+  std::ofstream(path) << "batch_sizes = [100,\n";
+  try {
+    ex::sweep_spec_from_file(path);
+    FAIL();
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("line"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Grid, ShardsPartitionTheGrid) {
+  const auto runs = ex::expand(ex::preset("f1-fig2", false));  // 260 runs
+  for (int64_t n : {1, 2, 3, 7, 10, 260, 300}) {
+    std::vector<int> taken(runs.size(), 0);
+    std::vector<size_t> per_shard;
+    for (int64_t i = 0; i < n; ++i) {
+      const ex::Shard shard{i, n};
+      size_t count = 0;
+      for (size_t p = 0; p < runs.size(); ++p) {
+        if (shard.contains(p)) {
+          ++taken[p];
+          ++count;
+        }
+      }
+      per_shard.push_back(count);
+    }
+    for (size_t p = 0; p < runs.size(); ++p) ASSERT_EQ(taken[p], 1) << "N=" << n << " position " << p;
+    // Round robin: shard sizes differ by at most one.
+    const auto [lo, hi] = std::minmax_element(per_shard.begin(), per_shard.end());
+    EXPECT_LE(*hi - *lo, 1u) << "N=" << n;
+  }
+}
+
+TEST(Grid, ParsesShardsAndSlurmArrays) {
+  const auto s = ex::parse_shard("2/5");
+  EXPECT_EQ(s.index, 2);
+  EXPECT_EQ(s.count, 5);
+  for (const char* bad : {"5/5", "-1/3", "1", "a/b", "1/0", "1/3x"}) EXPECT_THROW(ex::parse_shard(bad), nesgd::Error) << bad;
+
+  std::map<std::string, std::string> env{{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_COUNT", "10"},
+                                         {"SLURM_ARRAY_TASK_MIN", "1"}};
+  auto getenv = [&env](const char* k) -> const char* {
+    const auto it = env.find(k);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ex::Shard shard;
+  ASSERT_TRUE(ex::shard_from_slurm(shard, getenv));
+  EXPECT_EQ(shard.index, 6);  // --array=1-10: task 7 is the 7th, index 6
+  EXPECT_EQ(shard.count, 10);
+  env["SLURM_ARRAY_TASK_ID"] = "11";
+  EXPECT_THROW(ex::shard_from_slurm(shard, getenv), nesgd::Error);
+  env.clear();
+  EXPECT_FALSE(ex::shard_from_slurm(shard, getenv));
+}
+
+TEST(RunId, IsStableAndIgnoresExecutionOnlyFields) {
+  RunConfig c;  // F1, B 100, alpha 1, seed 0, Keras Adam
+  const std::string id = ex::run_id(c);
+  EXPECT_EQ(id.size(), ex::kRunIdHexDigits);
+  // Pinned: if this changes, every existing store would rerun everything. A new
+  // RunConfig key belongs in kKeysOmittedAtDefault (run_id.h) with its neutral value.
+  EXPECT_EQ(id, "74999675871b4b80") << "run id of the default config changed";
+  RunConfig same = c;
+  same.threads = 4;
+  same.blas_threads = 2;
+  same.l_star = 0.01;  // the paper default, spelled out: the resolved config is hashed
+  EXPECT_EQ(ex::run_id(same), id);
+  for (auto change : std::vector<std::function<void(RunConfig&)>>{
+           [](RunConfig& r) { r.seed = 1; }, [](RunConfig& r) { r.alpha = 1.5; },
+           [](RunConfig& r) { r.batch_size = 200; }, [](RunConfig& r) { r.device = "cuda"; },
+           [](RunConfig& r) { r.optimizer.lr = 2e-3; }, [](RunConfig& r) { r.train_subset = 10; }}) {
+    RunConfig other = c;
+    change(other);
+    EXPECT_NE(ex::run_id(other), id);
+  }
+  // The setting ignores seed, B and alpha only.
+  RunConfig point = c;
+  point.seed = 5;
+  point.batch_size = 300;
+  point.alpha = 2;
+  EXPECT_EQ(ex::setting_id(point), ex::setting_id(c));
+  point.max_iterations = 10;
+  EXPECT_NE(ex::setting_id(point), ex::setting_id(c));
+  // A stored config gives back the same id.
+  c.resolve_defaults_and_validate();
+  EXPECT_EQ(ex::run_id_of_config_json(nesgd::train::to_json(c)), id);
+}

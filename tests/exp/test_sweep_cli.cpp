@@ -1,0 +1,319 @@
+// `nesgd sweep` end to end: dry runs and preset counts, resume after SIGKILL,
+// two processes on one sweep, SIGINT. Runs are tiny F1 runs on a real
+// Fashion-MNIST subset (about a second each).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/cli.h"
+
+namespace fs = std::filesystem;
+using nesgd::testing::read_text;
+using nesgd::testing::run_nesgd;
+using nesgd::testing::TempDir;
+
+namespace {
+
+// A `nesgd` child process with stdout and stderr in files, so the test can
+// signal it by pid (run_nesgd goes through a shell and cannot).
+class NesgdProcess {
+ public:
+  NesgdProcess(const std::vector<std::string>& args, const std::string& log_prefix) : log_(log_prefix + ".err") {
+    std::vector<std::string> argv_s{NESGD_BINARY};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int out = open((log_prefix + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(out, STDOUT_FILENO);
+      dup2(err, STDERR_FILENO);
+      std::vector<char*> argv;
+      for (auto& a : argv_s) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~NesgdProcess() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  std::string log() const { return read_text(log_); }
+  // Exit code, or 128 + signal.
+  int wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+  bool reaped_ = false;
+};
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+std::vector<std::string> result_files(const std::string& store) {
+  std::vector<std::string> names;
+  if (!fs::exists(store + "/runs")) return names;
+  for (const auto& e : fs::directory_iterator(store + "/runs")) {
+    const std::string name = e.path().filename().string();
+    if (name[0] != '.') names.push_back(name);  // a writer killed mid-write leaves a hidden temporary
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Run ids the sweep would do, from --dry-run.
+std::set<std::string> planned_ids(const std::vector<std::string>& sweep_args) {
+  std::string args;
+  for (const auto& a : sweep_args) args += " '" + a + "'";
+  const auto r = run_nesgd(args + " --dry-run");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::set<std::string> ids;
+  const std::regex row(R"(^\s*\d+\s+([0-9a-f]{16})\s)");
+  std::stringstream ss(r.output);
+  std::string line;
+  while (std::getline(ss, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) ids.insert(m[1]);
+  }
+  return ids;
+}
+
+// "start F1 B=20 alpha=1 seed=1 (run <id>)" lines of a sweep log.
+std::multiset<std::string> started_ids(const std::string& log) {
+  std::multiset<std::string> ids;
+  const std::regex start(R"(start .*\(run ([0-9a-f]{16})\))");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), start); it != std::sregex_iterator(); ++it) {
+    ids.insert((*it)[1]);
+  }
+  return ids;
+}
+
+bool wait_until(const std::function<bool()>& done, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+// A tiny real grid: 2 B x 2 seeds on 200 Fashion-MNIST samples, 40 steps a
+// run (capped: the runs end not_converged, which is stored like any result).
+// One thread each, so two sweeps at once do not fight over the cores; most of
+// a run's second is the evaluation on the 10000 test images.
+constexpr size_t kTinyRuns = 4;
+std::vector<std::string> tiny_sweep(const std::string& root, const std::string& store) {
+  return {"sweep",          "--store", store,         "--batch-sizes", "20,50",  "--alphas",  "1",
+          "--seeds",        "1,2",     "--train-subset", "200",          "--max-iterations", "40", "--data-dir",
+          root,             "--offline", "--threads", "1",             "--blas-threads", "1"};
+}
+
+}  // namespace
+
+TEST(SweepCli, DryRunListsThePresetRunCounts) {
+  const std::map<std::string, int> want{{"f1-fig2", 260}, {"c1-fig1", 520}, {"c2-fig2", 260},
+                                        {"f1-table3", 110}, {"c1-table3", 110}, {"c2-table3", 70}};
+  for (const auto& [preset, n] : want) {
+    const auto r = run_nesgd("sweep " + preset + " --dry-run");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("sweep " + preset + ": " + std::to_string(n) + " runs"), std::string::npos) << r.output;
+    EXPECT_EQ(count(r.output, "to do"), static_cast<size_t>(n)) << preset;
+  }
+  const auto quick = run_nesgd("sweep f1-fig2 --quick --dry-run");
+  ASSERT_EQ(quick.exit_code, 0) << quick.output;
+  EXPECT_NE(quick.output.find("sweep f1-fig2-quick: 24 runs"), std::string::npos) << quick.output;
+  const auto list = run_nesgd("sweep --list-presets");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.output.find("c2-table3"), std::string::npos) << list.output;
+}
+
+TEST(SweepCli, DryRunShardsCoverTheGridOnce) {
+  for (int n : {2, 3}) {  // several N in test_grid; here the CLI path
+    size_t total = 0;
+    std::set<std::string> seen;
+    for (int i = 0; i < n; ++i) {
+      const auto r = run_nesgd("sweep f1-table3 --dry-run --shard " + std::to_string(i) + "/" + std::to_string(n));
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      std::stringstream ss(r.output);
+      std::string line;
+      const std::regex row(R"(^\s*\d+\s+([0-9a-f]{16})\s.*\s(yes)\s+to do)");
+      while (std::getline(ss, line)) {
+        std::smatch m;
+        if (std::regex_search(line, m, row)) {
+          ++total;
+          EXPECT_TRUE(seen.insert(m[1]).second) << m[1] << " in two shards";
+        }
+      }
+    }
+    EXPECT_EQ(total, 110u) << "N=" << n;
+  }
+}
+
+TEST(SweepCli, FlagsOverrideAPresetAndBadInputIsExplained) {
+  const auto r = run_nesgd("sweep f1-fig2 --quick --dry-run --seeds 1 --max-iterations 77 --loss-measure full");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(": 8 runs"), std::string::npos) << r.output;  // 4 B x 2 alpha x 1 seed
+  EXPECT_NE(r.output.find("max iterations 77"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("loss measure full"), std::string::npos) << r.output;
+  auto bad = run_nesgd("sweep --store /tmp/x --batch-sizes 100 --batch-size 200 --dry-run");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--batch-sizes or --batch-size"), std::string::npos) << bad.output;
+  bad = run_nesgd("sweep f1-fig9 --dry-run");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("unknown preset"), std::string::npos) << bad.output;
+  bad = run_nesgd("sweep --alphas 1..x --dry-run");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--alphas"), std::string::npos) << bad.output;
+  bad = run_nesgd("sweep f1-fig2 --shard 3/3 --dry-run");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--shard"), std::string::npos) << bad.output;
+}
+
+// Kill -9 a real sweep mid-run, restart it: every run present once, earlier results untouched.
+TEST(SweepCli, ResumesAfterSigkillWithStoredResultsByteIdentical) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  const auto args = tiny_sweep(root, store);
+  const auto plan = planned_ids(args);
+  ASSERT_EQ(plan.size(), kTinyRuns);
+
+  std::map<std::string, std::string> before;  // file -> bytes, as stored before the kill
+  {
+    NesgdProcess p(args, tmp.path() + "/first");
+    // Mid-run: at least two results stored and a further run started.
+    const bool mid = wait_until(
+        [&] {
+          const auto started = started_ids(p.log()).size();
+          return result_files(store).size() >= 2 && started > result_files(store).size();
+        },
+        120);
+    ASSERT_TRUE(mid) << p.log();
+    ASSERT_EQ(kill(p.pid(), SIGKILL), 0);
+    EXPECT_EQ(p.wait(), 128 + SIGKILL);
+    for (const auto& f : result_files(store)) before[f] = read_text(store + "/runs/" + f);
+  }
+  ASSERT_GE(before.size(), 2u);
+  ASSERT_LT(before.size(), kTinyRuns) << "killed too late to test a resume";
+
+  std::string cmd;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const auto second = run_nesgd(cmd);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find(std::to_string(before.size()) + " already stored"), std::string::npos)
+      << second.output;
+  // The restart started only what was missing.
+  for (const auto& id : started_ids(second.output)) {
+    EXPECT_EQ(before.count(id + ".json"), 0u) << id << " was stored already and ran again";
+  }
+
+  const auto files = result_files(store);
+  ASSERT_EQ(files.size(), kTinyRuns);
+  std::set<std::string> ids;
+  for (const auto& f : files) {
+    const auto j = nlohmann::json::parse(read_text(store + "/runs/" + f));
+    EXPECT_EQ(j["run_id"].get<std::string>() + ".json", f);
+    EXPECT_TRUE(ids.insert(j["run_id"]).second);
+    EXPECT_TRUE(j["status"] == "converged" || j["status"] == "not_converged") << j["status"];
+    EXPECT_TRUE(j.contains("curve") && j.contains("environment") && j.contains("config"));
+  }
+  EXPECT_EQ(ids, plan) << "every planned run, each exactly once";
+  for (const auto& [f, bytes] : before) EXPECT_EQ(read_text(store + "/runs/" + f), bytes) << f << " changed";
+  // The export is whole: a header and one row per run.
+  EXPECT_EQ(count(read_text(store + "/runs.csv"), "\n"), kTinyRuns + 1);
+  // Claims do not outlive their runs (the killed one's file is reused and removed).
+  size_t claims = 0;
+  for (const auto& e : fs::directory_iterator(store + "/claims")) claims += e.path().extension() == ".lock" ? 1 : 0;
+  EXPECT_EQ(claims, 0u);
+}
+
+// Two processes on one sweep, no shards: claims share the work.
+TEST(SweepCli, TwoProcessesShareOneSweepWithoutDoubleWork) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  const auto args = tiny_sweep(root, store);
+  const auto plan = planned_ids(args);
+  NesgdProcess a(args, tmp.path() + "/a"), b(args, tmp.path() + "/b");
+  ASSERT_EQ(a.wait(), 0) << a.log();
+  ASSERT_EQ(b.wait(), 0) << b.log();
+  const auto sa = started_ids(a.log()), sb = started_ids(b.log());
+  std::multiset<std::string> all(sa);
+  all.insert(sb.begin(), sb.end());
+  EXPECT_EQ(all.size(), plan.size()) << "runs started in total (a: " << sa.size() << ", b: " << sb.size() << ")";
+  for (const auto& id : plan) EXPECT_EQ(all.count(id), 1u) << id;
+  const auto files = result_files(store);
+  ASSERT_EQ(files.size(), plan.size());
+  std::set<int64_t> workers;
+  for (const auto& f : files) {
+    const auto j = nlohmann::json::parse(read_text(store + "/runs/" + f));
+    workers.insert(j["worker"]["pid"].get<int64_t>());
+  }
+  EXPECT_TRUE(workers.count(a.pid()) + workers.count(b.pid()) == workers.size());
+  EXPECT_EQ(count(read_text(store + "/runs.csv"), "\n"), plan.size() + 1);
+}
+
+// Ctrl-C: the run in progress is not stored and the exit status is 130; with
+// --checkpoint-every its checkpoint is kept, and the next sweep continues it.
+TEST(SweepCli, SigintStopsWithoutStoringAndACheckpointedRunContinues) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  // L** out of reach: the run goes to its cap unless stopped.
+  constexpr int kCap = 600;
+  std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1", "--seeds", "1",
+                                "--train-subset", "200", "--max-iterations", std::to_string(kCap), "--l-stop", "1e-9",
+                                "--l-star", "1e-8", "--checkpoint-every", "3600", "--data-dir", root, "--offline",
+                                "--threads", "1", "--blas-threads", "1"};
+  NesgdProcess p(args, tmp.path() + "/p");
+  // The first progress line comes at the first loss check (iteration 10).
+  ASSERT_TRUE(wait_until([&] { return p.log().find("] it ") != std::string::npos; }, 120)) << p.log();
+  ASSERT_EQ(kill(p.pid(), SIGINT), 0);
+  EXPECT_EQ(p.wait(), 130) << p.log();
+  EXPECT_TRUE(result_files(store).empty()) << "an interrupted run is not a result";
+  EXPECT_NE(p.log().find("interrupted"), std::string::npos) << p.log();
+  const auto ids = planned_ids(args);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string checkpoint = store + "/checkpoints/" + *ids.begin() + ".pt";
+  ASSERT_TRUE(fs::exists(checkpoint)) << "Ctrl-C saves the run's checkpoint";
+
+  std::string cmd;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const auto again = run_nesgd(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const auto files = result_files(store);
+  ASSERT_EQ(files.size(), 1u);
+  const auto j = nlohmann::json::parse(read_text(store + "/runs/" + files[0]));
+  EXPECT_EQ(j["status"], "not_converged");
+  EXPECT_EQ(j["iterations"], kCap);
+  EXPECT_GT(j["resumed_from_iteration"].get<int64_t>(), 0) << "continued, not restarted";
+  EXPECT_FALSE(fs::exists(checkpoint)) << "the checkpoint goes once the result is stored";
+}
