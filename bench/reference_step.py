@@ -119,11 +119,11 @@ def child(args):
             i += 1
         return last
 
-    def per_call(fn, calls):
-        t = time.perf_counter()
+    def per_call(fn, calls):  # (wall, process CPU) seconds per call, as nesgd_bench's time_block
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(calls):
             fn()
-        return (time.perf_counter() - t) / calls
+        return (time.perf_counter() - t) / calls, (time.process_time() - c) / calls
 
     rows = []
     for batch in args.batch_sizes:
@@ -132,14 +132,19 @@ def child(args):
         for alpha, fn in steps:
             calls[alpha] = max(1, int(-(-args.min_block_seconds // max(warm_up(fn), 1e-9))))
         times = {alpha: [] for alpha, _ in steps}
+        cpu = {alpha: [] for alpha, _ in steps}
         for _ in range(args.repeats):
             for alpha, fn in steps:
-                times[alpha].append(per_call(fn, calls[alpha]))
+                wall, c = per_call(fn, calls[alpha])
+                times[alpha].append(wall)
+                cpu[alpha].append(c)
         for alpha, _ in steps:
             counted = batch if alpha == 1.0 else 2 * batch
             med = statistics.median(times[alpha])
             rows.append({"batch": batch, "alpha": alpha, "samples_per_step": counted, "step_seconds": med,
                          "step_seconds_per_repeat": times[alpha], "samples_per_second": counted / med,
+                         "step_cpu_seconds": statistics.median(cpu[alpha]),
+                         "step_cpu_seconds_per_repeat": cpu[alpha],
                          "noise": (max(times[alpha]) - min(times[alpha])) / med})
     import ctypes
     try:

@@ -4,13 +4,20 @@
 #
 #   bench/run_benchmarks.sh [--model f1] [--rounds N] [--quick] [--out DIR]
 #                           [--batch-sizes 100,1000,5000] [--alphas 1,1.5]
-#                           [--py-blas-variants system[,openmp,...]] [-- nesgd_bench flags]
+#                           [--repeats 7] [--min-block-seconds 1.0]
+#                           [--py-blas-variants system[,openmp,...]] [--py-wait-policies default,passive (f1)]
+#                           [-- nesgd_bench flags]
 #
 # Builds nesgd_bench if needed (build dir: $NESGD_BUILD_DIR, default build/).
 # Each round runs both programs back to back, alternating which goes first, so
 # slow drift of the machine's load falls on both; the table reports medians
 # over rounds of the per-round figures and ratios. Timings on a shared 2-core
 # machine are noisy: run when it is quiet, with --rounds 3 or more.
+# Both programs inherit this environment (LD_LIBRARY_PATH, OMP_WAIT_POLICY,
+# OPENBLAS_CORETYPE); nesgd_bench runs at the project's default thread policy
+# (src/nesgd/train/threads.cpp), the reference at the best of its settings:
+# torch threads {1,2} x OPENBLAS_NUM_THREADS {1,2} x --py-wait-policies
+# (x --py-blas-variants), every setting in its own process.
 # Results: DIR/ours_<round>.json, DIR/ref_<round>.json, DIR/comparison.md.
 #
 # Adding a model: give it a bench_<x>.cpp (see bench/bench.h) and its
@@ -26,6 +33,8 @@ rounds=3
 quick=()
 out=""
 py_variants=system
+py_waits=default,passive
+timing=()
 bench_extra=()
 sizes=(--batch-sizes 100,1000,5000)
 alphas=(--alphas 1,1.5)
@@ -39,15 +48,18 @@ while [ $# -gt 0 ]; do
     --batch-sizes) sizes=(--batch-sizes "$2"); shift 2 ;;
     --alphas) alphas=(--alphas "$2"); shift 2 ;;
     --py-blas-variants) py_variants=$2; shift 2 ;;
+    --py-wait-policies) py_waits=$2; shift 2 ;;
+    --repeats|--min-block-seconds) timing+=("$1" "$2"); shift 2 ;;
     --) shift; bench_extra=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run_benchmarks.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
+# The reference script and its model-specific flags.
 reference_for() {
   case "$1" in
-    f1) echo "$root/bench/reference_step.py" ;;
+    f1) echo "$root/bench/reference_step.py --wait-policies $py_waits" ;;
     c1|c2) echo "$root/bench/reference_conv.py --model $1" ;;
     *) echo "run_benchmarks.sh: no PyTorch-Python reference for model '$1'" >&2; exit 2 ;;
   esac
@@ -70,11 +82,12 @@ ref_files=()
 for r in $(seq 1 "$rounds"); do
   run_ours() {
     echo "== round $r/$rounds: nesgd_bench" >&2
-    "$build/nesgd_bench" --model "$model" "${sizes[@]}" "${alphas[@]}" "${quick[@]}" --json "$out/ours_$r.json" "${bench_extra[@]}" >&2
+    "$build/nesgd_bench" --model "$model" "${sizes[@]}" "${alphas[@]}" "${timing[@]}" "${quick[@]}" --json "$out/ours_$r.json" "${bench_extra[@]}" >&2
   }
   run_ref() {
     echo "== round $r/$rounds: PyTorch-Python reference" >&2
-    "$python" "${reference[@]}" "${sizes[@]}" "${alphas[@]}" "${quick[@]}" --blas-variants "$py_variants" --json "$out/ref_$r.json" >&2
+    "$python" "${reference[@]}" "${sizes[@]}" "${alphas[@]}" "${timing[@]}" "${quick[@]}" \
+      --blas-variants "$py_variants" --json "$out/ref_$r.json" >&2
   }
   if [ $((r % 2)) -eq 1 ]; then run_ours; run_ref; else run_ref; run_ours; fi
   ours_files+=("$out/ours_$r.json")
