@@ -97,6 +97,9 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--out,-o", state->out, "Write the JSON result here (atomically) instead of stdout");
   cmd->add_flag("--quiet,-q", state->quiet, "No progress on stderr");
   cmd->add_option("--save-model", state->files.save_model, "Save the final weights here (for --load-model, `nesgd noise`)");
+  cmd->add_option("--save-model-at-l-star", state->files.save_model_at_l_star,
+                  "Save the weights at the moment the training loss first reaches L* (before the halved-LR steps), "
+                  "e.g. to measure their gradient noise with `nesgd noise --load-model`; not written if L* is never reached");
   cmd->add_option("--checkpoint", state->files.checkpoint,
                   "Resume from this checkpoint if it exists, and save one there periodically and on Ctrl-C; "
                   "removed once the result is written to --out");

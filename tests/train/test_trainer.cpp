@@ -317,3 +317,47 @@ TEST(Trainer, SavedModelLoadsAndContinuesWhereItStopped) {
   }
   std::filesystem::remove(files.save_model);
 }
+
+TEST(Trainer, SavesTheWeightsAtLStarThatARunStoppedAtLStarEndsWith) {
+  // Stopping at L** = L* ends the run at the very check where the full run
+  // halves its LR (loss < L* there, barring exact equality), so its final
+  // weights are the full run's weights at L*: bit for bit, same trajectory.
+  const auto data = synthetic(300, 100, 13);
+  const RunConfig c = small_config();
+  RunFiles files;
+  files.save_model_at_l_star = temp_path("at_lstar.pt");
+  files.save_model = temp_path("final.pt");
+  const RunResult full = train_run(c, data, {}, files);
+  ASSERT_EQ(full.status, RunStatus::kConverged);
+  ASSERT_GE(full.iterations_to_l_star, 1);
+  ASSERT_LT(full.iterations_to_l_star, full.iterations);
+  ASSERT_TRUE(std::filesystem::exists(files.save_model_at_l_star));
+
+  RunConfig stop_at_l_star = c;
+  stop_at_l_star.l_stop = c.l_star;
+  RunFiles stopped_files;
+  stopped_files.save_model = temp_path("stopped.pt");
+  const RunResult stopped = train_run(stop_at_l_star, data, {}, stopped_files);
+  EXPECT_EQ(stopped.iterations, full.iterations_to_l_star);
+
+  auto at_l_star = nesgd::models::load_model(files.save_model_at_l_star);
+  auto stopped_final = nesgd::models::load_model(stopped_files.save_model);
+  auto full_final = nesgd::models::load_model(files.save_model);
+  const auto p = at_l_star.net->parameters(), q = stopped_final.net->parameters(), f = full_final.net->parameters();
+  ASSERT_EQ(p.size(), q.size());
+  bool differs_from_final = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_TRUE(torch::equal(p[i], q[i])) << "parameter " << i;
+    differs_from_final = differs_from_final || !torch::equal(p[i], f[i]);
+  }
+  EXPECT_TRUE(differs_from_final) << "the L* weights must be those of the L* check, not the final ones";
+
+  // A run that never reaches L* writes no file.
+  RunConfig capped = c;
+  capped.max_iterations = 3;
+  RunFiles capped_files;
+  capped_files.save_model_at_l_star = temp_path("never.pt");
+  train_run(capped, data, {}, capped_files);
+  EXPECT_FALSE(std::filesystem::exists(capped_files.save_model_at_l_star));
+  for (const auto& f : {files.save_model_at_l_star, files.save_model, stopped_files.save_model}) std::filesystem::remove(f);
+}

@@ -57,6 +57,7 @@ struct TrainHooks {
 // Files a run reads or writes besides its result; none changes the result.
 struct RunFiles {
   std::string save_model;                 // final weights (models/serialize.h); empty = none
+  std::string save_model_at_l_star;       // the weights when the loss first reaches L* (for `nesgd noise`)
   std::string checkpoint;                 // resume from here if it exists; write here periodically
   double checkpoint_every_seconds = 300;  // and on interrupt
 };

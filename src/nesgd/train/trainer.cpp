@@ -153,7 +153,11 @@ class TrainingRun {
         is_check = true;
         last_train_loss_ = measured;
         const ProtocolDecision d = protocol_.on_training_loss(it, measured);
-        if (d.scale_lr) optim::scale_lr(*optimizer_, protocol_.options().lr_factor);
+        if (d.scale_lr) {
+          optim::scale_lr(*optimizer_, protocol_.options().lr_factor);
+          // The weights the L* check judged, before any step at the halved LR.
+          if (!files_.save_model_at_l_star.empty()) models::save_model(*model_, spec_, files_.save_model_at_l_star);
+        }
         const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : noise::NoiseScaleEstimate{kNaN, kNaN, kNaN};
         result_.curve.push_back({it, measured, r.loss_b, optim::get_lr(*optimizer_), elapsed(), ns.b_simple,
                                  ns.g_squared, ns.trace_sigma});
