@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev            # LibTorch 1.13 (CPU, with oneDNN)
-  libopenblas0-openmp     # BLAS backend: OpenMP build, one thread pool with ATen's (docs/PERFORMANCE.md)
+  libopenblas0-pthread    # BLAS backend: pthread build (measured fastest robust setup: docs/PERFORMANCE.md)
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libarchive-dev libsqlite3-dev
   libgtest-dev libgmock-dev
@@ -35,15 +35,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Route BLAS through OpenBLAS's OpenMP build, not the reference BLAS nor the
-# pthread build: ATen and OpenBLAS then share one OpenMP pool instead of two
-# pools competing for the cores (measured: docs/PERFORMANCE.md, "Thread
-# settings"). Debian picks the provider with the alternatives system; LibTorch
-# loads libblas.so.3 and liblapack.so.3, which load libopenblas.so.0, so all
-# three links are set. Only links that point elsewhere are changed.
+# Route BLAS through OpenBLAS's pthread build, not the reference BLAS nor the
+# OpenMP build (docs/PERFORMANCE.md, "Thread settings"). Measured for F1: with
+# ATen at 1 thread and OpenBLAS at 2 it is within 5 % of the OpenMP build's best
+# (ATen and BLAS at 2 in one pool) on an idle machine, and 8x faster than it
+# when two runs share the cores, where the OpenMP workers' spinning starves the
+# other process. Debian picks the provider with the alternatives system;
+# LibTorch loads libblas.so.3 and liblapack.so.3, which load libopenblas.so.0,
+# so all three links are set. Only links that point elsewhere are changed.
 arch_dir=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 for alt in "libblas.so.3-${arch_dir}" "liblapack.so.3-${arch_dir}" "libopenblas.so.0-${arch_dir}"; do
-  target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-openmp | head -1 || true)
+  target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-pthread | head -1 || true)
   if [ -n "$target" ] && [ "$(readlink -f /etc/alternatives/$alt 2>/dev/null)" != "$(readlink -f "$target")" ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO update-alternatives --set "$alt" "$target" >/dev/null

@@ -81,22 +81,38 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
+TEST(Threads, BlasBuildIsTheLoadedOpenBlas) {
+  const std::string config = describe_threads()["blas"].get<std::string>();
+  if (config.find("OpenBLAS") == std::string::npos) GTEST_SKIP() << "BLAS is not OpenBLAS here: " << config;
+  EXPECT_EQ(blas_build() == BlasBuild::kOpenMp, config.find("USE_OPENMP") != std::string::npos) << config;
+  EXPECT_NE(blas_build(), BlasBuild::kNotOpenBlas);
+}
+
+TEST(Threads, F1UnderOpenBlasOpenMpTakesEveryCoreInTheOnePool) {
+  // There OpenBLAS runs at ATen's width: ATen at 1 would leave the GEMMs on one core.
+  for (int cores : {1, 2, 8}) {
+    const ThreadSettings d = default_threads("f1", cores, BlasBuild::kOpenMp);
+    EXPECT_EQ(d.aten, cores);
+    EXPECT_EQ(d.blas, cores);
+  }
+}
+
 TEST(Threads, F1PolicyFollowsTheOpenMpWaitPolicy) {
-  // docs/PERFORMANCE.md, "Thread settings": BLAS gets every core; ATen gets
-  // them too only when its OpenMP workers sleep between regions.
+  // docs/PERFORMANCE.md, "Thread settings": with the pthread OpenBLAS, BLAS gets
+  // every core; ATen gets them too only when its OpenMP workers sleep between regions.
   {
     ScopedEnv env("OMP_WAIT_POLICY", nullptr);
-    const ThreadSettings d = default_threads("f1", 2);
+    const ThreadSettings d = default_threads("f1", 2, BlasBuild::kPthreads);
     EXPECT_EQ(d.aten, 1);
     EXPECT_EQ(d.blas, 2);
   }
   {
     ScopedEnv env("OMP_WAIT_POLICY", "active");
-    EXPECT_EQ(default_threads("f1", 2).aten, 1);
+    EXPECT_EQ(default_threads("f1", 2, BlasBuild::kPthreads).aten, 1);
   }
   {
     ScopedEnv env("OMP_WAIT_POLICY", "PASSIVE");  // OpenMP matches the value case-insensitively
-    const ThreadSettings d = default_threads("f1", 2);
+    const ThreadSettings d = default_threads("f1", 2, BlasBuild::kPthreads);
     EXPECT_EQ(d.aten, 2);
     EXPECT_EQ(d.blas, 2);
   }

@@ -24,8 +24,15 @@ struct ThreadSettings {
   int blas = 0;  // openblas_set_num_threads
 };
 
-// The measured best settings for `model` on a machine with `cores` cores.
+// Which OpenBLAS is loaded (openblas_get_parallel): Debian's alternatives
+// pick libopenblas0-pthread (scripts/setup.sh) or -openmp at run time.
+enum class BlasBuild { kNotOpenBlas, kSequential, kPthreads, kOpenMp };
+BlasBuild blas_build();
+
+// The measured best settings for `model` on a machine with `cores` cores,
+// for the BLAS build loaded in this process / for `build`.
 ThreadSettings default_threads(const std::string& model, int cores);
+ThreadSettings default_threads(const std::string& model, int cores, BlasBuild build);
 
 // Applies settings, replacing zeros by default_threads(model, hardware cores).
 // Returns what was applied.

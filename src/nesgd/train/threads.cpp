@@ -40,7 +40,22 @@ int hardware_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+BlasBuild blas_build() {
+  using GetParallelFn = int (*)();
+  auto get = blas_symbol<GetParallelFn>("openblas_get_parallel");
+  if (!get) return BlasBuild::kNotOpenBlas;
+  switch (get()) {
+    case 0: return BlasBuild::kSequential;
+    case 2: return BlasBuild::kOpenMp;
+    default: return BlasBuild::kPthreads;
+  }
+}
+
 ThreadSettings default_threads(const std::string& model, int cores) {
+  return default_threads(model, cores, blas_build());
+}
+
+ThreadSettings default_threads(const std::string& model, int cores, BlasBuild build) {
   // F1, measured on the shared 2-core machine (docs/PERFORMANCE.md, "Thread
   // settings"): the MLP's time is in its GEMMs, so OpenBLAS gets every core.
   // ATen's own ops (Adam, ReLU, bias) are a few percent of the step; giving
@@ -48,7 +63,13 @@ ThreadSettings default_threads(const std::string& model, int cores) {
   // between regions (OMP_WAIT_POLICY=passive): spinning workers that the
   // kernel deschedules on a busy machine made the step 10-40x slower, at
   // B = 100 and 1000 alike, with either OpenBLAS build.
-  if (model == "f1") return {openmp_workers_sleep() ? cores : 1, cores};
+  // OpenBLAS's OpenMP build runs its regions on ATen's pool, at ATen's width:
+  // with ATen at 1 thread the GEMMs ran on one core (8,196 against 15,434
+  // samples/s at B = 2000), so there F1 takes every core in the one pool.
+  if (model == "f1") {
+    if (build == BlasBuild::kOpenMp) return {cores, cores};
+    return {openmp_workers_sleep() ? cores : 1, cores};
+  }
   // Convolutions run in oneDNN on ATen's pool, so the conv nets get the cores
   // there and a single-threaded BLAS (provisional: measured by the conv benchmark).
   return {cores, 1};
@@ -58,8 +79,9 @@ ThreadSettings apply_threads(const std::string& model, ThreadSettings requested)
   const ThreadSettings d = default_threads(model, hardware_cores());
   ThreadSettings s{requested.aten > 0 ? requested.aten : d.aten, requested.blas > 0 ? requested.blas : d.blas};
   // OpenBLAS first: its OpenMP build also calls omp_set_num_threads(blas),
-  // which is ATen's thread count too; setting ATen last keeps both as asked
-  // (that build passes its own count to each BLAS parallel region).
+  // which is ATen's thread count too; setting ATen last keeps ATen's as asked.
+  // In that build OpenBLAS's regions then run at ATen's width (measured: one
+  // thread in all with ATen at 1), hence default_threads' OpenMP case.
   if (auto set = blas_symbol<SetThreadsFn>("openblas_set_num_threads")) set(s.blas);
   at::set_num_threads(s.aten);
   return s;
