@@ -130,6 +130,15 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--momentum", c.optimizer.momentum, "SGD/RMSprop momentum")->capture_default_str();
   cmd->add_option("--weight-decay", c.optimizer.weight_decay, "Weight decay (paper: none)")->capture_default_str();
   cmd->add_option("--device", c.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
+  cmd->add_option("--bn-convention", c.bn_convention,
+                  "c1/c2 ghost batch norm: keras (momentum 0.99, eps 1e-3; the paper's framework) or pytorch "
+                  "(momentum 0.1, eps 1e-5)")
+      ->check(CLI::IsMember({"keras", "pytorch"}))
+      ->capture_default_str();
+  cmd->add_option("--ghost-batch-size", c.ghost_batch_size,
+                  "c1/c2: samples per ghost batch, each normalized on its own (paper: 100); B must be a multiple")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--threads", c.threads, "ATen intra-op threads (0 = measured default, see docs/PERFORMANCE.md)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -252,7 +252,8 @@ TEST(RunId, IsStableAndIgnoresExecutionOnlyFields) {
   for (auto change : std::vector<std::function<void(RunConfig&)>>{
            [](RunConfig& r) { r.seed = 1; }, [](RunConfig& r) { r.alpha = 1.5; },
            [](RunConfig& r) { r.batch_size = 200; }, [](RunConfig& r) { r.device = "cuda"; },
-           [](RunConfig& r) { r.optimizer.lr = 2e-3; }, [](RunConfig& r) { r.train_subset = 10; }}) {
+           [](RunConfig& r) { r.optimizer.lr = 2e-3; }, [](RunConfig& r) { r.train_subset = 10; },
+           [](RunConfig& r) { r.bn_convention = "pytorch"; }, [](RunConfig& r) { r.ghost_batch_size = 50; }}) {
     RunConfig other = c;
     change(other);
     EXPECT_NE(ex::run_id(other), id);

@@ -5,12 +5,16 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
+
+#include <unistd.h>
 
 #include "nesgd/error.h"
 #include "nesgd/models/conv_nets.h"
 #include "nesgd/models/ghost_batch_norm.h"
 #include "nesgd/models/init.h"
 #include "nesgd/models/network.h"
+#include "nesgd/models/serialize.h"
 
 using namespace nesgd::models;
 
@@ -168,4 +172,41 @@ TEST(ConvNets, ChannelsLastComputesTheSameFunction) {
     worst = std::max(worst, (ga - gb).abs().max().item<double>() / std::max(1.0, ga.abs().max().item<double>()));
   }
   EXPECT_LT(worst, kLayoutTol64) << "largest relative gradient difference";
+}
+
+TEST(ConvNets, SpecSelectsTheBatchNormConventionAndGhostSizeAndModelFilesKeepThem) {
+  ModelSpec spec = c1_spec();
+  spec.bn_convention = "pytorch";
+  spec.ghost_batch_size = 50;
+  auto net = make_model(spec, 1);
+  int bn_layers = 0;
+  for (const auto& m : net->modules(/*include_self=*/false)) {
+    if (auto* bn = m->as<GhostBatchNorm2d>()) {
+      ++bn_layers;
+      EXPECT_DOUBLE_EQ(bn->options.momentum(), 1.0 - 0.1);  // PyTorch's 0.1 on the new value
+      EXPECT_DOUBLE_EQ(bn->options.eps(), 1e-5);
+      EXPECT_EQ(bn->options.ghost_batch_size(), 50);
+    }
+  }
+  EXPECT_GT(bn_layers, 0);
+  net->train();
+  EXPECT_NO_THROW(net->forward(torch::rand({150, 3, 32, 32})));
+  EXPECT_THROW(net->forward(torch::rand({75, 3, 32, 32})), nesgd::Error);
+  const std::string file =
+      (std::filesystem::temp_directory_path() / ("nesgd-spec-" + std::to_string(getpid()) + ".pt")).string();
+  save_model(*net, spec, file);
+  const LoadedModel loaded = load_model(file);
+  std::filesystem::remove(file);
+  EXPECT_EQ(loaded.spec.bn_convention, "pytorch");
+  EXPECT_EQ(loaded.spec.ghost_batch_size, 50);
+  // The defaults are the paper's ghost batch with Keras's hyperparameters.
+  for (const auto& m : make_model(c1_spec(), 1)->modules(false)) {
+    if (auto* bn = m->as<GhostBatchNorm2d>()) {
+      EXPECT_DOUBLE_EQ(bn->options.momentum(), 0.99);
+      EXPECT_DOUBLE_EQ(bn->options.eps(), 1e-3);
+      EXPECT_EQ(bn->options.ghost_batch_size(), 100);
+    }
+  }
+  spec.bn_convention = "tensorflow";
+  EXPECT_THROW(make_model(spec, 1), nesgd::Error);
 }

@@ -27,6 +27,9 @@ struct ModelSpec {
   int64_t height = 28;
   int64_t width = 28;
   int64_t num_classes = 10;
+  // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h); F1 has none.
+  std::string bn_convention = "keras";  // or "pytorch"
+  int64_t ghost_batch_size = 100;       // kPaperGhostBatchSize
 };
 
 // Builds a model by name with Glorot-uniform weights and zero biases, drawing

@@ -50,6 +50,10 @@ struct RunConfig {
   int blas_threads = 0;         // OpenBLAS threads; 0 = the project's measured default
   std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
   bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory)
+  // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h; ignored by F1). PAPER.md: ghost batches
+  // of 100; the BN hyperparameters are not stated, so Keras's (the authors' framework) by default.
+  std::string bn_convention = "keras";  // keras (momentum 0.99, eps 1e-3) | pytorch (0.1, 1e-5)
+  int64_t ghost_batch_size = 100;       // models::kPaperGhostBatchSize
 
   // Fills l_star / l_stop from the paper when unset; validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.

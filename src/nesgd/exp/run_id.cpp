@@ -9,6 +9,8 @@ const std::vector<std::string> kExecutionOnlyKeys{"threads", "blas_threads"};
 const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
     {"init_model", ""},           // start from Glorot weights
     {"log_noise_scale", false},   // no noise-scale columns in the curve
+    {"bn_convention", "keras"},   // Keras's ghost-BN momentum/epsilon
+    {"ghost_batch_size", 100},    // the paper's ghost batch
 };
 
 namespace {

@@ -12,10 +12,13 @@ std::shared_ptr<Network> make_model(const ModelSpec& spec, uint64_t init_seed) {
   std::shared_ptr<Network> net;
   if (spec.name == "f1") {
     net = std::make_shared<F1Impl>(spec.in_channels * spec.height * spec.width, spec.num_classes);
-  } else if (spec.name == "c1") {
-    net = std::make_shared<ConvNetImpl>(c1_options(spec.in_channels, spec.height, spec.width, spec.num_classes));
-  } else if (spec.name == "c2") {
-    net = std::make_shared<ConvNetImpl>(c2_options(spec.in_channels, spec.height, spec.width, spec.num_classes));
+  } else if (spec.name == "c1" || spec.name == "c2") {
+    ConvNetOptions o = spec.name == "c1" ? c1_options(spec.in_channels, spec.height, spec.width, spec.num_classes)
+                                         : c2_options(spec.in_channels, spec.height, spec.width, spec.num_classes);
+    o.bn_convention = batch_norm_convention_from_string(spec.bn_convention);
+    if (spec.ghost_batch_size <= 0) throw Error("the ghost batch size must be positive");
+    o.ghost_batch_size = spec.ghost_batch_size;
+    net = std::make_shared<ConvNetImpl>(o);
   } else {
     throw Error("unknown model '" + spec.name + "': available: f1, c1, c2");
   }

@@ -15,7 +15,8 @@ constexpr const char* kSpecKey = "nesgd_model_spec";
 
 nlohmann::json spec_to_json(const ModelSpec& s) {
   return {{"name", s.name}, {"in_channels", s.in_channels}, {"height", s.height}, {"width", s.width},
-          {"num_classes", s.num_classes}};
+          {"num_classes", s.num_classes}, {"bn_convention", s.bn_convention},
+          {"ghost_batch_size", s.ghost_batch_size}};
 }
 
 ModelSpec spec_from_json(const nlohmann::json& j) {
@@ -25,6 +26,9 @@ ModelSpec spec_from_json(const nlohmann::json& j) {
   s.height = j.at("height");
   s.width = j.at("width");
   s.num_classes = j.at("num_classes");
+  // Files written before these keys existed hold the defaults.
+  s.bn_convention = j.value("bn_convention", s.bn_convention);
+  s.ghost_batch_size = j.value("ghost_batch_size", s.ghost_batch_size);
   return s;
 }
 

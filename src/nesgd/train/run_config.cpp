@@ -46,6 +46,17 @@ void RunConfig::resolve_defaults_and_validate() {
   if (max_iterations < 0) throw Error("--max-iterations must be >= 0 (0 = no cap)");
   if (threads < 0 || blas_threads < 0) throw Error("--threads and --blas-threads must be >= 0 (0 = default)");
   data::sampling_from_string(sampling);
+  if (bn_convention != "keras" && bn_convention != "pytorch") {
+    throw Error("unknown --bn-convention '" + bn_convention +
+                "': use keras (momentum 0.99, eps 1e-3; the default) or pytorch (momentum 0.1, eps 1e-5)");
+  }
+  if (ghost_batch_size <= 0) throw Error("--ghost-batch-size must be positive, got " + std::to_string(ghost_batch_size));
+  if (model != "f1" && batch_size % ghost_batch_size != 0) {
+    throw Error("--batch-size " + std::to_string(batch_size) + " is not a multiple of the ghost batch size " +
+                std::to_string(ghost_batch_size) + ": " + model +
+                " normalizes each chunk of that many samples on its own; use a multiple of " +
+                std::to_string(ghost_batch_size) + " (or change --ghost-batch-size)");
+  }
   if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
     throw Error("unknown device '" + device + "': use cpu, cuda, cuda:N or auto");
   }
@@ -78,6 +89,8 @@ nlohmann::json to_json(const RunConfig& c) {
       {"blas_threads", c.blas_threads},
       {"init_model", c.init_model},
       {"log_noise_scale", c.log_noise_scale},
+      {"bn_convention", c.bn_convention},
+      {"ghost_batch_size", c.ghost_batch_size},
   };
 }
 
@@ -116,6 +129,8 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
   get("blas_threads", c.blas_threads);
   get("init_model", c.init_model);
   get("log_noise_scale", c.log_noise_scale);
+  get("bn_convention", c.bn_convention);
+  get("ghost_batch_size", c.ghost_batch_size);
   return c;
 }
 

@@ -56,7 +56,8 @@ class TrainingRun {
     test_ = to_tensors(data.test, device_);
     const int64_t n = train_set.n;
 
-    spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes};
+    spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
+             config_.bn_convention, config_.ghost_batch_size};
     model_ = config_.init_model.empty() ? models::make_model(spec_, data::derive_seed(config_.seed, data::kStreamInit))
                                         : load_initial_model();
     model_->to(device_);
@@ -111,6 +112,12 @@ class TrainingRun {
                   " inputs and " + std::to_string(s.num_classes) + " classes; this run needs a " + spec_.name +
                   " for the dataset's " + std::to_string(spec_.in_channels) + "x" + std::to_string(spec_.height) +
                   "x" + std::to_string(spec_.width) + " inputs and " + std::to_string(spec_.num_classes) + " classes");
+    }
+    if (s.name != "f1" && (s.bn_convention != spec_.bn_convention || s.ghost_batch_size != spec_.ghost_batch_size)) {
+      throw Error("--load-model " + config_.init_model + " has " + s.bn_convention + " ghost batch norm of " +
+                  std::to_string(s.ghost_batch_size) + "; this run asks for " + spec_.bn_convention + " of " +
+                  std::to_string(spec_.ghost_batch_size) + ": pass --bn-convention " + s.bn_convention +
+                  " --ghost-batch-size " + std::to_string(s.ghost_batch_size));
     }
     return loaded.net;
   }
