@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "common.h"
 #include "nesgd/error.h"
@@ -34,7 +35,11 @@ int run(ReportState& s) {
   const auto sweeps = store.sweeps();
   if (s.options.title == report::ReportOptions{}.title) {
     std::string names;
-    for (const auto& sw : sweeps) names += (names.empty() ? "" : ", ") + sw.value("name", std::string("?"));
+    std::set<std::string> seen;
+    for (const auto& sw : sweeps) {
+      const std::string name = sw.value("name", std::string("?"));
+      if (seen.insert(name).second) names += (names.empty() ? "" : ", ") + name;
+    }
     if (!names.empty()) s.options.title = "nesgd report: " + names;
   }
   s.options.figures = !s.no_figures;

@@ -168,3 +168,26 @@ TEST(Report, CliWritesTheReportAndRefreshesTheStoreExports) {
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("no nesgd result store"), std::string::npos) << missing.output;
 }
+
+TEST(Report, ASweepRecordedTwiceIsListedOnce) {
+  // The same grid run again with other thread settings leaves a second record
+  // with the same name and run ids; another grid of the same name stays.
+  TempDir tmp;
+  nesgd::exp::ResultStore store(copy_store(tmp));
+  auto sweeps = store.sweeps();
+  ASSERT_FALSE(sweeps.empty());
+  const nlohmann::json first = sweeps.front();
+  nlohmann::json smaller = first;
+  smaller["run_ids"] = nlohmann::json::array({first["run_ids"].front()});
+  sweeps.push_back(first);
+  sweeps.push_back(smaller);
+  rp::ReportOptions o;
+  o.out_dir = tmp.path() + "/out";
+  o.gnuplot = "/nonexistent/gnuplot";
+  rp::write_report(store.load_results(), sweeps, o);
+  const std::string md = read_text(o.out_dir + "/report.md");
+  const std::string row = "| " + first["name"].get<std::string>() + " | ";
+  size_t rows = 0;
+  for (size_t p = md.find(row); p != std::string::npos; p = md.find(row, p + 1)) ++rows;
+  EXPECT_EQ(rows, 2u) << md;
+}

@@ -556,8 +556,11 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
   }
 
   // Sweeps: how much of each grid is stored.
+  // A grid swept again with other execution-only settings (threads, say) is
+  // a second record of the same runs: it is listed once.
   struct SweepFacts {
     std::string name;
+    std::set<std::string> ids;
     size_t grid = 0, stored = 0;
   };
   std::vector<SweepFacts> sweep_facts;
@@ -566,11 +569,14 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
     f.name = s.value("name", std::string("?"));
     if (s.contains("run_ids")) {
       for (const auto& id : s["run_ids"]) {
+        f.ids.insert(id.get<std::string>());
         ++f.grid;
         if (stored_ids.count(id.get<std::string>())) ++f.stored;
       }
     }
-    sweep_facts.push_back(f);
+    const bool seen = std::any_of(sweep_facts.begin(), sweep_facts.end(),
+                                  [&f](const SweepFacts& g) { return g.name == f.name && g.ids == f.ids; });
+    if (!seen) sweep_facts.push_back(f);
   }
 
   const std::string banner = quick_banner(facts);
