@@ -10,6 +10,8 @@
 #include <fstream>
 #include <numeric>
 
+#include "support/data.h"
+
 #include "nesgd/data/archive.h"
 #include "nesgd/data/cifar.h"
 #include "nesgd/data/download.h"
@@ -20,30 +22,10 @@
 
 namespace fs = std::filesystem;
 using namespace nesgd::data;
+using nesgd::testing::expect_error;
+using nesgd::testing::isolated_options;
 
 namespace {
-
-template <typename Body>
-void expect_error(Body body, const std::vector<std::string>& fragments) {
-  try {
-    body();
-    ADD_FAILURE() << "no nesgd::Error thrown";
-  } catch (const nesgd::Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos) << "missing '" << fragment << "' in: " << message;
-    }
-  }
-}
-
-DataOptions isolated_options() {
-  DataOptions options;
-  options.use_environment = false;
-  options.use_system_dirs = false;
-  options.allow_download = false;
-  options.quiet = true;
-  return options;
-}
 
 // n images whose pixel j of image i is (7 i + j) % 256 and label i % classes.
 ImageSet generated(int64_t n, int64_t classes, int64_t offset = 0) {

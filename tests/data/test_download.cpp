@@ -21,6 +21,8 @@
 #include <random>
 #include <thread>
 
+#include "support/data.h"
+
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
 #include "nesgd/data/registry.h"
@@ -32,21 +34,9 @@ extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace nesgd::data;
+using nesgd::testing::expect_error;
 
 namespace {
-
-template <typename Body>
-void expect_error(Body body, const std::vector<std::string>& fragments) {
-  try {
-    body();
-    ADD_FAILURE() << "no nesgd::Error thrown";
-  } catch (const nesgd::Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos) << "missing '" << fragment << "' in: " << message;
-    }
-  }
-}
 
 std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = (fs::temp_directory_path() / ("nesgd-" + tag + "-XXXXXX")).string();

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/data.h"
+
 #include "nesgd/data/idx.h"
 #include "nesgd/data/registry.h"
 #include "nesgd/data/resolve.h"
@@ -15,34 +17,12 @@
 
 namespace fs = std::filesystem;
 using namespace nesgd::data;
+using nesgd::testing::expect_error;
+using nesgd::testing::isolated_options;
 
 namespace {
 
 constexpr const char* kDebianFolder = "/usr/share/datasets/fashion-mnist";
-
-// Runs `body`, which must throw nesgd::Error whose message holds every fragment.
-template <typename Body>
-void expect_error(Body body, const std::vector<std::string>& fragments) {
-  try {
-    body();
-    ADD_FAILURE() << "no nesgd::Error thrown";
-  } catch (const nesgd::Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos) << "missing '" << fragment << "' in: " << message;
-    }
-  }
-}
-
-// Options that see only what a test sets up, never this machine's folders or environment.
-DataOptions isolated_options() {
-  DataOptions options;
-  options.use_environment = false;
-  options.use_system_dirs = false;
-  options.allow_download = false;
-  options.quiet = true;
-  return options;
-}
 
 TEST(Registry, FashionMnistEntryHasPublishedSums) {
   const DatasetSpec& spec = find_dataset("fashion-mnist");
