@@ -217,15 +217,9 @@ def parent(args):
                       f"{variant} OpenBLAS", file=sys.stderr)
                 out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
                 results.append(dict(s, **json.loads(out.strip().splitlines()[-1])))
-    best = {}
-    for r in results:
-        for row in r["rows"]:
-            key = (row["batch"], row["alpha"])
-            if key not in best or row["samples_per_second"] > best[key]["samples_per_second"]:
-                best[key] = dict(row, torch_threads=r["torch_threads"], openblas_threads=r["openblas_threads"],
-                                 blas_build=r["blas_build"])
     report = {"tool": "reference_conv.py", "command": " ".join(sys.argv), "python": sys.version.split()[0],
-              "model": args.model, "settings": results, "best": [best[k] for k in sorted(best)]}
+              "model": args.model, "settings": results,
+              "best": rs.best_per_point(results, ("torch_threads", "openblas_threads", "blas_build"))}
     print(f"| B | alpha | PyTorch-Python {args.model} samples/s (best) | best setting (torch / OpenBLAS threads / build) |")
     print("|---:|---:|---:|---|")
     for row in report["best"]:

@@ -205,15 +205,9 @@ def parent(args):
         top = max(results, key=score)
         best_setting = {k: top[k] for k in ("torch_threads", "openblas_threads", "blas_build", "omp_wait_policy")}
         results.append(run_setting(args, best_setting, rest))
-    best = {}
-    for r in results:
-        for row in r["rows"]:
-            key = (row["batch"], row["alpha"])
-            if key not in best or row["samples_per_second"] > best[key]["samples_per_second"]:
-                best[key] = dict(row, torch_threads=r["torch_threads"], openblas_threads=r["openblas_threads"],
-                                 blas_build=r["blas_build"], omp_wait_policy=r["omp_wait_policy"])
     report = {"tool": "reference_step.py", "command": " ".join(sys.argv), "python": sys.version.split()[0],
-              "settings": results, "best": [best[k] for k in sorted(best)]}
+              "settings": results,
+              "best": best_per_point(results, ("torch_threads", "openblas_threads", "blas_build", "omp_wait_policy"))}
     print("| B | alpha | PyTorch-Python samples/s (best) | best setting (torch threads / OpenBLAS threads / build / "
           "OMP_WAIT_POLICY) |")
     print("|---:|---:|---:|---|")
@@ -223,6 +217,17 @@ def parent(args):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
+
+
+def best_per_point(results, setting_keys):
+    """The fastest row per (B, alpha) over every setting's results, with that setting's keys, sorted."""
+    best = {}
+    for r in results:
+        for row in r["rows"]:
+            key = (row["batch"], row["alpha"])
+            if key not in best or row["samples_per_second"] > best[key]["samples_per_second"]:
+                best[key] = dict(row, **{k: r[k] for k in setting_keys})
+    return [best[k] for k in sorted(best)]
 
 
 def main():
