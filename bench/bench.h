@@ -59,10 +59,13 @@ std::vector<std::string> model_bench_names();
 
 // One training step of `bench`'s model at batch size B and NE factor alpha,
 // with its own model, optimizer, streams and dataset, ready to be timed.
+// The model lives on the device of `data` (CPU or CUDA).
 class StepBench {
  public:
   StepBench(const ModelBench& bench, const train::TensorSet& data, int64_t batch, double alpha, uint64_t seed);
-  // One ne_step. Returns L_B (keeps the result observable).
+  // One ne_step. Returns L_B (keeps the result observable). On CUDA it waits
+  // for the device to finish the step (optimizer update included), as the
+  // PyTorch-Python reference does, so a timed block holds whole steps.
   double step();
   // Samples one step processes: B (alpha = 1), or 2B (B and B', alpha != 1).
   int64_t samples_per_step() const;
@@ -70,6 +73,7 @@ class StepBench {
 
  private:
   const train::TensorSet& data_;
+  torch::Device device_;
   int64_t batch_;
   optim::NoiseEnhancementOptions ne_;
   std::shared_ptr<models::Network> model_;
@@ -79,22 +83,29 @@ class StepBench {
   optim::MinibatchLoss loss_b_, loss_b_prime_;
 };
 
-// The matrix products of one step, on preallocated random operands.
+// The matrix products of one step, on preallocated random operands on `device`.
 class GemmSet {
  public:
-  explicit GemmSet(const std::vector<GemmShape>& shapes);
-  void run();  // every product once, through torch::mm_out (fp32 BLAS)
+  explicit GemmSet(const std::vector<GemmShape>& shapes, const torch::Device& device = torch::kCPU);
+  // Every product once, through torch::mm_out (fp32 BLAS, or cuBLAS on CUDA,
+  // where it waits for the device to finish).
+  void run();
   double flops() const { return flops_; }
   bool empty() const { return a_.empty(); }
 
  private:
   std::vector<torch::Tensor> a_, b_, c_;
+  torch::Device device_;
   double flops_ = 0.0;
 };
 
 // A random fp32 dataset of the bench's shape (x uniform in [0, 1), y uniform
-// over the classes), seeded: the same seed gives the same data.
-train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed);
+// over the classes), seeded: the same seed gives the same data (drawn on the
+// CPU, then moved to `device`).
+train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const torch::Device& device = torch::kCPU);
+
+// Waits until `device` has finished its queued work (nothing to do on the CPU).
+void synchronize(const torch::Device& device);
 
 // The GEMMs of a stack of dense layers (widths[0] -> ... -> widths.back())
 // trained with input that needs no gradient, as autograd runs torch::nn::Linear:

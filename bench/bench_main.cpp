@@ -45,6 +45,7 @@ struct Options {
   int threads = 0;       // 0: train::default_threads
   int blas_threads = 0;  // 0: train::default_threads
   uint64_t seed = 1;
+  std::string device = "cpu";  // cpu | cuda | cuda:N | auto
   bool quick = false;
   std::string json_path;
 };
@@ -78,9 +79,9 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 // Square fp32 sgemm rate in FLOP/s (median of repeats) and its spread.
-std::pair<double, double> square_rate(const Options& o) {
+std::pair<double, double> square_rate(const Options& o, const torch::Device& device) {
   const int64_t n = o.square_size;
-  GemmSet square({GemmShape{n, n, n, false, false, "square"}});
+  GemmSet square({GemmShape{n, n, n, false, false, "square"}}, device);
   const double one = warm_up([&] { square.run(); }, kWarmupCalls, o.warmup_seconds);
   const int64_t calls = calls_per_block(one, o.min_block_seconds);
   std::vector<double> rates;
@@ -102,7 +103,7 @@ std::vector<Row> run_batch(const ModelBench& bench, const train::TensorSet& data
   }
   const int64_t params = steps.front()->parameters();
   std::optional<GemmSet> gemms;
-  if (bench.step_gemms) gemms.emplace(bench.step_gemms(batch));
+  if (bench.step_gemms) gemms.emplace(bench.step_gemms(batch), data.x.device());
 
   // Warm-up doubles as calibration of the block lengths.
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -201,12 +202,16 @@ int run(const Options& o, const std::string& command_line) {
       throw Error(fmt::format("--batch-sizes: {} is outside 1..{} (the dataset size)", b, bench.dataset_size));
     }
   }
+  const torch::Device device = train::resolve_device(o.device);
   const train::ThreadSettings applied = train::apply_threads(o.model, {o.threads, o.blas_threads});
   const nlohmann::json threads = train::describe_threads();
-  std::fprintf(stderr, "nesgd_bench: model %s, threads %s\n", o.model.c_str(), threads.dump().c_str());
+  const nlohmann::json environment = train::environment_record(device);
+  const std::string device_name = environment.value("device_name", device.str());
+  std::fprintf(stderr, "nesgd_bench: model %s on %s (%s), threads %s\n", o.model.c_str(), device.str().c_str(),
+               device_name.c_str(), threads.dump().c_str());
 
-  const train::TensorSet data = random_dataset(bench, o.seed);
-  const auto [square_flops, square_noise] = square_rate(o);
+  const train::TensorSet data = random_dataset(bench, o.seed, device);
+  const auto [square_flops, square_noise] = square_rate(o, device);
   std::fprintf(stderr, "  square %lld^3 sgemm: %.1f GFLOP/s (noise %.0f%%)\n", static_cast<long long>(o.square_size),
                square_flops / 1e9, 100 * square_noise);
 
@@ -216,17 +221,26 @@ int run(const Options& o, const std::string& command_line) {
     rows.insert(rows.end(), r.begin(), r.end());
   }
 
-  std::printf("nesgd_bench --model %s: %s, %d cores; ATen threads %d, OpenBLAS threads %d (%s)\n\n", o.model.c_str(),
-              cpu_model().c_str(), train::hardware_cores(), applied.aten, applied.blas,
-              threads.value("blas", std::string("?")).c_str());
+  if (device.is_cuda()) {
+    std::printf("nesgd_bench --model %s on %s (%s), LibTorch %s; host %s, %d cores\n\n", o.model.c_str(),
+                device.str().c_str(), device_name.c_str(), train::libtorch_version().c_str(), cpu_model().c_str(),
+                train::hardware_cores());
+  } else {
+    std::printf("nesgd_bench --model %s: %s, %d cores; ATen threads %d, OpenBLAS threads %d (%s)\n\n",
+                o.model.c_str(), cpu_model().c_str(), train::hardware_cores(), applied.aten, applied.blas,
+                threads.value("blas", std::string("?")).c_str());
+  }
   print_table(rows);
   std::printf(
       "\nsamples/s counts B per plain step (alpha = 1) and 2B per NE step (B and B' both go forward and backward).\n"
       "ours / ceiling uses the step-GEMM ceiling: B / time of the fp32 GEMMs one plain step performs (same shapes,\n"
       "transposes), timed in this process between the step blocks. Square: %lld^3 sgemm at %.1f GFLOP/s over\n"
       "6 x parameters FLOPs per sample. Medians of %d repeats; noise = (max - min) / median of the step time. CPU ms: process CPU time per\n"
-      "step, all threads (spin-waiting included).\n",
-      static_cast<long long>(o.square_size), square_flops / 1e9, o.repeats);
+      "step, all threads (spin-waiting included).%s\n",
+      static_cast<long long>(o.square_size), square_flops / 1e9, o.repeats,
+      device.is_cuda() ? "\nOn CUDA every step and every GEMM set ends with a device synchronize; the sgemm is cuBLAS fp32 at\n"
+                         "LibTorch's default matmul precision; convolutions use cuDNN at LibTorch's defaults."
+                       : "");
 
   if (!o.json_path.empty()) {
     nlohmann::json j;
@@ -235,7 +249,9 @@ int run(const Options& o, const std::string& command_line) {
     j["model"] = o.model;
     j["cpu_model"] = cpu_model();
     j["cores"] = train::hardware_cores();
-    j["environment"] = train::environment_record(torch::kCPU);
+    j["device"] = device.str();
+    j["device_name"] = device_name;
+    j["environment"] = environment;
     j["env"] = {{"OPENBLAS_CORETYPE", env_or("OPENBLAS_CORETYPE", "")},
                 {"OMP_WAIT_POLICY", env_or("OMP_WAIT_POLICY", "")},
                 {"LD_LIBRARY_PATH", env_or("LD_LIBRARY_PATH", "")}};
@@ -277,6 +293,8 @@ int main(int argc, char** argv) {
   app.add_option("--blas-threads", o.blas_threads, "OpenBLAS threads (0 = measured default for the model)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o.seed, "seed of the dataset, weights and batch streams")->capture_default_str();
+  app.add_option("--device", o.device, "cpu, cuda, cuda:N or auto (CUDA needs a CUDA LibTorch build)")
+      ->capture_default_str();
   app.add_flag("--quick", o.quick, "short blocks and 3 repeats: a smoke run, not figures to quote");
   app.add_option("--json", o.json_path, "also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);

@@ -39,21 +39,35 @@ const ModelBench& find_model_bench(const std::string& name) {
   return it->second;
 }
 
-train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed) {
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const torch::Device& device) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto& s = bench.spec;
   train::TensorSet t;
   t.x = at::rand({bench.dataset_size, s.in_channels, s.height, s.width}, gen, torch::kFloat32);
   t.y = at::randint(s.num_classes, {bench.dataset_size}, gen, torch::kInt64);
+  if (!device.is_cpu()) {
+    t.x = t.x.to(device);
+    t.y = t.y.to(device);
+  }
   return t;
 }
 
 StepBench::StepBench(const ModelBench& bench, const train::TensorSet& data, int64_t batch, double alpha,
                      uint64_t seed)
     : data_(data),
+      device_(data.x.device()),
       batch_(batch),
       ne_(alpha),
-      model_(models::make_model(bench.spec, data::derive_seed(seed, data::kStreamInit))),
+      // Moved to the data's device before the optimizer sees its parameters, as the trainer does.
+      model_([&] {
+        auto m = models::make_model(bench.spec, data::derive_seed(seed, data::kStreamInit));
+        m->to(device_);
+        return m;
+      }()),
       optimizer_(optim::make_optimizer(model_->parameters(), optim::OptimizerConfig{})),  // Adam, Keras defaults
       stream_b_(data.x.size(0), batch, data::derive_seed(seed, data::kStreamB), data::Sampling::kEpoch) {
   if (optim::needs_second_batch(ne_)) {
@@ -72,26 +86,32 @@ StepBench::StepBench(const ModelBench& bench, const train::TensorSet& data, int6
   if (stream_b_prime_) loss_b_prime_ = minibatch_loss(*stream_b_prime_);
 }
 
-double StepBench::step() { return optim::ne_step(*optimizer_, loss_b_, loss_b_prime_, ne_).loss_b; }
+double StepBench::step() {
+  const double loss = optim::ne_step(*optimizer_, loss_b_, loss_b_prime_, ne_).loss_b;
+  synchronize(device_);
+  return loss;
+}
 
 int64_t StepBench::samples_per_step() const { return optim::needs_second_batch(ne_) ? 2 * batch_ : batch_; }
 
 int64_t StepBench::parameters() const { return models::count_parameters(*model_); }
 
-GemmSet::GemmSet(const std::vector<GemmShape>& shapes) {
+GemmSet::GemmSet(const std::vector<GemmShape>& shapes, const torch::Device& device) : device_(device) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(0);
   for (const auto& s : shapes) {
-    auto a = s.a_transposed ? at::rand({s.k, s.m}, gen).t() : at::rand({s.m, s.k}, gen);
-    auto b = s.b_transposed ? at::rand({s.n, s.k}, gen).t() : at::rand({s.k, s.n}, gen);
+    // Drawn stored as the step stores them, then moved; .t() views keep the transpose flags.
+    auto a = s.a_transposed ? at::rand({s.k, s.m}, gen).to(device).t() : at::rand({s.m, s.k}, gen).to(device);
+    auto b = s.b_transposed ? at::rand({s.n, s.k}, gen).to(device).t() : at::rand({s.k, s.n}, gen).to(device);
     a_.push_back(a);
     b_.push_back(b);
-    c_.push_back(torch::empty({s.m, s.n}));
+    c_.push_back(torch::empty({s.m, s.n}, torch::TensorOptions().device(device)));
     flops_ += s.flops();
   }
 }
 
 void GemmSet::run() {
   for (size_t i = 0; i < a_.size(); ++i) torch::mm_out(c_[i], a_[i], b_[i]);
+  synchronize(device_);
 }
 
 std::vector<GemmShape> dense_stack_gemms(const std::vector<int64_t>& widths, int64_t batch) {

@@ -5,6 +5,7 @@
 # LibTorch), CMake and ninja, from the repository root:
 #
 #   scripts/gpu_check.sh                 # everything; results under build-gpu/check/
+#   scripts/gpu_check.sh --out DIR       # results (logs, JSON, summary.txt) under DIR
 #
 # Steps: (1) configure + build with CMake/ninja into build-gpu/ against the
 # LibTorch of `python3 -c 'import torch; print(torch.utils.cmake_prefix_path)'`,
@@ -12,6 +13,8 @@
 # (--device cuda), (4) the C1 training step timed at B = 100, 500, 5000 for
 # alpha = 1 and 2.5 on the GPU (nesgd_bench --model c1 --device cuda, beside
 # bench/reference_conv.py --device cuda doing the identical step).
+# They run in the order build, timings, training run, tests, each under its own
+# time limit, so that on a leased machine the figures come back first.
 # It prints the card's name and writes every figure to build-gpu/check/ for
 # docs/PERFORMANCE.md.
 #
@@ -25,6 +28,8 @@
 #   --skip-tests     do not run ctest
 #   --configure-only stop after CMake's configure step (checks the dependency set-up)
 #   --build-dir DIR  default build-gpu (git-ignored, like every build*/ folder)
+#   --out DIR        where logs, JSON and summary.txt go (default BUILD_DIR/check)
+#   --test-timeout S ctest's limit in seconds for the whole suite (default 420)
 #
 # Dependencies the GPU machine may lack. nesgd needs, besides LibTorch:
 # CLI11, nlohmann-json, fmt (headers only here), zlib and OpenSSL headers,
@@ -37,6 +42,12 @@
 #   apt-get download libcli11-dev nlohmann-json3-dev libfmt-dev googletest zlib1g-dev libssl-dev
 #   for f in *.deb; do dpkg -x "$f" ../root; done
 #   cd ../.. && rm -rf build-deps/debs
+#   rm -rf build-deps/root/usr/share/doc build-deps/root/usr/lib/*/*.a   # 22 MB -> 8 MB
+#
+# C++ standard: C++17, or C++20 where the LibTorch headers demand it (their
+# ATen/ATen.h says "C++20 or later compatible compiler is required").
+# nvcc is put on PATH from /usr/local/cuda*/bin if it is not there already
+# (a CUDA LibTorch's CMake config looks for the CUDA toolkit).
 #
 # The script then uses build-deps/root (or $NESGD_DEPS_ROOT): CLI11 and
 # nlohmann-json through their relocatable CMake configs; fmt through a
@@ -55,6 +66,8 @@ TESTS_REGEX=""
 SKIP_TESTS=0
 CONFIGURE_ONLY=0
 BUILD_DIR=build-gpu
+CHECK_DIR=""
+TEST_TIMEOUT=420
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) CPU_ONLY=1 ;;
@@ -62,15 +75,19 @@ while [ $# -gt 0 ]; do
     --skip-tests) SKIP_TESTS=1 ;;
     --configure-only) CONFIGURE_ONLY=1 ;;
     --build-dir) BUILD_DIR="$2"; shift ;;
-    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+    --out) CHECK_DIR="$2"; shift ;;
+    --test-timeout) TEST_TIMEOUT="$2"; shift ;;
+    -h|--help) sed -n '2,60p' "$0"; exit 0 ;;
     *) echo "gpu_check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-OUT="$BUILD_DIR/check"
-mkdir -p "$OUT"
-log() { echo "gpu_check: $*" | tee -a "$OUT/summary.txt" >&2; }
-: > "$OUT/summary.txt"
+# RES, not OUT: a leased machine's tooling uses $OUT for its own folder (pass --out "$OUT/check").
+RES=${CHECK_DIR:-$BUILD_DIR/check}
+mkdir -p "$RES"
+RES=$(cd "$RES" && pwd)
+log() { echo "gpu_check: $*" | tee -a "$RES/summary.txt" >&2; }
+: > "$RES/summary.txt"
 
 # --- Python with torch, LibTorch location, ABI, device -----------------------------------------
 PYTHON=${PYTHON:-}
@@ -106,6 +123,22 @@ CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
 # existing build directory keeps its flags (and its objects) on ABI-1 machines.
 ABI_FLAGS=""
 [ "$ABI" = 0 ] && ABI_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=0" && CMAKE_ARGS+=("-DCMAKE_CXX_FLAGS=$ABI_FLAGS")
+# C++20 where the LibTorch headers demand it (newer PyTorch), else the project's C++17.
+TORCH_INCLUDE=$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "include"))')
+if grep -qs "C++20 or later" "$TORCH_INCLUDE/ATen/ATen.h" "$TORCH_INCLUDE/c10/util/C++17.h"; then
+  CMAKE_ARGS+=(-DCMAKE_CXX_STANDARD=20)
+  log "LibTorch headers require C++20: building with -DCMAKE_CXX_STANDARD=20"
+fi
+# A CUDA LibTorch's CMake config looks for the CUDA toolkit (nvcc).
+if [ "$CPU_ONLY" = 0 ] && ! command -v nvcc >/dev/null 2>&1; then
+  for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
+    [ -x "$d/nvcc" ] && { export PATH="$PATH:$d"; log "nvcc from $d"; break; }
+  done
+fi
+if command -v nvcc >/dev/null 2>&1; then
+  export CUDACXX=${CUDACXX:-$(command -v nvcc)}
+  log "nvcc: $(nvcc --version | tail -1)"
+fi
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 multiarch=${multiarch:-x86_64-linux-gnu}
 have_header() {
@@ -160,8 +193,8 @@ elif [ -n "$GTEST_SRC" ]; then
     log "building GoogleTest from $GTEST_SRC with ABI $ABI"
     cmake -S "$GTEST_SRC" -B "$BUILD_DIR/gtest-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       "-DCMAKE_CXX_FLAGS=$ABI_FLAGS" -DCMAKE_INSTALL_PREFIX="$GTEST_PREFIX" \
-      -DCMAKE_POSITION_INDEPENDENT_CODE=ON > "$OUT/gtest-build.log" 2>&1
-    cmake --build "$BUILD_DIR/gtest-build" --target install >> "$OUT/gtest-build.log" 2>&1
+      -DCMAKE_POSITION_INDEPENDENT_CODE=ON > "$RES/gtest-build.log" 2>&1
+    cmake --build "$BUILD_DIR/gtest-build" --target install >> "$RES/gtest-build.log" 2>&1
     touch "$GTEST_PREFIX/.done"
   fi
   PREFIXES=("$GTEST_PREFIX" "${PREFIXES[@]}")
@@ -176,26 +209,39 @@ fi
 
 # --- (1) build ---------------------------------------------------------------------------------
 log "configure: cmake ${CMAKE_ARGS[*]}"
-cmake -S . -B "$BUILD_DIR" "${CMAKE_ARGS[@]}" > "$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
+cmake -S . -B "$BUILD_DIR" "${CMAKE_ARGS[@]}" > "$RES/configure.log" 2>&1 || { tail -30 "$RES/configure.log"; exit 1; }
 [ "$CONFIGURE_ONLY" = 1 ] && { log "--configure-only: configured $BUILD_DIR"; exit 0; }
 t0=$(date +%s)
-cmake --build "$BUILD_DIR" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
-log "build: ok in $(( $(date +%s) - t0 )) s"
-
-# --- (2) tests ---------------------------------------------------------------------------------
-if [ "$SKIP_TESTS" = 0 ]; then
-  t0=$(date +%s)
-  ctest_args=(--test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)")
-  [ -n "$TESTS_REGEX" ] && ctest_args+=(-R "$TESTS_REGEX")
-  if ctest "${ctest_args[@]}" > "$OUT/ctest.log" 2>&1; then
-    log "tests: $(grep -E 'tests passed' "$OUT/ctest.log" | tail -1) in $(( $(date +%s) - t0 )) s"
-  else
-    log "tests: FAILED ($(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)); see $OUT/ctest.log"
-    grep -E '^\s+[0-9]+ - ' "$OUT/ctest.log" | tee -a "$OUT/summary.txt" >&2 || true
-  fi
+# Keep going past a failing target (ninja -k 0), so that one test file that
+# does not compile against this LibTorch does not cost the timings.
+if cmake --build "$BUILD_DIR" -- -k 0 > "$RES/build.log" 2>&1; then
+  log "build: ok in $(( $(date +%s) - t0 )) s"
+else
+  log "build: FAILED in $(( $(date +%s) - t0 )) s; first errors:"
+  grep -E -m 20 'error:|Error ' "$RES/build.log" | tee -a "$RES/summary.txt" >&2 || true
+  [ -x "$BUILD_DIR/nesgd" ] && [ -x "$BUILD_DIR/nesgd_bench" ] || { tail -40 "$RES/build.log"; exit 1; }
+  log "nesgd and nesgd_bench were built: going on"
 fi
 
-[ "$CPU_ONLY" = 1 ] && { log "--cpu: skipping the CUDA training run and timings"; exit 0; }
+if [ "$CPU_ONLY" = 0 ]; then
+# --- (2) C1 step timings on the GPU, nesgd beside PyTorch-Python -------------------------------
+STEP_ARGS=(--batch-sizes 100,500,5000 --alphas 1,2.5 --repeats 5 --min-block-seconds 0.5 --warmup-seconds 0.5)
+t0=$(date +%s)
+if timeout 240 "$BUILD_DIR/nesgd_bench" --model c1 --device cuda "${STEP_ARGS[@]}" --json "$RES/c1_gpu_nesgd.json" \
+    > "$RES/c1_gpu_nesgd.md" 2> "$RES/c1_gpu_nesgd.log"; then
+  log "nesgd C1 step timings on $CARD ($(( $(date +%s) - t0 )) s):"
+  cat "$RES/c1_gpu_nesgd.md" >&2
+else
+  log "nesgd_bench --device cuda FAILED (rc $?); see c1_gpu_nesgd.log"; tail -20 "$RES/c1_gpu_nesgd.log" >&2
+fi
+t0=$(date +%s)
+if timeout 240 "$PYTHON" bench/reference_conv.py --model c1 --device cuda "${STEP_ARGS[@]}" --thread-options 1 \
+    --json "$RES/c1_gpu_pytorch.json" > "$RES/c1_gpu_pytorch.md" 2> "$RES/c1_gpu_pytorch.log"; then
+  log "PyTorch-Python C1 step timings on $CARD ($(( $(date +%s) - t0 )) s):"
+  cat "$RES/c1_gpu_pytorch.md" >&2
+else
+  log "reference_conv.py --device cuda FAILED (rc $?); see c1_gpu_pytorch.log"; tail -20 "$RES/c1_gpu_pytorch.log" >&2
+fi
 
 # --- (3) one C1 NE run on the CIFAR-10 subset --------------------------------------------------
 DATA=""
@@ -204,30 +250,34 @@ for d in "${NESGD_DATA_DIR:-/nonexistent}" "$ROOT/../shared/data" "$ROOT/shared/
 done
 if [ -n "$DATA" ]; then
   t0=$(date +%s)
-  "$BUILD_DIR/nesgd" train --model c1 --dataset cifar10-subset --data-dir "$DATA" --offline --device cuda \
-    --batch-size 500 --alpha 2.5 --seed 1 --max-iterations 3000 --out "$OUT/c1_ne_subset.json" \
-    > "$OUT/c1_ne_subset.log" 2>&1 || { tail -20 "$OUT/c1_ne_subset.log"; exit 1; }
-  log "C1 NE run (subset, B=500, alpha=2.5, cuda): $("$PYTHON" - "$OUT/c1_ne_subset.json" <<'EOF'
+  if timeout 240 "$BUILD_DIR/nesgd" train --model c1 --dataset cifar10-subset --data-dir "$DATA" --offline \
+      --device cuda --batch-size 500 --alpha 2.5 --seed 1 --max-iterations 3000 --out "$RES/c1_ne_subset.json" \
+      > "$RES/c1_ne_subset.log" 2>&1; then
+    log "C1 NE run (subset, B=500, alpha=2.5, cuda, $(( $(date +%s) - t0 )) s): $("$PYTHON" - "$RES/c1_ne_subset.json" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
 print(f"{j['status']} after {j['iterations']} iterations, test accuracy {100 * j['test_accuracy']:.2f}%, "
-      f"{j['samples_per_second']:.0f} samples/s, {j['wall_seconds']:.1f} s")
+      f"{j['samples_per_second']:.0f} samples/s, {j['wall_seconds']:.1f} s, device_name {j['environment']['device_name']}")
 EOF
 )"
+  else
+    log "C1 NE run on cuda FAILED (rc $?); see c1_ne_subset.log"; tail -20 "$RES/c1_ne_subset.log" >&2
+  fi
 else
   log "no cifar-10-subset found (NESGD_DATA_DIR, ../shared/data, shared/data): skipping the training run"
 fi
-
-# --- (4) C1 step timings on the GPU, nesgd beside PyTorch-Python -------------------------------
-STEP_ARGS=(--batch-sizes 100,500,5000 --alphas 1,2.5 --repeats 5)
-if [ -x "$BUILD_DIR/nesgd_bench" ] && "$BUILD_DIR/nesgd_bench" --help 2>&1 | grep -q -- '--device'; then
-  "$BUILD_DIR/nesgd_bench" --model c1 --device cuda "${STEP_ARGS[@]}" --json "$OUT/c1_gpu_nesgd.json" \
-    | tee "$OUT/c1_gpu_nesgd.md"
-  log "nesgd C1 step timings on $CARD: $OUT/c1_gpu_nesgd.md"
-else
-  log "nesgd_bench has no --device option in this build: no nesgd GPU step timings (PyTorch-Python only)"
 fi
-"$PYTHON" bench/reference_conv.py --model c1 --device cuda "${STEP_ARGS[@]}" --thread-options 1 \
-  --json "$OUT/c1_gpu_pytorch.json" | tee "$OUT/c1_gpu_pytorch.md"
-log "PyTorch-Python C1 step timings on $CARD: $OUT/c1_gpu_pytorch.md"
-log "done; paste $OUT/summary.txt and $OUT/c1_gpu_steps.txt into docs/PERFORMANCE.md"
+
+# --- (4) tests ---------------------------------------------------------------------------------
+if [ "$SKIP_TESTS" = 0 ]; then
+  t0=$(date +%s)
+  ctest_args=(--test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 300)
+  [ -n "$TESTS_REGEX" ] && ctest_args+=(-R "$TESTS_REGEX")
+  if timeout "$TEST_TIMEOUT" ctest "${ctest_args[@]}" > "$RES/ctest.log" 2>&1; then
+    log "tests: $(grep -E 'tests passed' "$RES/ctest.log" | tail -1) in $(( $(date +%s) - t0 )) s"
+  else
+    log "tests: FAILED or cut off after $(( $(date +%s) - t0 )) s ($(grep -E 'tests passed|tests failed' "$RES/ctest.log" | tail -1)); see ctest.log"
+    grep -E '^\s+[0-9]+ - |\*\*\*Failed|Timeout' "$RES/ctest.log" | tee -a "$RES/summary.txt" >&2 || true
+  fi
+fi
+log "done; figures in $RES (summary.txt, c1_gpu_*.md/json, c1_ne_subset.json) for docs/PERFORMANCE.md"

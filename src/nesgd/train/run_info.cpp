@@ -1,5 +1,6 @@
 #include "nesgd/train/run_info.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,14 +37,46 @@ torch::Device resolve_device(const std::string& name) {
   throw Error("unknown device '" + name + "': use cpu, cuda, cuda:N or auto");
 }
 
+namespace {
+
+// The CUDA card's name ("NVIDIA H200") through the driver API, looked up at
+// run time in libcuda.so.1, which a CUDA LibTorch has loaded and initialised
+// by the time a CUDA device was resolved. No CUDA headers or link-time
+// dependency, so this file builds unchanged against a CPU-only LibTorch.
+// Empty where the driver library is not loaded or does not answer.
+std::string cuda_device_name(int index) {
+  void* lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  if (lib == nullptr) return "";
+  using DeviceGet = int (*)(int*, int);            // CUresult cuDeviceGet(CUdevice*, int ordinal)
+  using DeviceGetName = int (*)(char*, int, int);  // CUresult cuDeviceGetName(char*, int len, CUdevice)
+  auto get = reinterpret_cast<DeviceGet>(dlsym(lib, "cuDeviceGet"));
+  auto get_name = reinterpret_cast<DeviceGetName>(dlsym(lib, "cuDeviceGetName"));
+  std::string name;
+  int dev = 0;
+  char buf[256] = {0};
+  if (get != nullptr && get_name != nullptr && get(&dev, index) == 0 &&
+      get_name(buf, static_cast<int>(sizeof(buf)) - 1, dev) == 0) {
+    name = buf;
+  }
+  dlclose(lib);
+  return name;
+}
+
+}  // namespace
+
 nlohmann::json environment_record(const torch::Device& device) {
   nlohmann::json j;
   j["nesgd_version"] = NESGD_VERSION;
   j["libtorch_version"] = libtorch_version();
   j["compiler"] = __VERSION__;
   j["device"] = device.str();
-  j["device_name"] = device.is_cuda() ? "CUDA device " + std::to_string(device.has_index() ? device.index() : 0)
-                                      : "CPU";
+  if (device.is_cuda()) {
+    const int index = device.has_index() ? device.index() : 0;
+    const std::string name = cuda_device_name(index);
+    j["device_name"] = name.empty() ? "CUDA device " + std::to_string(index) : name;
+  } else {
+    j["device_name"] = "CPU";
+  }
   j["cuda_available"] = torch::cuda::is_available();
   j["threads"] = describe_threads();
   char host[256] = {0};
