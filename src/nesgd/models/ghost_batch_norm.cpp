@@ -1,6 +1,7 @@
 #include "nesgd/models/ghost_batch_norm.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in ranges.h from fmt 11 on, e.g. the fmt bundled with PyTorch 2.x)
 
 #include <vector>
 
