@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "support/data.h"
+#include "support/fs.h"
 
 #include "nesgd/data/archive.h"
 #include "nesgd/data/cifar.h"
@@ -49,7 +50,7 @@ class TempRoot : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     root_ = tmpl;
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override { nesgd::testing::remove_tree(root_.string()); }
   std::string path(const std::string& name) const { return (root_ / name).string(); }
   // Overwrites byte `offset` of a file.
   static void poke(const std::string& file, std::streamoff offset, uint8_t value) {

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "support/data.h"
+#include "support/fs.h"
 
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
@@ -152,7 +153,7 @@ class DownloadTest : public ::testing::Test {
       server_pid_ = -1;
     }
     if (!served_.empty()) {
-      fs::remove_all(served_);
+      nesgd::testing::remove_tree(served_);
     }
   }
 
@@ -169,7 +170,7 @@ class DownloadTest : public ::testing::Test {
   }
   void TearDown() override {
     if (!dir_.empty()) {
-      fs::remove_all(dir_);
+      nesgd::testing::remove_tree(dir_);
     }
   }
 

@@ -12,6 +12,7 @@
 #include "nesgd/data/idx.h"
 #include "nesgd/data/sha256.h"
 #include "nesgd/error.h"
+#include "support/fs.h"
 
 namespace fs = std::filesystem;
 using namespace nesgd::data;
@@ -62,7 +63,7 @@ class IdxTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { nesgd::testing::remove_tree(dir_.string()); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // read_idx must throw nesgd::Error naming the file and every fragment.

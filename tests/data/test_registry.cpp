@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/data.h"
+#include "support/fs.h"
 
 #include "nesgd/data/idx.h"
 #include "nesgd/data/registry.h"
@@ -101,7 +102,7 @@ class GeneratedDataset : public ::testing::Test {
     options_.data_dir = (root_ / "data").string();
     options_.cache_dir = (root_ / "cache").string();
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override { nesgd::testing::remove_tree(root_.string()); }
 
   struct Split {
     uint32_t images = 20;
@@ -319,7 +320,7 @@ TEST(RealData, DebianPackageLoadsVerified) {
   options.use_system_dirs = true;
   options.cache_dir = tmpl;
   const DatasetSplits splits = load_dataset("fashion-mnist", options);
-  fs::remove_all(tmpl);
+  nesgd::testing::remove_tree(tmpl);
   EXPECT_NE(splits.source.find("system package"), std::string::npos) << splits.source;
   EXPECT_NE(splits.source.find(kDebianFolder), std::string::npos) << splits.source;
   expect_official_fashion_mnist(splits);

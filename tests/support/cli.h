@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/fs.h"
+
 namespace nesgd::testing {
 
 struct CommandResult {
@@ -58,8 +60,7 @@ class TempDir {
     path_ = mkdtemp(tmpl.data());
   }
   ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
+    remove_tree(path_);
   }
   const std::string& path() const { return path_; }
 
