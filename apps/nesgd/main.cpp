@@ -8,12 +8,23 @@
 
 #include "common.h"
 #include "nesgd/error.h"
+#include "nesgd/train/memory.h"
 
 int main(int argc, char** argv) {
+  // The heap policy before any large buffer exists (nesgd/train/memory.h).
+  try {
+    nesgd::train::apply_malloc_policy(nesgd::train::malloc_policy_from_environment());
+  } catch (const nesgd::Error& e) {
+    std::fprintf(stderr, "nesgd: error: %s\n", e.what());
+    return 1;
+  }
   CLI::App app{
       "nesgd - noise-enhanced SGD (Mori & Ueda, arXiv 2009.13094) on LibTorch.\n"
       "NE replaces the minibatch gradient by alpha*grad L_B + (1-alpha)*grad L_B' with two independent\n"
       "minibatches B, B', enlarging the gradient noise at a fixed batch size. See README.md."};
+  app.footer(
+      "Environment: NESGD_DATA_DIR (data root), NESGD_MALLOC=retain|default (heap policy: retain, the\n"
+      "default, keeps freed memory for reuse instead of page-faulting it in again every step; docs/PERFORMANCE.md).");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("nesgd ") + NESGD_VERSION);
 

@@ -66,6 +66,9 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
   EXPECT_EQ(j["train_size"], 100);
   EXPECT_EQ(j["test_size"], kSubsetTestImages);
   EXPECT_EQ(j["parameters"], kC1Parameters);
+  // The CLI applied its heap policy (nesgd/train/memory.h) and the record says so.
+  EXPECT_EQ(j["environment"]["malloc"]["policy"], "retain");
+  EXPECT_EQ(j["environment"]["malloc"]["applied"], true);
   // No accuracy bar: after 34 steps the BN running statistics (Keras momentum
   // 0.99) still hold ~70% of their initial values, so evaluation-mode outputs
   // say little yet (docs/MODELS.md); the paper's runs take thousands of steps.

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "nesgd/error.h"
+#include "nesgd/train/memory.h"
 #include "nesgd/train/threads.h"
 
 #ifndef NESGD_VERSION
@@ -79,6 +80,7 @@ nlohmann::json environment_record(const torch::Device& device) {
   }
   j["cuda_available"] = torch::cuda::is_available();
   j["threads"] = describe_threads();
+  j["malloc"] = describe_malloc();  // heap policy (train/memory.h)
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   j["host"] = host;
