@@ -49,6 +49,10 @@ struct ModelBench {
   // samples) performs, exactly as autograd issues them. The "step GEMM"
   // ceiling times these. Empty: only the square-matmul ceiling is reported.
   std::function<std::vector<GemmShape>(int64_t batch)> step_gemms;
+  // FLOPs of one training sample (forward + backward) for the square-sgemm
+  // ceiling. Empty: 6 x parameters, right for dense nets only (a convolution
+  // reuses each weight at every pixel, so its FLOPs are far above 6P).
+  std::function<double()> train_flops_per_sample;
 };
 
 // Registers a model benchmark (call from a static initializer); returns true.

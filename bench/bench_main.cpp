@@ -16,15 +16,22 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "bench.h"
 #include "nesgd/error.h"
+#include "nesgd/train/memory.h"
 #include "nesgd/train/run_info.h"
 #include "nesgd/train/threads.h"
 #include "timing.h"
+
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define NESGD_HAVE_RECORD_PROFILE 1
+#endif
 
 namespace nesgd::bench {
 namespace {
@@ -48,6 +55,8 @@ struct Options {
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto
   bool quick = false;
   std::string json_path;
+  std::string profile_dir;  // non-empty: write per-operator traces instead of timing
+  int profile_steps = 5;
 };
 
 struct Row {
@@ -63,6 +72,7 @@ struct Row {
   std::vector<double> ratio_plain;    // per repeat: step time / plain step time at the same B
   double step_s = 0, step_cpu_s = 0, best_samples_per_s = 0, samples_per_s = 0, ceiling_samples_per_s = NAN, ours_over_ceiling = NAN;
   double square_samples_per_s = NAN, ours_over_square = NAN, ne_over_plain = NAN, noise = 0;
+  double flops_per_sample = NAN;  // training FLOPs of one sample, for the square ceiling
 };
 
 std::string cpu_model() {
@@ -146,7 +156,11 @@ std::vector<Row> run_batch(const ModelBench& bench, const train::TensorSet& data
       r.ours_over_ceiling = median(r.ratio_ceiling);
       r.ceiling_samples_per_s = r.samples_per_s / r.ours_over_ceiling;
     }
-    r.square_samples_per_s = square_flops_per_s / (kTrainFlopsPerParameter * static_cast<double>(params));
+    const double flops_per_sample = bench.train_flops_per_sample
+                                        ? bench.train_flops_per_sample()
+                                        : kTrainFlopsPerParameter * static_cast<double>(params);
+    r.flops_per_sample = flops_per_sample;
+    r.square_samples_per_s = square_flops_per_s / flops_per_sample;
     r.ours_over_square = r.samples_per_s / r.square_samples_per_s;
     if (plain != o.alphas.end()) r.ne_over_plain = median(r.ratio_plain);
   }
@@ -188,11 +202,39 @@ nlohmann::json row_json(const Row& r) {
           {"ceiling_samples_per_second", num(r.ceiling_samples_per_s)},
           {"ours_over_ceiling", num(r.ours_over_ceiling)},
           {"ours_over_ceiling_per_repeat", r.ratio_ceiling},
+          {"train_flops_per_sample", r.flops_per_sample},
           {"square_ceiling_samples_per_second", r.square_samples_per_s},
           {"ours_over_square", r.ours_over_square},
           {"step_time_over_plain", num(r.ne_over_plain)},
           {"step_time_over_plain_per_repeat", r.ratio_plain},
           {"noise", r.noise}};
+}
+
+// Per-operator traces of `profile_steps` steps for each (B, alpha), after a
+// warm-up, in Chrome's trace format (chrome://tracing, or
+// bench/profile_compare.py, which sets them beside PyTorch-Python's).
+int profile(const ModelBench& bench, const train::TensorSet& data, const Options& o) {
+#ifdef NESGD_HAVE_RECORD_PROFILE
+  std::filesystem::create_directories(o.profile_dir);
+  for (int64_t b : o.batch_sizes) {
+    for (double alpha : o.alphas) {
+      StepBench step(bench, data, b, alpha, o.seed);
+      warm_up([&] { step.step(); }, kWarmupCalls, o.warmup_seconds);
+      const std::string path = fmt::format("{}/nesgd-{}-B{}-a{}.trace.json", o.profile_dir, o.model, b, alpha);
+      const auto t0 = Clock::now();
+      {
+        torch::autograd::profiler::RecordProfile guard(path);
+        for (int i = 0; i < o.profile_steps; ++i) step.step();
+      }
+      std::fprintf(stderr, "  B=%lld alpha=%g: %d steps in %.3f s (profiled) -> %s\n", static_cast<long long>(b),
+                   alpha, o.profile_steps, seconds_since(t0), path.c_str());
+    }
+  }
+  return 0;
+#else
+  (void)bench, (void)data;
+  throw Error("--profile: this LibTorch has no torch/csrc/autograd/profiler_legacy.h (RecordProfile)");
+#endif
 }
 
 int run(const Options& o, const std::string& command_line) {
@@ -207,11 +249,17 @@ int run(const Options& o, const std::string& command_line) {
   const nlohmann::json threads = train::describe_threads();
   const nlohmann::json environment = train::environment_record(device);
   const std::string device_name = environment.value("device_name", device.str());
-  std::fprintf(stderr, "nesgd_bench: model %s on %s (%s), threads %s\n", o.model.c_str(), device.str().c_str(),
-               device_name.c_str(), threads.dump().c_str());
+  std::fprintf(stderr, "nesgd_bench: model %s on %s (%s), threads %s, heap %s\n", o.model.c_str(),
+               device.str().c_str(), device_name.c_str(), threads.dump().c_str(),
+               train::describe_malloc().value("policy", std::string("?")).c_str());
 
   const train::TensorSet data = random_dataset(bench, o.seed, device);
+  if (!o.profile_dir.empty()) return profile(bench, data, o);
+  // The square sgemm is the machine's ceiling: on the CPU it runs on every
+  // core, whatever the model's policy gives OpenBLAS (1 thread for conv nets).
+  if (device.is_cpu()) train::apply_threads(o.model, {applied.aten, train::hardware_cores()});
   const auto [square_flops, square_noise] = square_rate(o, device);
+  if (device.is_cpu()) train::apply_threads(o.model, {applied.aten, applied.blas});
   std::fprintf(stderr, "  square %lld^3 sgemm: %.1f GFLOP/s (noise %.0f%%)\n", static_cast<long long>(o.square_size),
                square_flops / 1e9, 100 * square_noise);
 
@@ -226,16 +274,17 @@ int run(const Options& o, const std::string& command_line) {
                 device.str().c_str(), device_name.c_str(), train::libtorch_version().c_str(), cpu_model().c_str(),
                 train::hardware_cores());
   } else {
-    std::printf("nesgd_bench --model %s: %s, %d cores; ATen threads %d, OpenBLAS threads %d (%s)\n\n",
+    std::printf("nesgd_bench --model %s: %s, %d cores; ATen threads %d, OpenBLAS threads %d (%s); heap policy %s\n\n",
                 o.model.c_str(), cpu_model().c_str(), train::hardware_cores(), applied.aten, applied.blas,
-                threads.value("blas", std::string("?")).c_str());
+                threads.value("blas", std::string("?")).c_str(),
+                train::describe_malloc().value("policy", std::string("?")).c_str());
   }
   print_table(rows);
   std::printf(
       "\nsamples/s counts B per plain step (alpha = 1) and 2B per NE step (B and B' both go forward and backward).\n"
       "ours / ceiling uses the step-GEMM ceiling: B / time of the fp32 GEMMs one plain step performs (same shapes,\n"
-      "transposes), timed in this process between the step blocks. Square: %lld^3 sgemm at %.1f GFLOP/s over\n"
-      "6 x parameters FLOPs per sample. Medians of %d repeats; noise = (max - min) / median of the step time. CPU ms: process CPU time per\n"
+      "transposes), timed in this process between the step blocks. Square: %lld^3 sgemm (all cores) at %.1f GFLOP/s\n"
+      "over the model's training FLOPs per sample (6 x parameters; conv nets: forward, dW and dX of each conv). Medians of %d repeats; noise = (max - min) / median of the step time. CPU ms: process CPU time per\n"
       "step, all threads (spin-waiting included).%s\n",
       static_cast<long long>(o.square_size), square_flops / 1e9, o.repeats,
       device.is_cuda() ? "\nOn CUDA every step and every GEMM set ends with a device synchronize; the sgemm is cuBLAS fp32 at\n"
@@ -274,6 +323,13 @@ int run(const Options& o, const std::string& command_line) {
 
 int main(int argc, char** argv) {
   using nesgd::bench::Options;
+  // The trainer's heap policy (NESGD_MALLOC, nesgd/train/memory.h), as `nesgd` applies it.
+  try {
+    nesgd::train::apply_malloc_policy(nesgd::train::malloc_policy_from_environment());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nesgd_bench: error: %s\n", e.what());
+    return 1;
+  }
   Options o;
   std::string names;
   for (const auto& n : nesgd::bench::model_bench_names()) names += (names.empty() ? "" : ", ") + n;
@@ -294,6 +350,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o.seed, "seed of the dataset, weights and batch streams")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda, cuda:N or auto (CUDA needs a CUDA LibTorch build)")
+      ->capture_default_str();
+  app.add_option("--profile", o.profile_dir,
+                 "instead of timing, write per-operator traces (Chrome format) of --profile-steps steps per (B, alpha) "
+                 "into this folder (compare with PyTorch-Python: bench/profile_compare.py)");
+  app.add_option("--profile-steps", o.profile_steps, "steps per profiled (B, alpha)")->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--quick", o.quick, "short blocks and 3 repeats: a smoke run, not figures to quote");
   app.add_option("--json", o.json_path, "also write the results as JSON to this file");

@@ -170,6 +170,25 @@ def child(args):
             fn()
         return (time.perf_counter() - t) / calls
 
+    if args.profile:
+        # Per-operator traces (legacy profiler, as nesgd_bench --profile's RecordProfile) instead of timing.
+        os.makedirs(args.profile, exist_ok=True)
+        for batch in args.batch_sizes:
+            for alpha in args.alphas:
+                fn = make_step(batch, alpha)
+                warm_up(fn)
+                path = os.path.join(args.profile, f"pytorch-{args.model}-B{batch}-a{alpha:g}.trace.json")
+                t = time.perf_counter()
+                with torch.autograd.profiler.profile(use_kineto=False) as prof:
+                    for _ in range(args.profile_steps):
+                        fn()
+                print(f"  B={batch} alpha={alpha:g}: {args.profile_steps} steps in {time.perf_counter() - t:.3f} s "
+                      f"(profiled) -> {path}", file=sys.stderr)
+                prof.export_chrome_trace(path)
+        json.dump({"profile": args.profile}, sys.stdout)
+        sys.stdout.write("\n")
+        return
+
     rows = []
     for batch in args.batch_sizes:
         steps = [(alpha, make_step(batch, alpha)) for alpha in args.alphas]
@@ -213,10 +232,14 @@ def parent(args):
                        "--min-block-seconds", str(args.min_block_seconds), "--warmup-seconds",
                        str(args.warmup_seconds), "--seed", str(args.seed), "--device", args.device,
                        "--channels-last", str(args.channels_last)]
+                if args.profile:
+                    cmd += ["--profile", args.profile, "--profile-steps", str(args.profile_steps)]
                 print(f"reference_conv.py: {args.model}, torch threads {aten}, OpenBLAS threads {blas}, "
                       f"{variant} OpenBLAS", file=sys.stderr)
                 out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
                 results.append(dict(s, **json.loads(out.strip().splitlines()[-1])))
+    if args.profile:
+        return
     report = {"tool": "reference_conv.py", "command": " ".join(sys.argv), "python": sys.version.split()[0],
               "model": args.model, "settings": results,
               "best": rs.best_per_point(results, ("torch_threads", "openblas_threads", "blas_build"))}
@@ -248,6 +271,9 @@ def main():
                    help="OpenBLAS builds to try: system, pthread, openmp (via LD_LIBRARY_PATH)")
     p.add_argument("--channels-last", type=int, choices=[0, 1], default=1, help="NHWC activations (nesgd's default)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--profile", help="instead of timing, write per-operator traces (Chrome format) of "
+                   "--profile-steps steps per (B, alpha) into this folder (bench/profile_compare.py)")
+    p.add_argument("--profile-steps", type=int, default=5)
     p.add_argument("--json", help="write every setting's results and the best per (B, alpha) here")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
