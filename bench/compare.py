@@ -62,7 +62,7 @@ def step_table(args):
                 d["ref"].append(p["samples_per_second"])
                 d["ours_over_ref"].append(row["samples_per_second"] / p["samples_per_second"])
                 d["ref_setting"].append(f"{p['torch_threads']}/{p['openblas_threads']}/{p['blas_build']}/"
-                                      f"{p.get('omp_wait_policy', 'inherit')}")
+                                      f"{p.get('omp_wait_policy', 'inherit')}/{p.get('malloc', 'default')}")
     lines = []
     first = ours[0]
     lines.append(f"Machine: {first['cpu_model']}, {first['cores']} cores; "
@@ -85,7 +85,7 @@ def step_table(args):
                      f"{fmt(med(d['square']), '.0f')} | {fmt(med(d['ne_over_plain']), '.3f')} | "
                      f"{fmt(100 * med(d['noise']), '.0f')}% |")
     lines.append("")
-    lines.append("PyTorch setting = torch threads / OPENBLAS_NUM_THREADS / OpenBLAS build / OMP_WAIT_POLICY "
+    lines.append("PyTorch setting = torch threads / OPENBLAS_NUM_THREADS / OpenBLAS build / OMP_WAIT_POLICY / heap "
                  "(the most frequent best over rounds; inherit = as run_benchmarks.sh was started).")
     lines.append("")
     lines += verdicts(keyed)

@@ -22,7 +22,9 @@ samples in [0, 1)), same batch stream, same step as reference_step.py:
 Thread settings: convolutions run on ATen's pool, so each child uses
 torch.set_num_threads(T) for T in --thread-options (default: all cores) with
 OPENBLAS_NUM_THREADS from --blas-thread-options (default 1, nesgd's conv
-default); the best per (B, alpha) is reported.
+default), and each heap policy of --malloc-options (glibc's defaults, and
+nesgd's "retain" through GLIBC_TUNABLES; include/nesgd/train/memory.h); the
+best per (B, alpha) is reported.
 """
 import argparse
 import json
@@ -218,36 +220,36 @@ def child(args):
 
 def parent(args):
     results = []
-    for variant in args.blas_variants:
-        for aten in args.thread_options:
-            for blas in args.blas_thread_options:
-                s = {"torch_threads": aten, "openblas_threads": blas, "blas_build": variant}
-                env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(aten))
-                libdir = rs.OPENBLAS_DIRS[variant]
-                if libdir:
-                    env["LD_LIBRARY_PATH"] = libdir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-                cmd = [sys.executable, os.path.abspath(__file__), "--child", "--model", args.model,
-                       "--threads", str(aten), "--batch-sizes", ",".join(map(str, args.batch_sizes)),
-                       "--alphas", ",".join(map(str, args.alphas)), "--repeats", str(args.repeats),
-                       "--min-block-seconds", str(args.min_block_seconds), "--warmup-seconds",
-                       str(args.warmup_seconds), "--seed", str(args.seed), "--device", args.device,
-                       "--channels-last", str(args.channels_last)]
-                if args.profile:
-                    cmd += ["--profile", args.profile, "--profile-steps", str(args.profile_steps)]
-                print(f"reference_conv.py: {args.model}, torch threads {aten}, OpenBLAS threads {blas}, "
-                      f"{variant} OpenBLAS", file=sys.stderr)
-                out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-                results.append(dict(s, **json.loads(out.strip().splitlines()[-1])))
+    for variant, heap, aten, blas in [(v, h, a, b) for v in args.blas_variants for h in args.malloc_options
+                                      for a in args.thread_options for b in args.blas_thread_options]:
+        s = {"torch_threads": aten, "openblas_threads": blas, "blas_build": variant, "malloc": heap}
+        env = rs.malloc_env(dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(aten)), heap)
+        libdir = rs.OPENBLAS_DIRS[variant]
+        if libdir:
+            env["LD_LIBRARY_PATH"] = libdir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--model", args.model,
+               "--threads", str(aten), "--batch-sizes", ",".join(map(str, args.batch_sizes)),
+               "--alphas", ",".join(map(str, args.alphas)), "--repeats", str(args.repeats),
+               "--min-block-seconds", str(args.min_block_seconds), "--warmup-seconds",
+               str(args.warmup_seconds), "--seed", str(args.seed), "--device", args.device,
+               "--channels-last", str(args.channels_last)]
+        if args.profile:
+            cmd += ["--profile", args.profile, "--profile-steps", str(args.profile_steps)]
+        print(f"reference_conv.py: {args.model}, torch threads {aten}, OpenBLAS threads {blas}, "
+              f"{variant} OpenBLAS, heap {heap}", file=sys.stderr)
+        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        results.append(dict(s, **json.loads(out.strip().splitlines()[-1])))
     if args.profile:
         return
     report = {"tool": "reference_conv.py", "command": " ".join(sys.argv), "python": sys.version.split()[0],
               "model": args.model, "settings": results,
-              "best": rs.best_per_point(results, ("torch_threads", "openblas_threads", "blas_build"))}
-    print(f"| B | alpha | PyTorch-Python {args.model} samples/s (best) | best setting (torch / OpenBLAS threads / build) |")
+              "best": rs.best_per_point(results, ("torch_threads", "openblas_threads", "blas_build", "malloc"))}
+    print(f"| B | alpha | PyTorch-Python {args.model} samples/s (best) | best setting (torch / OpenBLAS threads / build / "
+          "heap) |")
     print("|---:|---:|---:|---|")
     for row in report["best"]:
         print(f"| {row['batch']} | {row['alpha']:g} | {row['samples_per_second']:.1f} | "
-              f"{row['torch_threads']} / {row['openblas_threads']} / {row['blas_build']} |")
+              f"{row['torch_threads']} / {row['openblas_threads']} / {row['blas_build']} / {row['malloc']} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
@@ -267,6 +269,8 @@ def main():
                    help="values tried for torch.set_num_threads (default: all cores)")
     p.add_argument("--blas-thread-options", type=lambda s: rs.parse_list(s, int), default=[1],
                    help="values tried for OPENBLAS_NUM_THREADS (default 1)")
+    p.add_argument("--malloc-options", type=lambda s: rs.parse_list(s, str), default=["default", "retain"],
+                   help="heap policies to try: default (glibc's), retain (nesgd's, via GLIBC_TUNABLES)")
     p.add_argument("--blas-variants", type=lambda s: rs.parse_list(s, str), default=["system"],
                    help="OpenBLAS builds to try: system, pthread, openmp (via LD_LIBRARY_PATH)")
     p.add_argument("--channels-last", type=int, choices=[0, 1], default=1, help="NHWC activations (nesgd's default)")

@@ -158,19 +158,37 @@ def child(args):
     sys.stdout.write("\n")
 
 
+# nesgd's heap policies (include/nesgd/train/memory.h) as glibc tunables, so
+# that PyTorch-Python is timed under nesgd's "retain" too and the comparison
+# is at PyTorch's best, not at a heap setting only nesgd enjoys.
+MALLOC_TUNABLES = {"default": None, "retain": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647"}
+SETTING_KEYS = ("torch_threads", "openblas_threads", "blas_build", "omp_wait_policy", "malloc")
+
+
+def malloc_env(env, option):
+    """env with GLIBC_TUNABLES set for heap policy `option` (default: glibc's own, i.e. unset)."""
+    if option not in MALLOC_TUNABLES:
+        sys.exit(f"--malloc-options: unknown policy '{option}': use {', '.join(MALLOC_TUNABLES)}")
+    env.pop("GLIBC_TUNABLES", None)
+    if MALLOC_TUNABLES[option]:
+        env["GLIBC_TUNABLES"] = MALLOC_TUNABLES[option]
+    return env
+
+
 def settings_from(args):
     out = []
     for variant in args.blas_variants:
         for wait in args.wait_policies:
-            for aten in args.thread_options:
-                for blas in args.thread_options:
-                    out.append({"torch_threads": aten, "openblas_threads": blas, "blas_build": variant,
-                                "omp_wait_policy": wait})
+            for heap in args.malloc_options:
+                for aten in args.thread_options:
+                    for blas in args.thread_options:
+                        out.append({"torch_threads": aten, "openblas_threads": blas, "blas_build": variant,
+                                    "omp_wait_policy": wait, "malloc": heap})
     return out
 
 
 def run_setting(args, s, batch_sizes):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(s["openblas_threads"]))
+    env = malloc_env(dict(os.environ, OPENBLAS_NUM_THREADS=str(s["openblas_threads"])), s["malloc"])
     if s["omp_wait_policy"] != "inherit":
         env.pop("OMP_WAIT_POLICY", None)
         if s["omp_wait_policy"] != "default":
@@ -186,7 +204,8 @@ def run_setting(args, s, batch_sizes):
            "--repeats", str(args.repeats), "--min-block-seconds", str(args.min_block_seconds),
            "--warmup-seconds", str(args.warmup_seconds), "--seed", str(args.seed)]
     print(f"reference_step.py: B {batch_sizes}: torch threads {s['torch_threads']}, OpenBLAS threads "
-          f"{s['openblas_threads']}, {s['blas_build']} OpenBLAS, OMP_WAIT_POLICY {s['omp_wait_policy']}",
+          f"{s['openblas_threads']}, {s['blas_build']} OpenBLAS, OMP_WAIT_POLICY {s['omp_wait_policy']}, "
+          f"heap {s['malloc']}",
           file=sys.stderr)
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     return dict(s, **json.loads(out.strip().splitlines()[-1]))
@@ -203,17 +222,18 @@ def parent(args):
         def score(r):
             return sum(row["samples_per_second"] for row in r["rows"] if row["batch"] == max(swept))
         top = max(results, key=score)
-        best_setting = {k: top[k] for k in ("torch_threads", "openblas_threads", "blas_build", "omp_wait_policy")}
+        best_setting = {k: top[k] for k in SETTING_KEYS}
         results.append(run_setting(args, best_setting, rest))
     report = {"tool": "reference_step.py", "command": " ".join(sys.argv), "python": sys.version.split()[0],
               "settings": results,
-              "best": best_per_point(results, ("torch_threads", "openblas_threads", "blas_build", "omp_wait_policy"))}
+              "best": best_per_point(results, SETTING_KEYS)}
     print("| B | alpha | PyTorch-Python samples/s (best) | best setting (torch threads / OpenBLAS threads / build / "
-          "OMP_WAIT_POLICY) |")
+          "OMP_WAIT_POLICY / heap) |")
     print("|---:|---:|---:|---|")
     for row in report["best"]:
         print(f"| {row['batch']} | {row['alpha']:g} | {row['samples_per_second']:.0f} | "
-              f"{row['torch_threads']} / {row['openblas_threads']} / {row['blas_build']} / {row['omp_wait_policy']} |")
+              f"{row['torch_threads']} / {row['openblas_threads']} / {row['blas_build']} / {row['omp_wait_policy']} / "
+              f"{row['malloc']} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
@@ -243,6 +263,8 @@ def main():
                    help="values tried for both torch.set_num_threads and OPENBLAS_NUM_THREADS")
     p.add_argument("--blas-variants", type=lambda s: parse_list(s, str), default=["system"],
                    help="OpenBLAS builds to try: system, pthread, openmp (via LD_LIBRARY_PATH)")
+    p.add_argument("--malloc-options", type=lambda s: parse_list(s, str), default=["default", "retain"],
+                   help="heap policies to try: default (glibc's), retain (nesgd's, via GLIBC_TUNABLES)")
     p.add_argument("--wait-policies", type=lambda s: parse_list(s, str), default=["inherit"],
                    help="OMP_WAIT_POLICY values to try: inherit (the caller's), default (unset), passive, active")
     p.add_argument("--sweep-max-batch", type=int, default=1000,
