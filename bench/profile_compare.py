@@ -11,6 +11,13 @@ For each operator name: calls, total (inclusive) and self time in ms summed
 over the profiled steps; self time is an event's duration minus that of the
 events nested directly inside it on the same thread. Rows are sorted by the
 larger self time of the two; the last line sums self time over all events.
+
+Profile both under the same heap policy (nesgd_bench applies nesgd's
+"retain"; give reference_conv.py --malloc-options retain). Under glibc's
+defaults the profiler's own event records sit between freed tensors and push
+the heap to fresh pages, so allocation-heavy operators (batch norm, ReLU
+backward, fill_) look several times slower than they are when timed without
+the profiler: compare such rows only under "retain" (docs/PERFORMANCE.md).
 """
 import argparse
 import collections
