@@ -5,7 +5,7 @@
 // buffer above its mmap threshold (128 KiB, rising to at most 32 MiB) with a
 // fresh mmap and trims freed heap memory back to the OS, so every step touches
 // hundreds of MB of new pages: C1 at B = 100 took about 80,000 page faults per
-// step, and on this project's VM the faults cost 40 % of the step
+// step, and on this project's VM the faults cost about half of the step
 // (docs/PERFORMANCE.md, "Heap policy"). The "retain" policy keeps freed
 // memory in the process for reuse: no mmap for allocations (M_MMAP_MAX = 0)
 // and no trimming below 2 GiB of free heap top (M_TRIM_THRESHOLD). The price:
