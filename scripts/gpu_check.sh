@@ -9,12 +9,12 @@
 #
 # Steps: (1) configure + build with CMake/ninja into build-gpu/ against the
 # LibTorch of `python3 -c 'import torch; print(torch.utils.cmake_prefix_path)'`,
-# (2) the test suite (ctest), (3) one C1 NE training run on the CIFAR-10 subset
-# (--device cuda), (4) the C1 training step timed at B = 100, 500, 5000 for
-# alpha = 1 and 2.5 on the GPU (nesgd_bench --model c1 --device cuda, beside
-# bench/reference_conv.py --device cuda doing the identical step).
-# They run in the order build, timings, training run, tests, each under its own
-# time limit, so that on a leased machine the figures come back first.
+# (2) the C1 training step timed at B = 100, 500, 5000 for alpha = 1 and 2.5 on
+# the GPU (nesgd_bench --model c1 --device cuda, beside bench/reference_conv.py
+# --device cuda doing the identical step), (3) one C1 NE training run on the
+# CIFAR-10 subset (--device cuda), (4) the test suite (ctest). Each step has
+# its own time limit, and the figures come first, so that a leased machine's
+# short time yields them even if the tests run long.
 # It prints the card's name and writes every figure to build-gpu/check/ for
 # docs/PERFORMANCE.md.
 #
