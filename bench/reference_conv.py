@@ -220,8 +220,13 @@ def child(args):
 
 def parent(args):
     results = []
-    for variant, heap, aten, blas in [(v, h, a, b) for v in args.blas_variants for h in args.malloc_options
-                                      for a in args.thread_options for b in args.blas_thread_options]:
+    settings = [(v, h, a, b) for v in args.blas_variants for h in args.malloc_options
+                for a in args.thread_options for b in args.blas_thread_options]
+    if args.profile and len(settings) > 1:
+        # The trace file names carry model, B and alpha only: a second setting would overwrite the first.
+        sys.exit("reference_conv.py: --profile traces one setting: give one value each of --malloc-options "
+                 "(retain, as nesgd_bench runs), --thread-options, --blas-thread-options and --blas-variants")
+    for variant, heap, aten, blas in settings:
         s = {"torch_threads": aten, "openblas_threads": blas, "blas_build": variant, "malloc": heap}
         env = rs.malloc_env(dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(aten)), heap)
         libdir = rs.OPENBLAS_DIRS[variant]
