@@ -1,6 +1,7 @@
 // `nesgd sweep`: a grid of training runs into a resumable result store.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "nesgd/exp/grid.h"
 #include "nesgd/exp/store.h"
 #include "nesgd/exp/sweep.h"
+#include "nesgd/train/pack.h"
 
 namespace nesgd::cli {
 namespace {
@@ -34,6 +36,7 @@ struct SweepState {
   bool no_wait = false;
   bool list_presets = false;
   double checkpoint_every = 0.0;
+  std::string pack = "auto";
   bool quiet = false;
   train::RunConfig flags;  // train options as parsed; only those given override the sweep
   std::string loss_measure = "epoch-mean";
@@ -193,6 +196,32 @@ int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::stri
   return 0;
 }
 
+// --pack: "auto" (0), or the most runs a pack may hold (1 = one run at a time).
+int64_t parse_pack(const SweepState& s) {
+  const bool explicit_pack = given(s.cmd, "--pack");
+  if (s.pack == "auto") {
+    // Packs keep no checkpoints: a sweep that asks for checkpoints trains its runs one at a time.
+    if (s.checkpoint_every > 0) {
+      if (explicit_pack) throw Error("--checkpoint-every needs --pack 1: packs keep no checkpoints");
+      return 1;
+    }
+    return 0;
+  }
+  int64_t k = 0;
+  try {
+    size_t used = 0;
+    k = std::stoll(s.pack, &used);
+    if (used != s.pack.size()) k = 0;
+  } catch (const std::exception&) {
+    k = 0;
+  }
+  if (k < 1) throw Error("--pack must be 'auto' or a positive integer (1 = one run at a time), got '" + s.pack + "'");
+  if (k > 1 && s.checkpoint_every > 0) {
+    throw Error("--checkpoint-every needs --pack 1: packs keep no checkpoints (a killed pack redoes its unfinished runs)");
+  }
+  return k;
+}
+
 int run(SweepState& s) {
   if (s.list_presets) return list_presets();
   const exp::SweepSpec spec = build_spec(s);
@@ -215,6 +244,7 @@ int run(SweepState& s) {
   options.data.quiet = s.quiet;
   options.wait_for_others = !s.no_wait;
   options.checkpoint_every_seconds = s.checkpoint_every;
+  options.pack = parse_pack(s);
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   exp::SweepHooks hooks;
@@ -251,6 +281,30 @@ int run(SweepState& s) {
                    f.stored ? "" : " (interrupted: not stored)");
       std::fflush(stderr);
     };
+    hooks.on_pack_start = [current, last_line, position](const std::vector<const exp::PlannedRun*>& runs,
+                                                         const exp::SweepProgress& p) {
+      *current = position(p) + " ";
+      *last_line = -1e9;
+      std::string seeds;
+      for (const auto* r : runs) seeds += (seeds.empty() ? "" : ",") + fmt::format("{}/{:g}", r->config.seed, r->config.alpha);
+      std::fprintf(stderr, "%sstart a pack of %zu: %s B=%lld, seed/alpha %s\n", current->c_str(), runs.size(),
+                   exp::config_label(runs.front()->config.model).c_str(),
+                   static_cast<long long>(runs.front()->config.batch_size), seeds.c_str());
+      std::fflush(stderr);
+    };
+    hooks.on_pack_progress = [tty, current, last_line](const train::PackProgress& p) {
+      if (!tty) {
+        if (p.seconds - *last_line < kLogProgressSeconds) return;
+        *last_line = p.seconds;
+      }
+      const std::string loss = std::isnan(p.min_train_loss)
+                                   ? std::string("--")
+                                   : fmt::format("{:.4g}..{:.4g}", p.min_train_loss, p.max_train_loss);
+      std::fprintf(stderr, "%s%spack: %zu of %zu running | it %lld | train loss %s | %.0f samples/s | %s%s",
+                   tty ? "\r\033[K" : "", current->c_str(), p.running, p.members, static_cast<long long>(p.iteration),
+                   loss.c_str(), p.samples_per_second, format_duration(p.seconds).c_str(), tty ? "" : "\n");
+      std::fflush(stderr);
+    };
     hooks.on_message = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
   }
   install_stop_handlers();
@@ -263,9 +317,9 @@ int run(SweepState& s) {
   // One line on stdout for scripts; the rest went to stderr.
   std::printf(
       "sweep %s: %zu runs in grid, %zu in shard %s: %zu already stored, %zu run here (%zu converged, %zu not "
-      "converged, %zu diverged), %zu missing%s\n",
+      "converged, %zu diverged, %zu pack(s)), %zu missing%s\n",
       spec.name.c_str(), sum.grid_size, sum.shard_size, shard.to_string().c_str(), sum.already_done, sum.ran_here,
-      sum.converged, sum.not_converged, sum.diverged, sum.missing,
+      sum.converged, sum.not_converged, sum.diverged, sum.packs, sum.missing,
       sum.interrupted ? "; interrupted: run the same command again to resume" : "");
   if (!s.quiet && sum.exported_rows > 0) {
     std::fprintf(stderr, "store %s: %zu results; pandas: pd.read_csv(\"%s/runs.csv\")\n", s.store.c_str(),
@@ -312,6 +366,15 @@ Command add_sweep_command(CLI::App& app) {
                   "killed run continues where it was; 0 = off (a killed run starts over)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--pack", state->pack,
+                  "Train up to K runs at once as one stacked network (runs that differ only in seed, alpha and "
+                  "learning rate; each member's result is its single run's). 'auto' fills half the device's memory "
+                  "(estimated from the model and B), at most " +
+                      std::to_string(train::kMaxAutoPackCpu) + " runs on a CPU and " +
+                      std::to_string(train::kMaxAutoPackGpu) +
+                      " on a GPU; 1 = one run at a time. Packs keep no checkpoints: with --checkpoint-every, "
+                      "auto means 1")
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", state->quiet, "Only the final summary line");
   state->data.add_to(cmd);
   for (const CLI::Option* o : cmd->get_options()) state->own_options.insert(o->get_name());

@@ -130,6 +130,11 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--momentum", c.optimizer.momentum, "SGD/RMSprop momentum")->capture_default_str();
   cmd->add_option("--weight-decay", c.optimizer.weight_decay, "Weight decay (paper: none)")->capture_default_str();
   cmd->add_option("--device", c.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
+  cmd->add_option("--precision", c.precision,
+                  "Number format of weights, activations and optimizer state: fp32 (the paper's) or fp64 "
+                  "(reference runs; several times slower)")
+      ->check(CLI::IsMember({"fp32", "fp64"}))
+      ->capture_default_str();
   cmd->add_option("--bn-convention", c.bn_convention,
                   "c1/c2 ghost batch norm: keras (momentum 0.99, eps 1e-3; the paper's framework) or pytorch "
                   "(momentum 0.1, eps 1e-5)")

@@ -130,7 +130,23 @@ constexpr size_t kTinyRuns = 4;
 std::vector<std::string> tiny_sweep(const std::string& root, const std::string& store) {
   return {"sweep",          "--store", store,         "--batch-sizes", "20,50",  "--alphas",  "1",
           "--seeds",        "1,2",     "--train-subset", "200",          "--max-iterations", "40", "--data-dir",
-          root,             "--offline", "--threads", "1",             "--blas-threads", "1"};
+          root,             "--offline", "--threads", "1",             "--blas-threads", "1", "--pack", "1"};
+}
+
+// The tiny grid with NE (alpha 1.5 beside 1): runs that may share packs.
+std::vector<std::string> tiny_ne_sweep(const std::string& root, const std::string& store, const std::string& pack) {
+  return {"sweep",     "--store",     store,           "--batch-sizes",    "20,50", "--alphas", "1,1.5",
+          "--seeds",   "1,2",         "--train-subset", "200",             "--max-iterations", "40", "--data-dir",
+          root,        "--offline",   "--threads",     "1",                "--blas-threads", "1", "--pack", pack};
+}
+
+std::map<std::string, nlohmann::json> stored(const std::string& store) {
+  std::map<std::string, nlohmann::json> runs;
+  for (const auto& f : result_files(store)) {
+    auto j = nlohmann::json::parse(read_text(store + "/runs/" + f));
+    runs[j["run_id"]] = j;
+  }
+  return runs;
 }
 
 }  // namespace
@@ -316,4 +332,94 @@ TEST(SweepCli, SigintStopsWithoutStoringAndACheckpointedRunContinues) {
   EXPECT_EQ(j["iterations"], kCap);
   EXPECT_GT(j["resumed_from_iteration"].get<int64_t>(), 0) << "continued, not restarted";
   EXPECT_FALSE(fs::exists(checkpoint)) << "the checkpoint goes once the result is stored";
+}
+
+// `--pack 4` and `--pack 1` fill stores with the same runs: same ids, statuses,
+// step counts and results (a member computes what its single run computes, in
+// the same arrangement of every sum), and pack members say so in "pack".
+TEST(SweepCli, PackedAndSingleSweepsStoreTheSameRuns) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  TempDir tmp;
+  std::map<std::string, std::map<std::string, nlohmann::json>> stores;
+  for (const std::string pack : {"1", "4"}) {
+    std::string cmd;
+    for (const auto& a : tiny_ne_sweep(root, tmp.path() + "/pack" + pack, pack)) cmd += " '" + a + "'";
+    const auto r = run_nesgd(cmd);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (pack == "4") {
+      EXPECT_NE(r.output.find("start a pack of 2"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find(", 4 pack(s))"), std::string::npos) << r.output;
+    }
+    stores[pack] = stored(tmp.path() + "/pack" + pack);
+  }
+  const auto& single = stores["1"];
+  const auto& packed = stores["4"];
+  ASSERT_EQ(single.size(), 8u);
+  ASSERT_EQ(packed.size(), single.size());
+  for (const auto& [id, s] : single) {
+    ASSERT_EQ(packed.count(id), 1u) << id << " missing from the packed store";
+    const auto& p = packed.at(id);
+    EXPECT_EQ(p["status"], s["status"]) << id;
+    EXPECT_EQ(p["iterations"], s["iterations"]) << id;
+    EXPECT_EQ(p["test_accuracy"], s["test_accuracy"]) << id;
+    EXPECT_EQ(p["test_loss"], s["test_loss"]) << id;
+    EXPECT_EQ(p["config"], s["config"]) << id;
+    EXPECT_FALSE(s.contains("pack"));
+    ASSERT_TRUE(p.contains("pack")) << id;
+    EXPECT_EQ(p["pack"]["size"], 2);
+  }
+}
+
+// SIGKILL in the middle of a pack: members that had stopped are stored (as
+// they stopped), the others are lost, and the rerun trains only those, once.
+TEST(SweepCli, SigkillMidPackKeepsStoppedMembersAndTheRerunCompletesThePack) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  // One pack of 4: alpha 1.5 converges within ~200 steps; alpha 1000 is pure
+  // noise direction under Adam and runs to its cap, long after.
+  const std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1.5,1000",
+                                      "--seeds", "1,2", "--train-subset", "200", "--l-star", "0.1", "--l-stop",
+                                      "0.05", "--max-iterations", "20000", "--data-dir", root, "--offline",
+                                      "--threads", "1", "--blas-threads", "1", "--pack", "4"};
+  const auto plan = planned_ids(args);
+  ASSERT_EQ(plan.size(), 4u);
+  std::map<std::string, std::string> before;
+  {
+    NesgdProcess p(args, tmp.path() + "/first");
+    ASSERT_TRUE(wait_until([&] { return result_files(store).size() >= 1; }, 300)) << p.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_EQ(kill(p.pid(), SIGKILL), 0);
+    EXPECT_EQ(p.wait(), 128 + SIGKILL);
+    for (const auto& f : result_files(store)) before[f] = read_text(store + "/runs/" + f);
+    EXPECT_NE(p.log().find("start a pack of 4"), std::string::npos) << p.log();
+  }
+  ASSERT_GE(before.size(), 1u);
+  ASSERT_LT(before.size(), 4u) << "the alpha-1000 members must still have been running";
+  for (const auto& [f, bytes] : before) {
+    const auto j = nlohmann::json::parse(bytes);
+    EXPECT_EQ(j["status"], "converged") << f;
+    EXPECT_EQ(j["alpha"], 1.5) << f;
+  }
+
+  // The rerun: only the lost members, as a pack of their own; short cap so it ends quickly.
+  std::string cmd;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const auto again = run_nesgd(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find(std::to_string(before.size()) + " already stored"), std::string::npos) << again.output;
+  const auto runs = stored(store);
+  ASSERT_EQ(runs.size(), 4u);
+  std::set<std::string> ids;
+  for (const auto& [id, j] : runs) ids.insert(id);
+  EXPECT_EQ(ids, plan) << "every planned run, each exactly once";
+  for (const auto& [f, bytes] : before) EXPECT_EQ(read_text(store + "/runs/" + f), bytes) << f << " changed";
+  for (const auto& [id, j] : runs) {
+    if (j["alpha"] == 1000) EXPECT_EQ(j["pack"]["size"], static_cast<int>(4 - before.size())) << id;
+  }
+  size_t claims = 0;
+  for (const auto& e : fs::directory_iterator(store + "/claims")) claims += e.path().extension() == ".lock" ? 1 : 0;
+  EXPECT_EQ(claims, 0u);
 }

@@ -27,6 +27,7 @@
 #include "nesgd/data/resolve.h"
 #include "nesgd/exp/grid.h"
 #include "nesgd/exp/store.h"
+#include "nesgd/train/pack.h"
 #include "nesgd/train/trainer.h"
 
 namespace nesgd::exp {
@@ -57,6 +58,15 @@ struct SweepOptions {
   // starting over (train/trainer.h: the continued run is step for step the
   // uninterrupted one). The checkpoint is deleted once the result is stored.
   double checkpoint_every_seconds = 0.0;
+  // Runs trained together as one pack (train/pack.h): 1 = one run at a time;
+  // K > 1 = packs of up to K runs; 0 = auto (train::auto_pack_size, from the
+  // device's memory). Runs that share everything but seed, alpha and learning
+  // rate (and whether alpha is 1) are packed in grid order; others, and runs
+  // a pack cannot hold (train::pack_unsupported_reason), train alone. A pack
+  // member's record is the single run's plus "pack". Packs keep no
+  // checkpoint: a pack killed midway loses its unfinished members (those that
+  // had stopped are stored the moment they stop), and the rerun redoes them.
+  int64_t pack = 1;
 };
 
 struct SweepProgress {
@@ -76,6 +86,9 @@ struct FinishedRun {
 
 struct SweepHooks {
   std::function<void(const PlannedRun&, const SweepProgress&)> on_run_start;
+  // A pack of these runs starts (on_run_start is not called for them); its progress.
+  std::function<void(const std::vector<const PlannedRun*>&, const SweepProgress&)> on_pack_start;
+  std::function<void(const train::PackProgress&)> on_pack_progress;
   std::function<void(const PlannedRun&, const train::Progress&)> on_train_progress;
   std::function<void(const FinishedRun&, const SweepProgress&)> on_run_end;
   std::function<void(const std::string&)> on_message;  // "waiting for 2 runs held by other processes"
@@ -94,6 +107,7 @@ struct SweepSummary {
   size_t missing = 0;       // of the shard, not stored when run_sweep returned
   bool interrupted = false;
   size_t exported_rows = 0;
+  size_t packs = 0;         // packs of two or more runs trained here
 };
 
 SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOptions& options,

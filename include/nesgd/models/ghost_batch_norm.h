@@ -98,4 +98,14 @@ class GhostBatchNorm2dImpl : public torch::nn::Cloneable<GhostBatchNorm2dImpl> {
 
 TORCH_MODULE(GhostBatchNorm2d);
 
+// The module's computation on explicit tensors (GhostBatchNorm2dImpl::forward
+// is this function on its own members). Packs of runs (train/pack.h) call it on
+// K members' channels side by side: x [N, K*C, H, W] with weight, bias and
+// running statistics of K*C entries normalizes every member's channels exactly
+// as K separate modules would, since every statistic is per channel.
+// running_mean / running_var are updated in place in training mode.
+torch::Tensor ghost_batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                               torch::Tensor running_mean, torch::Tensor running_var,
+                               const GhostBatchNormOptions& options, bool training);
+
 }  // namespace nesgd::models

@@ -54,6 +54,10 @@ struct RunConfig {
   // of 100; the BN hyperparameters are not stated, so Keras's (the authors' framework) by default.
   std::string bn_convention = "keras";  // keras (momentum 0.99, eps 1e-3) | pytorch (0.1, 1e-5)
   int64_t ghost_batch_size = 100;       // models::kPaperGhostBatchSize
+  // Floating-point format of weights, activations and optimizer state: fp32 (the paper's, and
+  // every framework's default) or fp64 (reference runs: e.g. checking that a pack member follows
+  // its single run to 1e-9). Part of the run's identity.
+  std::string precision = "fp32";  // fp32 | fp64
 
   // Fills l_star / l_stop from the paper when unset; validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.

@@ -9,12 +9,16 @@
 namespace nesgd::train {
 
 struct TensorSet {
-  torch::Tensor x;  // [n, C, H, W] float32 in [0, 1]
+  torch::Tensor x;  // [n, C, H, W] in [0, 1], float32 (or the run's precision)
   torch::Tensor y;  // [n] int64
 };
 
-// Pixels / 255 -> [0, 1], moved to `device`.
-TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device);
+// Pixels / 255 -> [0, 1] as `dtype`, moved to `device`.
+TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device,
+                     torch::ScalarType dtype = torch::kFloat32);
+
+// RunConfig::precision -> the tensors' scalar type: "fp32" -> float32, "fp64" -> float64.
+torch::ScalarType dtype_of_precision(const std::string& precision);
 
 // The samples of one minibatch. indices: [B] -> x: [B, C, H, W], y: [B]
 std::pair<torch::Tensor, torch::Tensor> gather(const TensorSet& set, const std::vector<int64_t>& indices);

@@ -81,6 +81,10 @@ struct RunResult {
   std::string dataset_source;
   int64_t resumed_from_iteration = 0;  // > 0 when continued from a checkpoint
   std::string init_model_sha256;     // of RunConfig::init_model, when set
+  // Trained as member pack_index of a pack of pack_size runs (train/pack.h); 0 / -1 when alone.
+  // A pack member's wall and step seconds are the pack's (shared by all its members).
+  int64_t pack_size = 0;
+  int64_t pack_index = -1;
   std::vector<CurvePoint> curve;
   nlohmann::json environment;        // versions, device, threads, host
 };

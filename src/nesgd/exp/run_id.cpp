@@ -11,6 +11,7 @@ const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
     {"log_noise_scale", false},   // no noise-scale columns in the curve
     {"bn_convention", "keras"},   // Keras's ghost-BN momentum/epsilon
     {"ghost_batch_size", 100},    // the paper's ghost batch
+    {"precision", "fp32"},        // float32 weights and activations
 };
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -36,6 +37,40 @@ class DataCache {
   data::DataOptions options_;
   std::map<std::string, std::unique_ptr<data::DatasetSplits>> loaded_;
 };
+
+// The sweep's pending runs as units of work, in grid order: packs of runs
+// that may share one (same pack key, and alpha = 1 apart from alpha != 1, so
+// no member computes a B' it does not use), at most `pack` each (0: the
+// automatic size), and single runs.
+std::vector<std::vector<const PlannedRun*>> work_units(const std::vector<const PlannedRun*>& pending, int64_t pack) {
+  std::vector<std::vector<const PlannedRun*>> units;
+  if (pack == 1) {
+    for (const PlannedRun* r : pending) units.push_back({r});
+    return units;
+  }
+  std::map<std::string, std::vector<const PlannedRun*>> groups;
+  std::vector<std::string> order;
+  for (const PlannedRun* r : pending) {
+    if (!train::pack_unsupported_reason(r->config).empty()) {
+      units.push_back({r});
+      continue;
+    }
+    const std::string key = train::pack_key(r->config) + (r->config.alpha != 1.0 ? "|ne" : "|plain");
+    if (groups.find(key) == groups.end()) order.push_back(key);
+    groups[key].push_back(r);
+  }
+  for (const std::string& key : order) {
+    const auto& runs = groups[key];
+    const int64_t k = pack > 1 ? pack : train::auto_pack_size(runs.front()->config);
+    for (size_t i = 0; i < runs.size(); i += static_cast<size_t>(k)) {
+      units.emplace_back(runs.begin() + static_cast<std::ptrdiff_t>(i),
+                         runs.begin() + static_cast<std::ptrdiff_t>(std::min(runs.size(), i + static_cast<size_t>(k))));
+    }
+  }
+  std::stable_sort(units.begin(), units.end(),
+                   [](const auto& a, const auto& b) { return a.front()->position < b.front()->position; });
+  return units;
+}
 
 }  // namespace
 
@@ -114,70 +149,131 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
     return p;
   };
 
+  auto count = [&summary](train::RunStatus status) {
+    ++summary.ran_here;
+    switch (status) {
+      case train::RunStatus::kConverged: ++summary.converged; break;
+      case train::RunStatus::kNotConverged: ++summary.not_converged; break;
+      case train::RunStatus::kDiverged: ++summary.diverged; break;
+      default: break;
+    }
+  };
+  // Loading the data after the claim: a sweep that finds nothing to do reads nothing.
+  auto dataset_for = [&data](const PlannedRun& run) -> const data::DatasetSplits& {
+    const data::DatasetSplits& splits = data.get(run.config.dataset);
+    const int64_t n_train =
+        run.config.train_subset > 0 ? std::min(run.config.train_subset, splits.train.n) : splits.train.n;
+    if (run.config.batch_size > n_train) {
+      throw Error("batch size " + std::to_string(run.config.batch_size) + " exceeds the " + std::to_string(n_train) +
+                  " training samples of " + run.config.dataset + ": drop it from --batch-sizes or raise --train-subset");
+    }
+    return splits;
+  };
+
+  // One run alone (with checkpoints when asked for).
+  auto run_single = [&](const PlannedRun* run, RunClaim& claim) {
+    const data::DatasetSplits& splits = dataset_for(*run);
+    if (hooks.on_run_start) hooks.on_run_start(*run, progress());
+    train::TrainHooks th;
+    th.progress_interval_seconds = hooks.progress_interval_seconds;
+    if (hooks.on_train_progress) {
+      th.on_progress = [&hooks, run](const train::Progress& p) { hooks.on_train_progress(*run, p); };
+    }
+    th.should_stop = hooks.should_stop;
+
+    train::RunFiles files;
+    if (options.checkpoint_every_seconds > 0) {
+      files.checkpoint = (std::filesystem::path(store.dir()) / "checkpoints" / (run->id + ".pt")).string();
+      files.checkpoint_every_seconds = options.checkpoint_every_seconds;
+    }
+    const auto t0 = Clock::now();
+    FinishedRun finished;
+    finished.run = run;
+    finished.result = train::train_run(run->config, splits, th, files);
+    if (finished.result.status == train::RunStatus::kInterrupted) {
+      claim.release(false);  // free for the next sweep; nothing stored
+      summary.interrupted = true;
+      if (hooks.on_run_end) hooks.on_run_end(finished, progress());
+      return;
+    }
+    store.store_result(run->id, result_record(finished.result, run->config, spec.name), claim);
+    finished.stored = true;
+    if (!files.checkpoint.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(files.checkpoint, ec);  // the result is stored: it has served
+    }
+    run_seconds_total += seconds_since(t0);
+    count(finished.result.status);
+    if (hooks.on_run_end) hooks.on_run_end(finished, progress());
+  };
+
+  // Runs trained together; each member is stored the moment it stops.
+  auto run_pack = [&](const std::vector<const PlannedRun*>& runs, std::vector<RunClaim>& claims) {
+    const data::DatasetSplits& splits = dataset_for(*runs.front());
+    for (const PlannedRun* r : runs) dataset_for(*r);
+    if (hooks.on_pack_start) hooks.on_pack_start(runs, progress());
+    std::vector<train::RunConfig> configs;
+    for (const PlannedRun* r : runs) configs.push_back(r->config);
+    train::PackHooks ph;
+    ph.progress_interval_seconds = hooks.progress_interval_seconds;
+    ph.on_progress = hooks.on_pack_progress;
+    ph.should_stop = hooks.should_stop;
+    const auto t0 = Clock::now();
+    ph.on_member_done = [&](size_t index, const train::RunResult& result) {
+      const PlannedRun* run = runs[index];
+      store.store_result(run->id, result_record(result, run->config, spec.name), claims[index]);
+      // Each member's share of the pack's time so far, for the sweep's ETA.
+      run_seconds_total += seconds_since(t0) / static_cast<double>(runs.size());
+      count(result.status);
+      if (hooks.on_run_end) {
+        FinishedRun finished;
+        finished.run = run;
+        finished.result = result;
+        finished.stored = true;
+        hooks.on_run_end(finished, progress());
+      }
+    };
+    const std::vector<train::RunResult> results = train::train_pack(configs, splits, ph);
+    ++summary.packs;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (results[i].status != train::RunStatus::kInterrupted) continue;
+      claims[i].release(false);  // free for the next sweep; nothing stored
+      summary.interrupted = true;
+      if (hooks.on_run_end) {
+        FinishedRun finished;
+        finished.run = runs[i];
+        finished.result = results[i];
+        hooks.on_run_end(finished, progress());
+      }
+    }
+  };
+
   // Passes over the pending runs: the first does every free run; later ones
   // pick up runs that other processes held (and finished, or died on).
   bool waited_message = false;
   while (!pending.empty() && !stopping()) {
     std::vector<const PlannedRun*> busy;
-    for (const PlannedRun* run : pending) {
+    for (const std::vector<const PlannedRun*>& unit : work_units(pending, options.pack)) {
       if (stopping()) {
         summary.interrupted = true;
         break;
       }
-      RunClaim claim;
-      const ClaimOutcome outcome = store.claim(run->id, claim);
-      if (outcome == ClaimOutcome::kDone) continue;
-      if (outcome == ClaimOutcome::kBusy) {
-        busy.push_back(run);
-        continue;
+      std::vector<const PlannedRun*> runs;
+      std::vector<RunClaim> claims;
+      for (const PlannedRun* run : unit) {
+        RunClaim claim;
+        const ClaimOutcome outcome = store.claim(run->id, claim);
+        if (outcome == ClaimOutcome::kDone) continue;
+        if (outcome == ClaimOutcome::kBusy) {
+          busy.push_back(run);
+          continue;
+        }
+        runs.push_back(run);
+        claims.push_back(std::move(claim));
       }
-      // Loading the data after the claim: a sweep that finds nothing to do reads nothing.
-      const data::DatasetSplits& splits = data.get(run->config.dataset);
-      const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
-                                                           : splits.train.n;
-      if (run->config.batch_size > n_train) {
-        throw Error("batch size " + std::to_string(run->config.batch_size) + " exceeds the " +
-                    std::to_string(n_train) + " training samples of " + run->config.dataset +
-                    ": drop it from --batch-sizes or raise --train-subset");
-      }
-      if (hooks.on_run_start) hooks.on_run_start(*run, progress());
-      train::TrainHooks th;
-      th.progress_interval_seconds = hooks.progress_interval_seconds;
-      if (hooks.on_train_progress) {
-        th.on_progress = [&hooks, run](const train::Progress& p) { hooks.on_train_progress(*run, p); };
-      }
-      th.should_stop = hooks.should_stop;
-
-      train::RunFiles files;
-      if (options.checkpoint_every_seconds > 0) {
-        files.checkpoint = (std::filesystem::path(store.dir()) / "checkpoints" / (run->id + ".pt")).string();
-        files.checkpoint_every_seconds = options.checkpoint_every_seconds;
-      }
-      const auto t0 = Clock::now();
-      FinishedRun finished;
-      finished.run = run;
-      finished.result = train::train_run(run->config, splits, th, files);
-      if (finished.result.status == train::RunStatus::kInterrupted) {
-        claim.release(false);  // free for the next sweep; nothing stored
-        summary.interrupted = true;
-        if (hooks.on_run_end) hooks.on_run_end(finished, progress());
-        break;
-      }
-      store.store_result(run->id, result_record(finished.result, run->config, spec.name), claim);
-      finished.stored = true;
-      if (!files.checkpoint.empty()) {
-        std::error_code ec;
-        std::filesystem::remove(files.checkpoint, ec);  // the result is stored: it has served
-      }
-      run_seconds_total += seconds_since(t0);
-      ++summary.ran_here;
-      switch (finished.result.status) {
-        case train::RunStatus::kConverged: ++summary.converged; break;
-        case train::RunStatus::kNotConverged: ++summary.not_converged; break;
-        case train::RunStatus::kDiverged: ++summary.diverged; break;
-        default: break;
-      }
-      if (hooks.on_run_end) hooks.on_run_end(finished, progress());
+      if (runs.size() == 1) run_single(runs.front(), claims.front());
+      if (runs.size() > 1) run_pack(runs, claims);
+      if (summary.interrupted) break;
     }
     if (summary.interrupted) break;
 

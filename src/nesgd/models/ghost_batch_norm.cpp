@@ -56,12 +56,18 @@ void GhostBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor GhostBatchNorm2dImpl::forward(const torch::Tensor& x) {
-  if (x.dim() != 4 || x.size(1) != options.num_features()) {
-    throw Error(fmt::format("GhostBatchNorm2d({}) expects input [N, {}, H, W], got [{}]", options.num_features(),
-                            options.num_features(), fmt::join(x.sizes(), ", ")));
+  return ghost_batch_norm(x, weight, bias, running_mean, running_var, options, is_training());
+}
+
+torch::Tensor ghost_batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                               torch::Tensor running_mean, torch::Tensor running_var,
+                               const GhostBatchNormOptions& options, bool training) {
+  if (x.dim() != 4 || x.size(1) != running_mean.size(0)) {
+    throw Error(fmt::format("GhostBatchNorm2d({}) expects input [N, {}, H, W], got [{}]", running_mean.size(0),
+                            running_mean.size(0), fmt::join(x.sizes(), ", ")));
   }
   const bool cudnn = at::globalContext().userEnabledCuDNN();
-  if (!is_training()) {
+  if (!training) {
     return torch::batch_norm(x, weight, bias, running_mean, running_var, /*training=*/false, 0.0, options.eps(), cudnn);
   }
   const int64_t n = x.size(0);
@@ -80,8 +86,9 @@ torch::Tensor GhostBatchNorm2dImpl::forward(const torch::Tensor& x) {
   // PyTorch momentum 1: the kernel then writes the ghost's mean and its
   // unbiased variance var_gc * m / (m - 1) into row g. No sample crosses a
   // chunk boundary, and split/cat keep the backward to one pass per ghost.
-  torch::Tensor means = torch::zeros({g, options.num_features()}, running_mean.options());
-  torch::Tensor vars = torch::ones({g, options.num_features()}, running_var.options());
+  const int64_t c = running_mean.size(0);
+  torch::Tensor means = torch::zeros({g, c}, running_mean.options());
+  torch::Tensor vars = torch::ones({g, c}, running_var.options());
   torch::Tensor y;
   if (g == 1) {
     y = torch::batch_norm(x, weight, bias, means[0], vars[0], /*training=*/true, /*momentum=*/1.0, options.eps(), cudnn);

@@ -57,6 +57,9 @@ void RunConfig::resolve_defaults_and_validate() {
                 " normalizes each chunk of that many samples on its own; use a multiple of " +
                 std::to_string(ghost_batch_size) + " (or change --ghost-batch-size)");
   }
+  if (precision != "fp32" && precision != "fp64") {
+    throw Error("unknown --precision '" + precision + "': use fp32 (the default) or fp64 (reference runs)");
+  }
   if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
     throw Error("unknown device '" + device + "': use cpu, cuda, cuda:N or auto");
   }
@@ -91,6 +94,7 @@ nlohmann::json to_json(const RunConfig& c) {
       {"log_noise_scale", c.log_noise_scale},
       {"bn_convention", c.bn_convention},
       {"ghost_batch_size", c.ghost_batch_size},
+      {"precision", c.precision},
   };
 }
 
@@ -131,6 +135,7 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
   get("log_noise_scale", c.log_noise_scale);
   get("bn_convention", c.bn_convention);
   get("ghost_batch_size", c.ghost_batch_size);
+  get("precision", c.precision);
   return c;
 }
 

@@ -3,8 +3,12 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "nesgd/error.h"
 #include "nesgd/train/memory.h"
@@ -63,7 +67,65 @@ std::string cuda_device_name(int index) {
   return name;
 }
 
+// The card's total memory through the driver API (see cuda_device_name).
+double cuda_total_memory(int index) {
+  void* lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  if (lib == nullptr) return 0.0;
+  using DeviceGet = int (*)(int*, int);
+  using TotalMem = int (*)(size_t*, int);  // CUresult cuDeviceTotalMem_v2(size_t*, CUdevice)
+  auto get = reinterpret_cast<DeviceGet>(dlsym(lib, "cuDeviceGet"));
+  auto total = reinterpret_cast<TotalMem>(dlsym(lib, "cuDeviceTotalMem_v2"));
+  double bytes = 0.0;
+  int dev = 0;
+  size_t b = 0;
+  if (get != nullptr && total != nullptr && get(&dev, index) == 0 && total(&b, dev) == 0) bytes = static_cast<double>(b);
+  dlclose(lib);
+  return bytes;
+}
+
+// The CPU's model name and the instruction-set flags that decide kernel
+// choice (AVX2, AVX-512, bf16, AMX), from /proc/cpuinfo: machines differ, and
+// every measurement names the one it ran on.
+nlohmann::json cpu_record() {
+  nlohmann::json j{{"model", ""}, {"flags", nlohmann::json::array()}};
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  static const std::vector<std::string> wanted{"avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
+                                               "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8"};
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name" && j["model"] == "") j["model"] = value;
+    if (key == "flags" && j["flags"].empty()) {
+      std::istringstream words(value);
+      std::string w;
+      std::vector<std::string> have;
+      while (words >> w) have.push_back(w);
+      for (const auto& f : wanted) {
+        if (std::find(have.begin(), have.end(), f) != have.end()) j["flags"].push_back(f);
+      }
+      break;
+    }
+  }
+  return j;
+}
+
 }  // namespace
+
+double device_memory_bytes(const torch::Device& device) {
+  if (device.is_cuda()) return cuda_total_memory(device.has_index() ? device.index() : 0);
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kib = 0.0;
+  std::string unit;
+  while (in >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024.0;
+  }
+  const long pages = sysconf(_SC_AVPHYS_PAGES);
+  return pages > 0 ? static_cast<double>(pages) * static_cast<double>(sysconf(_SC_PAGESIZE)) : 0.0;
+}
 
 nlohmann::json environment_record(const torch::Device& device) {
   nlohmann::json j;
@@ -79,6 +141,7 @@ nlohmann::json environment_record(const torch::Device& device) {
     j["device_name"] = "CPU";
   }
   j["cuda_available"] = torch::cuda::is_available();
+  j["cpu"] = cpu_record();
   j["threads"] = describe_threads();
   j["malloc"] = describe_malloc();  // heap policy (train/memory.h)
   char host[256] = {0};

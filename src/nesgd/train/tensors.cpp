@@ -1,13 +1,22 @@
 #include "nesgd/train/tensors.h"
 
+#include "nesgd/error.h"
+
 namespace nesgd::train {
 
-TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device) {
+torch::ScalarType dtype_of_precision(const std::string& precision) {
+  if (precision == "fp32") return torch::kFloat32;
+  if (precision == "fp64") return torch::kFloat64;
+  throw Error("unknown precision '" + precision + "': use fp32 or fp64");
+}
+
+TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device, torch::ScalarType dtype) {
   TensorSet t;
   // from_blob does not copy; .to(kFloat) makes the owned copy before `set` can go away.
   auto bytes = torch::from_blob(const_cast<uint8_t*>(set.images.data()),
                                 {set.n, set.channels, set.height, set.width}, torch::kUInt8);
-  t.x = bytes.to(torch::kFloat32).div_(255.0f).to(device);
+  // Divide in float32 first so an fp64 run sees exactly the fp32 run's pixel values, widened.
+  t.x = bytes.to(torch::kFloat32).div_(255.0f).to(device, dtype);
   t.y = torch::from_blob(const_cast<int64_t*>(set.labels.data()), {set.n}, torch::kInt64).clone().to(device);
   return t;
 }

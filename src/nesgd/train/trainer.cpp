@@ -52,15 +52,16 @@ class TrainingRun {
 
     data::ImageSet train_set = data.train;
     if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
-    train_ = to_tensors(train_set, device_);
-    test_ = to_tensors(data.test, device_);
+    const torch::ScalarType dtype = dtype_of_precision(config_.precision);
+    train_ = to_tensors(train_set, device_, dtype);
+    test_ = to_tensors(data.test, device_, dtype);
     const int64_t n = train_set.n;
 
     spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
              config_.bn_convention, config_.ghost_batch_size};
     model_ = config_.init_model.empty() ? models::make_model(spec_, data::derive_seed(config_.seed, data::kStreamInit))
                                         : load_initial_model();
-    model_->to(device_);
+    model_->to(device_, dtype);
     model_->train();
     params_ = model_->parameters();
     optimizer_ = optim::make_optimizer(params_, config_.optimizer);
@@ -371,7 +372,7 @@ nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
   }
   RunConfig resolved = config;
   resolved.resolve_defaults_and_validate();
-  return {
+  nlohmann::json record{
       {"status", to_string(r.status)},
       {"iterations", r.iterations},
       {"iterations_to_l_star", r.iterations_to_l_star >= 0 ? nlohmann::json(r.iterations_to_l_star) : nullptr},
@@ -398,6 +399,8 @@ nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
       {"device", r.environment.value("device", "")},
       {"curve", curve},
   };
+  if (r.pack_size > 0) record["pack"] = {{"size", r.pack_size}, {"index", r.pack_index}};
+  return record;
 }
 
 }  // namespace nesgd::train

@@ -1,0 +1,470 @@
+#include "nesgd/train/pack.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "nesgd/data/batch_stream.h"
+#include "nesgd/error.h"
+#include "nesgd/models/conv_nets.h"
+#include "nesgd/models/packed.h"
+#include "nesgd/optim/noise_enhancement.h"
+#include "nesgd/optim/pack_optimizer.h"
+#include "nesgd/train/run_info.h"
+#include "nesgd/train/tensors.h"
+#include "nesgd/train/threads.h"
+
+namespace nesgd::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Steps between two reads of the losses when checks are further apart than
+// this: bounds the device-side loss history.
+constexpr int64_t kMaxStepsBetweenReads = 2048;
+// Share of the device's memory that --pack auto fills.
+constexpr double kAutoPackMemoryShare = 0.5;
+// Activations kept per layer output for the backward pass (layer output, the
+// activation function's, batch-norm statistics, pooling indices): an estimate.
+constexpr double kSavedTensorsPerActivation = 6.0;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// One member: everything a single run holds except the weights and the
+// optimizer state, which live in the pack's stacked tensors (slot `slot`).
+struct Member {
+  size_t index = 0;  // position in the configs
+  RunConfig config;
+  Protocol protocol;
+  std::optional<data::BatchStream> stream_b, stream_b_prime;
+  std::optional<EpochMeanLoss> epoch_mean;
+  double last_train_loss = kNaN;
+  double last_minibatch_loss = kNaN;
+  RunResult result;
+  bool needs_b_prime = false;
+  bool done = false;
+
+  explicit Member(RunConfig c)
+      : config(std::move(c)), protocol({config.l_star, config.l_stop, 0.5, config.max_iterations}) {}
+};
+
+class PackRun {
+ public:
+  PackRun(std::vector<RunConfig> configs, const data::DatasetSplits& data, const PackHooks& hooks)
+      : hooks_(hooks), t_start_(Clock::now()) {
+    if (configs.empty()) throw Error("a pack needs at least one run");
+    for (auto& c : configs) c.resolve_defaults_and_validate();
+    const std::string key = pack_key(configs.front());
+    for (const auto& c : configs) {
+      const std::string why = pack_unsupported_reason(c);
+      if (!why.empty()) throw Error(why);
+      if (pack_key(c) != key) {
+        throw Error("runs of one pack must share everything but seed, alpha and learning rate:\n  " + key + "\n  " +
+                    pack_key(c));
+      }
+    }
+    const RunConfig& c0 = configs.front();
+    device_ = resolve_device(c0.device);
+    dtype_ = dtype_of_precision(c0.precision);
+    apply_threads(c0.model, {c0.threads, c0.blas_threads});
+
+    data::ImageSet train_set = data.train;
+    if (c0.train_subset > 0) train_set.truncate(c0.train_subset);
+    train_ = to_tensors(train_set, device_, dtype_);
+    test_ = to_tensors(data.test, device_, dtype_);
+    const int64_t n = train_set.n;
+    spec_ = {c0.model,        train_set.channels,     train_set.height, train_set.width, train_set.num_classes,
+             c0.bn_convention, c0.ghost_batch_size};
+
+    const auto sampling = data::sampling_from_string(c0.sampling);
+    std::vector<std::shared_ptr<models::Network>> nets;
+    std::vector<double> lrs;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      Member m(configs[i]);
+      m.index = i;
+      // Exactly train_run's draws: init from the init stream, B and B' each from their own.
+      auto net = models::make_model(spec_, data::derive_seed(m.config.seed, data::kStreamInit));
+      net->to(device_, dtype_);
+      nets.push_back(net);
+      lrs.push_back(m.config.optimizer.lr);
+      m.needs_b_prime = optim::needs_second_batch(optim::NoiseEnhancementOptions(m.config.alpha));
+      m.stream_b.emplace(n, m.config.batch_size, data::derive_seed(m.config.seed, data::kStreamB), sampling);
+      if (m.needs_b_prime) {
+        m.stream_b_prime.emplace(n, m.config.batch_size, data::derive_seed(m.config.seed, data::kStreamBPrime),
+                                 sampling);
+      }
+      m.epoch_mean.emplace(m.stream_b->batches_per_epoch());
+      m.result.train_size = n;
+      m.result.test_size = data.test.n;
+      m.result.parameters = models::count_parameters(*net);
+      m.result.dataset_source = data.source;
+      m.result.pack_size = static_cast<int64_t>(configs.size());
+      m.result.pack_index = static_cast<int64_t>(i);
+      members_.push_back(std::move(m));
+      slots_.push_back(i);
+    }
+    pack_.emplace(nets);
+    optimizer_.emplace(pack_->parameters(), c0.optimizer, lrs);
+    scratch_ = nets.front();  // a single network to evaluate members in (its weights are overwritten)
+    nets.clear();
+
+    check_every_ = c0.eval_every > 0 ? c0.eval_every : members_.front().stream_b->batches_per_epoch();
+    loss_measure_ = c0.loss_measure;
+    max_iterations_ = c0.max_iterations;
+    upload_alphas();
+  }
+
+  std::vector<RunResult> run() {
+    for (int64_t it = 1; !slots_.empty(); ++it) {
+      if (hooks_.should_stop && hooks_.should_stop()) {
+        interrupt(it - 1);
+        break;
+      }
+      step(it);
+      const bool check = it % check_every_ == 0;
+      if (check || it == max_iterations_ || pending_steps() >= kMaxStepsBetweenReads) read_and_decide(it, check);
+      report_progress(it, check);
+    }
+    std::vector<RunResult> results;
+    for (auto& m : members_) results.push_back(std::move(m.result));
+    return results;
+  }
+
+ private:
+  Member& at_slot(size_t s) { return members_[slots_[s]]; }
+  int64_t pending_steps() const { return static_cast<int64_t>(window_batch_sizes_.size()); }
+
+  void upload_alphas() {
+    std::vector<double> alpha, one_minus_alpha;
+    bool any_b_prime = false, all_b_prime = true;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+      const Member& m = at_slot(s);
+      alpha.push_back(m.config.alpha);
+      one_minus_alpha.push_back(1.0 - m.config.alpha);
+      any_b_prime = any_b_prime || m.needs_b_prime;
+      all_b_prime = all_b_prime && m.needs_b_prime;
+    }
+    auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
+    alpha_ = torch::tensor(alpha, torch::kFloat64).to(opts);
+    one_minus_alpha_ = torch::tensor(one_minus_alpha, torch::kFloat64).to(opts);
+    any_b_prime_ = any_b_prime;
+    all_b_prime_ = all_b_prime;
+    std::vector<uint8_t> mask;
+    for (size_t s = 0; s < slots_.size(); ++s) mask.push_back(at_slot(s).needs_b_prime ? 1 : 0);
+    b_prime_mask_ = torch::tensor(std::vector<int64_t>(mask.begin(), mask.end())).to(device_).to(torch::kBool);
+  }
+
+  // Minibatch indices of every running member, stacked: [K * b].
+  std::vector<int64_t> draw(bool b_prime, int64_t& batch) {
+    std::vector<int64_t> all;
+    batch = -1;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+      Member& m = at_slot(s);
+      // A member at alpha = 1 never draws B' (as in its single run); its B'
+      // slot repeats B and enters the step with weight 1 - alpha = 0.
+      const std::vector<int64_t>& idx =
+          b_prime ? (m.needs_b_prime ? m.stream_b_prime->next() : last_b_[s]) : m.stream_b->next();
+      if (!b_prime) last_b_[s] = idx;
+      if (batch < 0) batch = static_cast<int64_t>(idx.size());
+      if (static_cast<int64_t>(idx.size()) != batch) throw Error("pack members drew batches of different sizes");
+      all.insert(all.end(), idx.begin(), idx.end());
+    }
+    return all;
+  }
+
+  // Per-member mean cross-entropy of logits [K, b, classes] against labels [K, b] -> [K].
+  static torch::Tensor member_losses(const torch::Tensor& logits, const torch::Tensor& y) {
+    const int64_t k = logits.size(0), b = logits.size(1);
+    auto per_sample = torch::nn::functional::cross_entropy(
+        logits.reshape({k * b, logits.size(2)}), y.reshape({k * b}),
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    return per_sample.view({k, b}).mean(1);
+  }
+
+  void step(int64_t it) {
+    const auto t_step = Clock::now();
+    const int64_t k = static_cast<int64_t>(slots_.size());
+    last_b_.resize(slots_.size());
+    int64_t b = 0;
+    const std::vector<int64_t> idx_b = draw(false, b);
+    auto gather_k = [&](const torch::Tensor& index) {
+      std::vector<int64_t> shape{k, b};
+      for (int64_t d = 1; d < train_.x.dim(); ++d) shape.push_back(train_.x.size(d));
+      return std::make_pair(train_.x.index_select(0, index).view(shape), train_.y.index_select(0, index).view({k, b}));
+    };
+
+    optimizer_->zero_grad();
+    torch::Tensor loss_b, loss_b_prime;
+    {
+      auto [x, y] = gather_k(torch::tensor(idx_b, torch::kInt64).to(device_, /*non_blocking=*/true));
+      loss_b = member_losses(pack_->forward(x, true), y);
+      if (any_b_prime_) {
+        // B' is its own forward call, as in a single run: ghost BN updates its
+        // running statistics once per call, and each batch's gradient is
+        // formed on its own and then summed, as LibTorch accumulates the two
+        // backward passes of a single run. Members at alpha = 1 have no B'
+        // pass in their single run: their running statistics are put back.
+        std::vector<torch::Tensor> saved;
+        if (!all_b_prime_ && pack_->has_batch_norm()) {
+          for (const auto& buf : pack_->buffers()) saved.push_back(buf.clone());
+        }
+        int64_t b2 = 0;
+        const std::vector<int64_t> idx_bp = draw(true, b2);
+        auto [xp, yp] = gather_k(torch::tensor(idx_bp, torch::kInt64).to(device_, true));
+        loss_b_prime = member_losses(pack_->forward(xp, true), yp);
+        if (!saved.empty()) {
+          torch::NoGradGuard no_grad;
+          const auto& bufs = pack_->buffers();
+          for (size_t i = 0; i < bufs.size(); ++i) {
+            std::vector<int64_t> shape(static_cast<size_t>(bufs[i].dim()), 1);
+            shape[0] = k;
+            bufs[i].copy_(torch::where(b_prime_mask_.view(shape), bufs[i], saved[i]));
+          }
+        }
+      }
+    }
+    // NE: alpha * L_B + (1 - alpha) * L_B' per member; the gradient of the sum
+    // with respect to member k's weights is member k's g_NE alone.
+    torch::Tensor total = (alpha_ * loss_b).sum();
+    if (any_b_prime_) total = total + (one_minus_alpha_ * loss_b_prime).sum();
+    total.backward();
+    optimizer_->step();
+
+    const torch::Tensor detached = loss_b.detach();
+    window_losses_.push_back(detached);
+    window_batch_sizes_.push_back(b);
+    for (size_t s = 0; s < slots_.size(); ++s) window_epochs_.push_back(at_slot(s).stream_b->epoch());
+    step_seconds_ += seconds_since(t_step);
+    samples_ += b * k + (any_b_prime_ ? b * k : 0);
+  }
+
+  // Mean loss of every running member over the whole training set in evaluation mode.
+  std::vector<double> full_train_losses() {
+    torch::NoGradGuard no_grad;
+    const int64_t k = static_cast<int64_t>(slots_.size());
+    const int64_t n = train_.x.size(0);
+    constexpr int64_t kChunk = 1000;  // as evaluate()'s default
+    torch::Tensor sums = torch::zeros({k}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
+    for (int64_t start = 0; start < n; start += kChunk) {
+      const int64_t len = std::min(kChunk, n - start);
+      std::vector<int64_t> shape{k};
+      for (int64_t d = 0; d < train_.x.dim(); ++d) shape.push_back(d == 0 ? len : train_.x.size(d));
+      const torch::Tensor x = train_.x.narrow(0, start, len).unsqueeze(0).expand(shape);
+      const torch::Tensor y = train_.y.narrow(0, start, len).unsqueeze(0).expand({k, len});
+      const torch::Tensor logits = pack_->forward(x, false);
+      auto per_sample = torch::nn::functional::cross_entropy(
+          logits.reshape({k * len, logits.size(2)}), y.reshape({k * len}),
+          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      sums += per_sample.view({k, len}).sum(1).to(torch::kFloat64);
+    }
+    const torch::Tensor host = sums.to(torch::kCPU);
+    std::vector<double> out;
+    for (int64_t s = 0; s < k; ++s) out.push_back(host[s].item<double>() / static_cast<double>(n));
+    return out;
+  }
+
+  // The protocol of every running member over the steps since the last read,
+  // exactly as train_run applies it step by step; stopped members leave.
+  void read_and_decide(int64_t it, bool check) {
+    const int64_t rows = pending_steps();
+    const int64_t k = static_cast<int64_t>(slots_.size());
+    const torch::Tensor losses = torch::stack(window_losses_).to(torch::kCPU, torch::kFloat64).contiguous();  // [rows, K]
+    const auto acc = losses.accessor<double, 2>();
+    std::vector<double> full;
+    if (check && loss_measure_ == LossMeasure::kFull) full = full_train_losses();
+
+    std::vector<size_t> stopped;
+    for (int64_t s = 0; s < k; ++s) {
+      Member& m = at_slot(static_cast<size_t>(s));
+      for (int64_t r = 0; r < rows && m.protocol.status() == RunStatus::kRunning; ++r) {
+        const int64_t step_it = it - rows + 1 + r;
+        const double loss = acc[r][s];
+        const int64_t b = window_batch_sizes_[static_cast<size_t>(r)];
+        m.result.samples_processed += b * (m.needs_b_prime ? 2 : 1);
+        m.result.iterations = step_it;
+        m.result.epochs = window_epochs_[static_cast<size_t>(r * k + s)];
+        m.last_minibatch_loss = loss;
+        m.epoch_mean->add(loss);
+        if (step_it == it && check) decide_check(m, s, it, full.empty() ? kNaN : full[static_cast<size_t>(s)]);
+        m.protocol.after_step(step_it, loss);
+      }
+      if (m.protocol.status() != RunStatus::kRunning) stopped.push_back(static_cast<size_t>(s));
+    }
+    window_losses_.clear();
+    window_batch_sizes_.clear();
+    window_epochs_.clear();
+    if (!stopped.empty()) retire(stopped);
+  }
+
+  void decide_check(Member& m, int64_t slot, int64_t it, double full_loss) {
+    double measured = kNaN;
+    if (m.config.loss_measure == LossMeasure::kFull) {
+      measured = full_loss;
+    } else if (m.epoch_mean->ready()) {
+      measured = m.epoch_mean->value();
+    }
+    if (std::isnan(measured) && m.config.loss_measure != LossMeasure::kFull) return;
+    m.last_train_loss = measured;
+    const ProtocolDecision d = m.protocol.on_training_loss(it, measured);
+    if (d.scale_lr) optimizer_->set_lr(slot, optimizer_->lr(slot) * m.protocol.options().lr_factor);
+    CurvePoint p;
+    p.iteration = it;
+    p.train_loss = measured;
+    p.minibatch_loss = m.last_minibatch_loss;
+    p.lr = optimizer_->lr(slot);
+    p.seconds = seconds_since(t_start_);
+    p.b_simple = p.g_squared = p.trace_sigma = kNaN;
+    m.result.curve.push_back(p);
+  }
+
+  // Freezes the stopped members: final evaluation on their own weights, the
+  // record, the hook; then the pack shrinks to the others.
+  void retire(const std::vector<size_t>& stopped) {
+    for (size_t s : stopped) {
+      Member& m = at_slot(s);
+      pack_->copy_member_to(static_cast<int64_t>(s), *scratch_);
+      finish(m, *scratch_);
+      if (hooks_.on_member_done) hooks_.on_member_done(m.index, m.result);
+    }
+    std::vector<int64_t> keep;
+    std::vector<size_t> slots;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+      if (std::find(stopped.begin(), stopped.end(), s) == stopped.end()) {
+        keep.push_back(static_cast<int64_t>(s));
+        slots.push_back(slots_[s]);
+      }
+    }
+    slots_ = std::move(slots);
+    if (slots_.empty()) return;
+    std::vector<std::vector<int64_t>> last_b;
+    for (int64_t s : keep) last_b.push_back(last_b_[static_cast<size_t>(s)]);
+    last_b_ = std::move(last_b);
+    pack_->keep(keep);
+    optimizer_->keep(keep, pack_->parameters());
+    upload_alphas();
+  }
+
+  void finish(Member& m, models::Network& net) {
+    RunResult& r = m.result;
+    r.status = m.protocol.status();
+    r.iterations_to_l_star = m.protocol.iterations_to_l_star();
+    r.train_loss = m.last_train_loss;
+    if (r.status != RunStatus::kInterrupted) {
+      const EvalResult te = evaluate(net, test_);
+      r.test_accuracy = te.accuracy;
+      r.test_loss = te.loss;
+      r.final_full_train_loss = evaluate(net, train_).loss;
+    }
+    r.step_seconds = step_seconds_;
+    r.samples_per_second = step_seconds_ > 0 ? static_cast<double>(r.samples_processed) / step_seconds_ : 0.0;
+    r.environment = environment_record(device_);
+    r.wall_seconds = seconds_since(t_start_);
+    m.done = true;
+  }
+
+  void interrupt(int64_t it) {
+    if (pending_steps() > 0) read_and_decide(it, false);  // steps taken count; no check
+    for (size_t s = 0; s < slots_.size(); ++s) {
+      Member& m = at_slot(s);
+      m.protocol.interrupt(it);
+      finish(m, *scratch_);
+    }
+    slots_.clear();
+  }
+
+  void report_progress(int64_t it, bool check) {
+    const double now = seconds_since(t_start_);
+    if (!hooks_.on_progress || !(check || now - last_progress_ >= hooks_.progress_interval_seconds)) return;
+    last_progress_ = now;
+    PackProgress p;
+    p.iteration = it;
+    p.members = members_.size();
+    p.running = slots_.size();
+    p.min_train_loss = kNaN;
+    p.max_train_loss = kNaN;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+      const double l = at_slot(s).last_train_loss;
+      if (std::isnan(l)) continue;
+      p.min_train_loss = std::isnan(p.min_train_loss) ? l : std::min(p.min_train_loss, l);
+      p.max_train_loss = std::isnan(p.max_train_loss) ? l : std::max(p.max_train_loss, l);
+    }
+    p.samples_per_second = step_seconds_ > 0 ? static_cast<double>(samples_) / step_seconds_ : 0.0;
+    p.seconds = now;
+    p.is_check = check;
+    hooks_.on_progress(p);
+  }
+
+  const PackHooks& hooks_;
+  Clock::time_point t_start_;
+  torch::Device device_{torch::kCPU};
+  torch::ScalarType dtype_ = torch::kFloat32;
+  TensorSet train_, test_;
+  models::ModelSpec spec_;
+  std::vector<Member> members_;
+  std::vector<size_t> slots_;  // slot s of the pack holds members_[slots_[s]]
+  std::optional<models::PackedNetwork> pack_;
+  std::optional<optim::PackOptimizer> optimizer_;
+  std::shared_ptr<models::Network> scratch_;
+  torch::Tensor alpha_, one_minus_alpha_, b_prime_mask_;
+  bool any_b_prime_ = false, all_b_prime_ = true;
+  std::vector<std::vector<int64_t>> last_b_;
+  int64_t check_every_ = 1;
+  LossMeasure loss_measure_ = LossMeasure::kEpochMean;
+  int64_t max_iterations_ = 0;
+  // Since the last read: each step's [K] losses (on the device), batch size, and each member's epoch.
+  std::vector<torch::Tensor> window_losses_;
+  std::vector<int64_t> window_batch_sizes_;
+  std::vector<int64_t> window_epochs_;
+  double step_seconds_ = 0.0;
+  int64_t samples_ = 0;
+  double last_progress_ = -1e9;
+};
+
+}  // namespace
+
+std::vector<RunResult> train_pack(std::vector<RunConfig> configs, const data::DatasetSplits& data,
+                                  const PackHooks& hooks) {
+  return PackRun(std::move(configs), data, hooks).run();
+}
+
+int64_t auto_pack_size(const RunConfig& config_in) {
+  RunConfig config = config_in;
+  config.resolve_defaults_and_validate();
+  const torch::Device device = resolve_device(config.device);
+  const double bytes_per_value = config.precision == "fp64" ? 8.0 : 4.0;
+  // Parameters and activations per sample of one member.
+  double params = 0.0, activations = 0.0;
+  if (config.model == "f1") {
+    params = 1'900'510;
+    activations = 784 + 7 * 500 + 10;
+  } else {
+    const models::ConvNetOptions o = config.model == "c1" ? models::c1_options() : models::c2_options();
+    int64_t c = o.in_channels, h = o.height, w = o.width;
+    for (const auto& stack : o.stacks) {
+      for (int64_t j = 0; j < stack.convs; ++j) {
+        params += static_cast<double>(stack.channels * (c * 9 + 1) + 2 * stack.channels);
+        activations += static_cast<double>(stack.channels * h * w);
+        c = stack.channels;
+      }
+      h /= 2;
+      w /= 2;
+    }
+    int64_t f = c * h * w;
+    for (int64_t width : o.dense_hidden) {
+      params += static_cast<double>(f * width + width);
+      f = width;
+    }
+    params += static_cast<double>(f * o.num_classes + o.num_classes);
+  }
+  const double passes = config.alpha != 1.0 ? 2.0 : 1.0;
+  const double per_member = bytes_per_value * (4.0 * params + passes * static_cast<double>(config.batch_size) *
+                                                                  activations * kSavedTensorsPerActivation);
+  const double free = device_memory_bytes(device);
+  const int64_t cap = device.is_cuda() ? kMaxAutoPackGpu : kMaxAutoPackCpu;
+  const auto fit = static_cast<int64_t>(kAutoPackMemoryShare * free / per_member);
+  return std::max<int64_t>(1, std::min(cap, fit));
+}
+
+}  // namespace nesgd::train

@@ -1,0 +1,34 @@
+// The torch-free half of train/pack.h: which runs may be packed, and together with which.
+#include "nesgd/train/pack.h"
+
+#include "nesgd/error.h"
+
+namespace nesgd::train {
+
+std::string pack_unsupported_reason(const RunConfig& config) {
+  if (!config.init_model.empty()) {
+    return "a run that starts from saved weights (--load-model) cannot be packed: train it alone (--pack 1)";
+  }
+  if (config.log_noise_scale) {
+    return "a run that logs the noise scale (--log-noise-scale) cannot be packed: train it alone (--pack 1)";
+  }
+  // optim/pack_optimizer.h: the optimizers with a packed form.
+  const std::string& o = config.optimizer.name;
+  if (o != "adam" && o != "adamw" && o != "sgd") {
+    return "optimizer '" + o + "' has no packed form (packs support adam, adamw and sgd): train these runs one at "
+           "a time (--pack 1)";
+  }
+  return "";
+}
+
+std::string pack_key(const RunConfig& config_in) {
+  RunConfig config = config_in;
+  config.resolve_defaults_and_validate();
+  nlohmann::json j = to_json(config);
+  j.erase("seed");
+  j.erase("alpha");
+  j["optimizer"].erase("lr");
+  return j.dump();
+}
+
+}  // namespace nesgd::train

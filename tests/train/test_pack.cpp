@@ -1,0 +1,238 @@
+// Packs on real data: every member of a pack follows its single run step for
+// step (float64, relative 1e-9), stops where it stops, and is recorded as it
+// is; a member that diverges leaves the others untouched.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "nesgd/data/resolve.h"
+#include "nesgd/error.h"
+#include "nesgd/train/pack.h"
+#include "nesgd/train/trainer.h"
+
+using namespace nesgd::train;
+
+namespace {
+
+// float64 pack against float64 single runs: only summation order differs.
+constexpr double kRelTolerance = 1e-9;
+constexpr int64_t kMinComparedSteps = 200;
+
+double rel_diff(double a, double b) {
+  if (a == b) return 0.0;  // also equal infinities
+  return std::abs(a - b) / std::max(std::abs(b), 1e-300);
+}
+
+nesgd::data::DataOptions local_data() {
+  nesgd::data::DataOptions o;
+  o.allow_download = false;
+  o.quiet = true;
+  return o;
+}
+
+// Real Fashion-MNIST: ../shared/data beside the checkout, else $NESGD_DATA_DIR or
+// Debian's dataset-fashion-mnist. Null (the test skips) where none is present.
+const nesgd::data::DatasetSplits* fashion_mnist() {
+  static std::unique_ptr<nesgd::data::DatasetSplits> data;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    auto o = local_data();
+    if (std::filesystem::exists(std::filesystem::path(NESGD_SHARED_DATA) / "fashion-mnist")) o.data_dir = NESGD_SHARED_DATA;
+    try {
+      data = std::make_unique<nesgd::data::DatasetSplits>(nesgd::data::load_dataset("fashion-mnist", o));
+    } catch (const nesgd::Error& e) {
+      std::cerr << "no Fashion-MNIST: " << e.what() << "\n";
+    }
+  }
+  return data.get();
+}
+
+// The CIFAR-10 subset (../shared/data or $NESGD_DATA_DIR), test set cut to `test_images`.
+std::unique_ptr<nesgd::data::DatasetSplits> cifar_subset(int64_t test_images) {
+  namespace fs = std::filesystem;
+  auto o = local_data();
+  if (fs::exists(fs::path(NESGD_SHARED_DATA) / "cifar-10-subset")) o.data_dir = NESGD_SHARED_DATA;
+  try {
+    auto d = std::make_unique<nesgd::data::DatasetSplits>(nesgd::data::load_dataset("cifar10-subset", o));
+    d->test.truncate(test_images);
+    return d;
+  } catch (const nesgd::Error& e) {
+    std::cerr << "no CIFAR-10 subset: " << e.what() << "\n";
+    return nullptr;
+  }
+}
+
+RunConfig f1_config(uint64_t seed, double alpha) {
+  RunConfig c;
+  c.model = "f1";
+  c.dataset = "fashion-mnist";
+  c.precision = "fp64";
+  c.batch_size = 50;
+  c.train_subset = 500;  // 10 steps an epoch
+  c.alpha = alpha;
+  c.seed = seed;
+  c.l_star = 0.05;
+  c.l_stop = 0.005;
+  c.eval_every = 1;  // a curve point at every step: the comparison is step for step
+  c.max_iterations = 1200;
+  c.threads = 1;
+  c.blas_threads = 2;
+  return c;
+}
+
+// Compares a pack member's result with its single run's; returns the largest relative difference.
+double expect_same_run(const RunResult& pack, const RunResult& single, const std::string& what) {
+  EXPECT_EQ(to_string(pack.status), to_string(single.status)) << what;
+  EXPECT_EQ(pack.iterations, single.iterations) << what;
+  EXPECT_EQ(pack.iterations_to_l_star, single.iterations_to_l_star) << what;
+  EXPECT_EQ(pack.samples_processed, single.samples_processed) << what;
+  EXPECT_EQ(pack.epochs, single.epochs) << what;
+  EXPECT_EQ(pack.curve.size(), single.curve.size()) << what;
+  double worst = 0.0;
+  for (size_t i = 0; i < std::min(pack.curve.size(), single.curve.size()); ++i) {
+    const auto& p = pack.curve[i];
+    const auto& s = single.curve[i];
+    EXPECT_EQ(p.iteration, s.iteration) << what << " curve point " << i;
+    EXPECT_EQ(p.lr, s.lr) << what << " curve point " << i;
+    if (std::isfinite(s.train_loss)) worst = std::max(worst, rel_diff(p.train_loss, s.train_loss));
+    if (std::isfinite(s.minibatch_loss)) worst = std::max(worst, rel_diff(p.minibatch_loss, s.minibatch_loss));
+    if (std::getenv("NESGD_DEBUG_PACK") && (i % 20 == 0)) std::cout << "  step " << s.iteration << " diff " << rel_diff(p.minibatch_loss, s.minibatch_loss) << " loss " << s.minibatch_loss << "\n";
+  }
+  if (single.status != RunStatus::kDiverged) {
+    EXPECT_EQ(pack.test_accuracy, single.test_accuracy) << what;
+    worst = std::max(worst, rel_diff(pack.test_loss, single.test_loss));
+    worst = std::max(worst, rel_diff(pack.final_full_train_loss, single.final_full_train_loss));
+  }
+  std::cout << what << ": " << to_string(pack.status) << " at " << pack.iterations << " (L* at "
+            << pack.iterations_to_l_star << "), largest relative difference from the single run " << worst << "\n";
+  EXPECT_LT(worst, kRelTolerance) << what;
+  return worst;
+}
+
+// Single runs, computed once and shared by the tests below.
+const RunResult& single_run(const RunConfig& c) {
+  static std::map<std::string, RunResult> cache;
+  const std::string key = std::to_string(c.seed) + "/" + std::to_string(c.alpha) + "/" + std::to_string(c.optimizer.lr);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, train_run(c, *fashion_mnist())).first;
+  return it->second;
+}
+
+}  // namespace
+
+TEST(Pack, F1MembersFollowTheirSingleRunsStepForStepAndStopWhereTheyStop) {
+  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
+  // 2 seeds x 2 alphas, alpha = 1 included (no B' drawn for it, as alone).
+  const std::vector<RunConfig> configs{f1_config(1, 1.0), f1_config(1, 1.5), f1_config(2, 1.0), f1_config(2, 1.5)};
+  std::vector<size_t> done_order;
+  PackHooks hooks;
+  hooks.on_member_done = [&](size_t index, const RunResult&) { done_order.push_back(index); };
+  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist(), hooks);
+  ASSERT_EQ(packed.size(), configs.size());
+  std::set<int64_t> stops;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const RunResult& single = single_run(configs[i]);
+    ASSERT_EQ(single.status, RunStatus::kConverged) << "the test's settings must converge";
+    EXPECT_GE(single.iterations, kMinComparedSteps);
+    expect_same_run(packed[i], single,
+                    "seed " + std::to_string(configs[i].seed) + " alpha " + std::to_string(configs[i].alpha));
+    EXPECT_EQ(packed[i].pack_size, 4);
+    EXPECT_EQ(packed[i].pack_index, static_cast<int64_t>(i));
+    stops.insert(packed[i].iterations);
+  }
+  // Members stopped at different steps: the early ones left while the others went on.
+  EXPECT_GE(stops.size(), 2u);
+  ASSERT_EQ(done_order.size(), configs.size());
+  for (size_t i = 1; i < done_order.size(); ++i) {
+    EXPECT_LE(packed[done_order[i - 1]].iterations, packed[done_order[i]].iterations) << "reported as they stop";
+  }
+  // The record is an ordinary run record plus "pack".
+  const auto j = to_json(packed[1], configs[1]);
+  EXPECT_EQ(j["pack"]["size"], 4);
+  EXPECT_EQ(j["pack"]["index"], 1);
+  EXPECT_EQ(j["config"], to_json(single_run(configs[1]), configs[1])["config"]);
+}
+
+TEST(Pack, ADivergingMemberIsRecordedAsDivergedAndTheOthersConvergeAsAlone) {
+  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
+  RunConfig bad = f1_config(3, 1.5);
+  bad.optimizer.lr = 1e100;  // Adam steps ~lr per weight: activations overflow to inf, the loss turns NaN
+  const std::vector<RunConfig> configs{f1_config(1, 1.5), bad, f1_config(2, 1.0)};
+  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist());
+  EXPECT_EQ(packed[1].status, RunStatus::kDiverged);
+  EXPECT_LT(packed[1].iterations, 20);
+  expect_same_run(packed[1], train_run(bad, *fashion_mnist()), "diverging member");
+  expect_same_run(packed[0], single_run(configs[0]), "member beside a diverged one (seed 1, alpha 1.5)");
+  expect_same_run(packed[2], single_run(configs[2]), "member beside a diverged one (seed 2, alpha 1)");
+}
+
+TEST(Pack, CapsFullLossMeasureAndInterruptionBehaveAsInSingleRuns) {
+  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
+  std::vector<RunConfig> configs;
+  for (uint64_t seed : {4, 5}) {
+    RunConfig c = f1_config(seed, seed == 4 ? 2.0 : 1.0);
+    c.loss_measure = LossMeasure::kFull;
+    c.eval_every = 7;
+    c.max_iterations = 30;  // a cap that is not a check step
+    configs.push_back(c);
+  }
+  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    EXPECT_EQ(packed[i].status, RunStatus::kNotConverged);
+    expect_same_run(packed[i], train_run(configs[i], *fashion_mnist()), "capped member " + std::to_string(i));
+  }
+  PackHooks hooks;
+  int polls = 0;
+  hooks.should_stop = [&] { return ++polls > 5; };
+  const std::vector<RunResult> stopped = train_pack(configs, *fashion_mnist(), hooks);
+  for (const auto& r : stopped) {
+    EXPECT_EQ(r.status, RunStatus::kInterrupted);
+    EXPECT_EQ(r.iterations, 5);
+  }
+}
+
+TEST(Pack, C1MembersWithGhostBatchNormFollowTheirSingleRuns) {
+  const auto data = cifar_subset(100);
+  if (!data) GTEST_SKIP() << "needs the CIFAR-10 subset: ../shared/data/cifar-10-subset or $NESGD_DATA_DIR";
+  std::vector<RunConfig> configs;
+  for (auto [seed, alpha] : std::vector<std::pair<uint64_t, double>>{{1, 1.0}, {2, 1.5}}) {
+    RunConfig c;
+    c.model = "c1";
+    c.dataset = "cifar10-subset";
+    c.precision = "fp64";
+    c.batch_size = 100;
+    c.ghost_batch_size = 50;  // two ghost batches per minibatch
+    c.train_subset = 200;
+    c.alpha = alpha;
+    c.seed = seed;
+    c.eval_every = 1;
+    c.max_iterations = 3;
+    configs.push_back(c);
+  }
+  const std::vector<RunResult> packed = train_pack(configs, *data);
+  for (size_t i = 0; i < configs.size(); ++i) {
+    // The test loss is evaluated on the running statistics: ghost BN's updates are compared too.
+    expect_same_run(packed[i], train_run(configs[i], *data), "C1 member " + std::to_string(i));
+  }
+}
+
+TEST(Pack, RefusesRunsThatCannotShareAPack) {
+  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST";
+  RunConfig a = f1_config(1, 1.0), b = f1_config(2, 1.5);
+  b.batch_size = 100;
+  EXPECT_THROW(train_pack({a, b}, *fashion_mnist()), nesgd::Error);
+  b = f1_config(2, 1.5);
+  b.optimizer.lr = 5e-4;  // the learning rate may differ
+  EXPECT_EQ(pack_key(a), pack_key(b));
+  RunConfig c = a;
+  c.optimizer.name = "rmsprop";
+  EXPECT_NE(pack_unsupported_reason(c).find("--pack 1"), std::string::npos);
+  c = a;
+  c.log_noise_scale = true;
+  EXPECT_FALSE(pack_unsupported_reason(c).empty());
+}
