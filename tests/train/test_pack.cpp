@@ -101,7 +101,6 @@ double expect_same_run(const RunResult& pack, const RunResult& single, const std
     EXPECT_EQ(p.lr, s.lr) << what << " curve point " << i;
     if (std::isfinite(s.train_loss)) worst = std::max(worst, rel_diff(p.train_loss, s.train_loss));
     if (std::isfinite(s.minibatch_loss)) worst = std::max(worst, rel_diff(p.minibatch_loss, s.minibatch_loss));
-    if (std::getenv("NESGD_DEBUG_PACK") && (i % 20 == 0)) std::cout << "  step " << s.iteration << " diff " << rel_diff(p.minibatch_loss, s.minibatch_loss) << " loss " << s.minibatch_loss << "\n";
   }
   if (single.status != RunStatus::kDiverged) {
     EXPECT_EQ(pack.test_accuracy, single.test_accuracy) << what;

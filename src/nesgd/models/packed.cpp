@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ATen/Parallel.h>
+
 #include <map>
 #include <string>
 
@@ -11,6 +13,25 @@
 
 namespace nesgd::models {
 namespace {
+
+// c[k] = a[k] op b[k] for every member k: one bmm, or, on a CPU with more
+// than one ATen thread, the members' products side by side on the ATen
+// threads (each a single-threaded BLAS call, as OpenBLAS runs a product the
+// same way whatever its thread count: it splits rows and columns, never the
+// sum). Small products (F1 at B = 100: 100 x 500 x 500) scale better across
+// members than across the threads of one product.
+torch::Tensor member_bmm(const torch::Tensor& a, const torch::Tensor& b) {
+  const int64_t k = a.size(0);
+  if (!a.device().is_cpu() || at::get_num_threads() < 2 || k < 2) return a.bmm(b);
+  torch::Tensor c = torch::empty({k, a.size(1), b.size(2)}, a.options());
+  at::parallel_for(0, k, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      torch::Tensor out = c.select(0, i);
+      at::mm_out(out, a.select(0, i), b.select(0, i));
+    }
+  });
+  return c;
+}
 
 // y = x W^T + b for K members at once, with the gradients computed in the
 // same arrangement as LibTorch's single linear layer (addmm and its backward:
@@ -26,7 +47,16 @@ class PackedLinear : public torch::autograd::Function<PackedLinear> {
                                const torch::Tensor& b) {
     ctx->save_for_backward({x, w});
     ctx->saved_data["x_needs_grad"] = x.requires_grad();
-    return torch::baddbmm(b.unsqueeze(1), x, w.transpose(1, 2));
+    if (!x.device().is_cpu() || at::get_num_threads() < 2) return torch::baddbmm(b.unsqueeze(1), x, w.transpose(1, 2));
+    // LibTorch's single layer: the bias broadcast into the output, then one GEMM with beta = 1.
+    torch::Tensor y = b.unsqueeze(1).expand({x.size(0), x.size(1), w.size(1)}).contiguous();
+    at::parallel_for(0, x.size(0), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        torch::Tensor out = y.select(0, i);
+        out.addmm_(x.select(0, i), w.select(0, i).t());
+      }
+    });
+    return y;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -36,8 +66,8 @@ class PackedLinear : public torch::autograd::Function<PackedLinear> {
     const torch::Tensor& w = saved[1];
     const torch::Tensor g = grads[0].contiguous();                       // [K, N, out]
     torch::Tensor grad_x;
-    if (ctx->saved_data["x_needs_grad"].toBool()) grad_x = g.bmm(w);     // [K, N, in]
-    const torch::Tensor grad_w = g.transpose(1, 2).bmm(x);               // [K, out, in]
+    if (ctx->saved_data["x_needs_grad"].toBool()) grad_x = member_bmm(g, w);  // [K, N, in]
+    const torch::Tensor grad_w = member_bmm(g.transpose(1, 2), x);             // [K, out, in]
     const torch::Tensor grad_b = g.sum(1);                               // [K, out]
     return {grad_x, grad_w, grad_b};
   }
