@@ -12,6 +12,7 @@
 //   adam:   g += wd*w; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
 //           w -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps)
 //   adamw:  w *= 1 - lr*wd; then adam's moments and step without the g += wd*w
+//   keras-adam (optim/keras_adam.h): m, v as adam; w -= lr sqrt(bc2)/bc1 * m / (sqrt(v) + eps)
 //   sgd:    g += wd*w; with momentum mu: buf = g (first step), else buf = mu buf + g; w -= lr * buf
 // All members take a step together, so their step counts t are equal.
 // rmsprop is not supported (supports() says so); a pack of it is refused.

@@ -7,10 +7,10 @@
 namespace nesgd::optim {
 
 bool PackOptimizer::supports(const std::string& name, std::string* why) {
-  if (name == "adam" || name == "adamw" || name == "sgd") return true;
+  if (name == "keras-adam" || name == "adam" || name == "adamw" || name == "sgd") return true;
   if (why != nullptr) {
-    *why = "optimizer '" + name + "' has no packed form (packs support adam, adamw and sgd): train these runs one "
-           "at a time (--pack 1)";
+    *why = "optimizer '" + name + "' has no packed form (packs support keras-adam, adam, adamw and sgd): train "
+           "these runs one at a time (--pack 1)";
   }
   return false;
 }
@@ -75,7 +75,7 @@ void PackOptimizer::step() {
     return;
   }
 
-  // adam / adamw
+  // keras-adam / adam / adamw
   const double beta1 = config_.beta1;
   const double beta2 = config_.beta2;
   const double bias_correction1 = 1.0 - std::pow(beta1, static_cast<double>(step_));
@@ -87,6 +87,20 @@ void PackOptimizer::step() {
       first_moment_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
       second_moment_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
     }
+  }
+  if (config_.name == "keras-adam") {
+    // Keras: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t) (in double, as optim/keras_adam.cpp), then
+    // p.addcdiv_(m, sqrt(v) + eps, -lr_t).
+    const torch::Tensor neg_lr_t = -(lr_tensor_ * std::sqrt(bias_correction2) / bias_correction1);
+    for (size_t i = 0; i < params_.size(); ++i) {
+      torch::Tensor& p = params_[i];
+      if (!p.grad().defined()) continue;
+      const torch::Tensor& g = p.grad();
+      first_moment_[i].mul_(beta1).add_(g, 1.0 - beta1);
+      second_moment_[i].mul_(beta2).addcmul_(g, g, 1.0 - beta2);
+      p.add_(first_moment_[i].mul(per_member(neg_lr_t, p)).div_(second_moment_[i].sqrt().add_(config_.eps)));
+    }
+    return;
   }
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor& p = params_[i];
