@@ -16,7 +16,7 @@ constexpr double kKerasAdamBeta2 = 0.999;
 constexpr double kKerasAdamEpsilon = 1e-7;
 
 struct OptimizerConfig {
-  std::string name = "adam";  // adam | adamw | sgd | rmsprop
+  std::string name = "adam";  // keras-adam | adam | adamw | sgd | rmsprop  (optim/keras_adam.h: Keras's update)
   double lr = kKerasAdamLr;
   double beta1 = kKerasAdamBeta1;
   double beta2 = kKerasAdamBeta2;
