@@ -146,8 +146,8 @@ TEST(KerasAdam, SkipsParametersWithoutGradient) {
 }
 
 TEST(KerasAdam, MadeByNameWithKerasDefaultsAndRefusesWeightDecay) {
-  nesgd::optim::OptimizerConfig c;  // Keras's defaults: lr 1e-3, betas 0.9/0.999, eps 1e-7
-  c.name = "keras-adam";
+  nesgd::optim::OptimizerConfig c;  // the default: keras-adam, lr 1e-3, betas 0.9/0.999, eps 1e-7
+  EXPECT_EQ(c.name, "keras-adam");
   auto w = toy_weights();
   auto opt = nesgd::optim::make_optimizer({w}, c);
   ASSERT_NE(dynamic_cast<KerasAdam*>(opt.get()), nullptr);

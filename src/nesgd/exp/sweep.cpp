@@ -96,7 +96,17 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
     }
   }
 
+  // Every pending run is checked against its training-set size before the
+  // first one trains (a batch size above it, or a keras epoch's short batch
+  // that ghost batch norm cannot split), so a bad grid fails at once rather
+  // than hours in. Data is read only when there is something to run.
   DataCache data(options.data);
+  for (const PlannedRun* run : pending) {
+    const data::DatasetSplits& splits = data.get(run->config.dataset);
+    const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
+                                                         : splits.train.n;
+    run->config.validate_for_training_set(n_train);
+  }
   double run_seconds_total = 0.0;
   auto stopping = [&hooks] { return hooks.should_stop && hooks.should_stop(); };
   auto progress = [&]() {
@@ -131,15 +141,7 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
         busy.push_back(run);
         continue;
       }
-      // Loading the data after the claim: a sweep that finds nothing to do reads nothing.
-      const data::DatasetSplits& splits = data.get(run->config.dataset);
-      const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
-                                                           : splits.train.n;
-      if (run->config.batch_size > n_train) {
-        throw Error("batch size " + std::to_string(run->config.batch_size) + " exceeds the " +
-                    std::to_string(n_train) + " training samples of " + run->config.dataset +
-                    ": drop it from --batch-sizes or raise --train-subset");
-      }
+      const data::DatasetSplits& splits = data.get(run->config.dataset);  // loaded by the check above
       if (hooks.on_run_start) hooks.on_run_start(*run, progress());
       train::TrainHooks th;
       th.progress_interval_seconds = hooks.progress_interval_seconds;
