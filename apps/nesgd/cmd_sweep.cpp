@@ -186,12 +186,14 @@ int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::stri
   std::printf(
       "\nsweep %s: %zu runs = %zu config(s) x %zu batch size(s) x %zu alpha(s) x %zu seed(s); %zu in shard %s; "
       "%zu already stored\n"
-      "every run: train subset %s, max iterations %s, loss measure %s, L* %g, L** %g, %s lr %g, on %s\n",
+      "every run: train subset %s, max iterations %s, loss measure %s, sampling %s, L* %g, L** %g, %s lr %g, "
+      "on %s\n",
       spec.name.c_str(), plan.size(), spec.configs.size(), spec.batch_sizes.size(), spec.alphas.size(),
       spec.seeds.size(), in_shard, shard.to_string().c_str(), done,
       c.train_subset > 0 ? std::to_string(c.train_subset).c_str() : "all",
       c.max_iterations > 0 ? std::to_string(c.max_iterations).c_str() : "none",
-      train::to_string(c.loss_measure).c_str(), c.l_star, c.l_stop, c.optimizer.name.c_str(), c.optimizer.lr,
+      train::to_string(c.loss_measure).c_str(), c.sampling.c_str(), c.l_star, c.l_stop, c.optimizer.name.c_str(),
+      c.optimizer.lr,
       c.device.c_str());
   return 0;
 }
@@ -338,6 +340,8 @@ Command add_sweep_command(CLI::App& app) {
       "A run is stored the moment it ends (runs/<id>.json, atomic + fsync); the same command resumes a stopped\n"
       "sweep and skips what is stored. Several processes (any machines sharing the folder) may work on one\n"
       "store: each takes free runs, or give each its --shard I/N (Slurm arrays: automatic).\n"
+      "Runs follow the paper's Keras protocol by default (--sampling keras --optimizer keras-adam); add\n"
+      "--sampling epoch --optimizer adam for nesgd's earlier protocol (stores written with it keep their run ids).\n"
       "Lists: 100,200,500 or 1..11 or 1..2:0.5. Examples:\n"
       "  nesgd sweep --list-presets\n"
       "  nesgd sweep f1-fig2 --quick --store runs/f1-quick\n"

@@ -88,8 +88,11 @@ Command add_train_command(CLI::App& app) {
   auto state = std::make_shared<TrainState>();
   auto* cmd = app.add_subcommand("train", "Train one run under the paper's protocol and print a JSON result");
   cmd->footer(
-      "Protocol (PAPER.md): Adam with Keras defaults; LR halved once when the training loss reaches L*;\n"
-      "stop when it falls below L**; convergence time = optimizer steps. Ctrl-C stops the run and still\n"
+      "Protocol (PAPER.md), as Keras's fit ran it: Keras's Adam with its defaults (--optimizer keras-adam);\n"
+      "epochs of ceil(N/B) steps on a fresh permutation, the last batch short (--sampling keras); the\n"
+      "training loss is the sample-weighted mean of an epoch's minibatch losses, checked at its end; LR\n"
+      "halved once when it reaches L*; stop when it falls below L**; convergence time = optimizer steps.\n"
+      "Before these defaults: --sampling epoch --optimizer adam. Ctrl-C stops the run and still\n"
       "writes its result (status \"interrupted\"). Example:\n"
       "  nesgd train --model f1 --batch-size 2000 --alpha 1.5 --seed 1 --out run.json");
   add_train_options(cmd, state->config, state->loss_measure);

@@ -105,11 +105,13 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--l-stop", c.l_stop,
                   "Stop when the training loss falls below this, L** (default: the paper's, per model)");
   cmd->add_option("--loss-measure", loss_measure,
-                  "Training loss for L*/L**: epoch-mean (Keras: mean minibatch loss over the last epoch) "
-                  "or full (whole training set, eval mode)")
+                  "Training loss for L*/L**: epoch-mean (Keras: mean minibatch loss over the last epoch, "
+                  "checked at each epoch's end) or full (whole training set, eval mode, every --eval-every steps)")
       ->capture_default_str()
       ->check(CLI::IsMember({"epoch-mean", "full"}));
-  cmd->add_option("--eval-every", c.eval_every, "Iterations between training-loss checks (0 = once per epoch)")
+  cmd->add_option("--eval-every", c.eval_every,
+                  "Iterations between training-loss checks (0 = once per epoch: ceil(N/B) steps with --sampling "
+                  "keras, floor(N/B) otherwise)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-iterations", c.max_iterations,
@@ -117,12 +119,18 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--sampling", c.sampling,
-                  "Minibatch streams: epoch (reshuffled passes) or iid (independent uniform batches)")
+                  "Minibatch streams: keras (Keras's fit, the paper's protocol: each epoch a fresh permutation in "
+                  "ceil(N/B) steps, the last batch holding N mod B samples; the epoch-mean loss weights batches by "
+                  "size), epoch (the same passes with the short batch dropped: floor(N/B) steps of exactly B; "
+                  "nesgd's behaviour before keras) or iid (independent uniform batches)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"epoch", "iid"}));
-  cmd->add_option("--optimizer", c.optimizer.name, "adam, adamw, sgd or rmsprop")
+      ->check(CLI::IsMember({"keras", "epoch", "iid"}));
+  cmd->add_option("--optimizer", c.optimizer.name,
+                  "keras-adam (Keras's Adam: eps added to sqrt(v), bias correction in the step size; the paper's), "
+                  "adam (LibTorch's: eps added to the bias-corrected sqrt(v_hat); the default before keras-adam), "
+                  "adamw, sgd or rmsprop")
       ->capture_default_str()
-      ->check(CLI::IsMember({"adam", "adamw", "sgd", "rmsprop"}));
+      ->check(CLI::IsMember({"keras-adam", "adam", "adamw", "sgd", "rmsprop"}));
   cmd->add_option("--lr", c.optimizer.lr, "Initial learning rate (Keras Adam default)")->capture_default_str();
   cmd->add_option("--beta1", c.optimizer.beta1, "Adam beta1")->capture_default_str();
   cmd->add_option("--beta2", c.optimizer.beta2, "Adam beta2")->capture_default_str();
@@ -141,7 +149,8 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
       ->check(CLI::IsMember({"keras", "pytorch"}))
       ->capture_default_str();
   cmd->add_option("--ghost-batch-size", c.ghost_batch_size,
-                  "c1/c2: samples per ghost batch, each normalized on its own (paper: 100); B must be a multiple")
+                  "c1/c2: samples per ghost batch, each normalized on its own (paper: 100); B must be a multiple, "
+                  "and with --sampling keras so must each epoch's short batch, N mod B")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--threads", c.threads, "ATen intra-op threads (0 = measured default, see docs/PERFORMANCE.md)")

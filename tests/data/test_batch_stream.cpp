@@ -1,5 +1,6 @@
 // Minibatch streams: independence of B and B', exact epoch coverage,
-// reproducibility from the seed, and the i.i.d. mode.
+// reproducibility from the seed, the i.i.d. mode, and keras mode's short last
+// batch with its checkpoint round trip.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -79,7 +80,7 @@ TEST(BatchStream, DrawingBPrimeDoesNotShiftB) {
 }
 
 TEST(BatchStream, ReproducibleFromSeedAndDifferentAcrossSeeds) {
-  for (Sampling mode : {Sampling::kEpoch, Sampling::kIid}) {
+  for (Sampling mode : {Sampling::kKeras, Sampling::kEpoch, Sampling::kIid}) {
     BatchStream a(3000, 64, derive_seed(5, 1), mode), b(3000, 64, derive_seed(5, 1), mode),
         c(3000, 64, derive_seed(6, 1), mode);
     auto xa = draw(a, 100), xb = draw(b, 100), xc = draw(c, 100);
@@ -116,4 +117,89 @@ TEST(BatchStream, RejectsBadSizes) {
     EXPECT_NE(std::string(e.what()).find("exceeds"), std::string::npos) << e.what();
   }
   EXPECT_THROW(nesgd::data::sampling_from_string("random"), nesgd::Error);
+  for (Sampling mode : {Sampling::kKeras, Sampling::kEpoch, Sampling::kIid}) {
+    EXPECT_EQ(nesgd::data::sampling_from_string(nesgd::data::to_string(mode)), mode);
+  }
+}
+
+// ---- keras sampling: ceil(n / B) batches per epoch, the last one short ----------------------------
+
+TEST(BatchStream, KerasModeCoversEveryIndexOncePerEpochWithAShortLastBatch) {
+  // n = 1003, B = 100: ceil = 11 batches per epoch, ten of 100 and one of 3.
+  const int64_t n = 1003, batch = 100;
+  BatchStream s(n, batch, derive_seed(7, nesgd::data::kStreamB), Sampling::kKeras);
+  EXPECT_EQ(s.batches_per_epoch(), 11);
+  std::vector<std::vector<int64_t>> epochs;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<int64_t> all;
+    for (int i = 0; i < 11; ++i) {
+      const auto& b = s.next();
+      ASSERT_EQ(static_cast<int64_t>(b.size()), i < 10 ? 100 : 3) << "epoch " << epoch << ", batch " << i;
+      all.insert(all.end(), b.begin(), b.end());
+      EXPECT_EQ(s.epoch(), epoch + 1) << "the short batch still belongs to epoch " << epoch + 1;
+    }
+    epochs.push_back(all);
+    std::sort(all.begin(), all.end());
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(all[static_cast<size_t>(i)], i) << "epoch " << epoch;
+  }
+  EXPECT_NE(epochs[0], epochs[1]) << "each epoch must reshuffle";
+  EXPECT_EQ(s.batches_drawn(), 33);
+}
+
+TEST(BatchStream, KerasModeSizesForSmallCases) {
+  // n = 10, B = 4: 4, 4, 2 per epoch. n = 10, B = 10: one full batch. n = 10, B = 3: 3, 3, 3, 1.
+  struct Case {
+    int64_t n, batch;
+    std::vector<size_t> sizes;
+  };
+  for (const Case& c : {Case{10, 4, {4, 4, 2}}, Case{10, 10, {10}}, Case{10, 3, {3, 3, 3, 1}}}) {
+    BatchStream s(c.n, c.batch, 5, Sampling::kKeras);
+    EXPECT_EQ(s.batches_per_epoch(), static_cast<int64_t>(c.sizes.size())) << "n " << c.n << ", B " << c.batch;
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      for (size_t expected : c.sizes) EXPECT_EQ(s.next().size(), expected) << "n " << c.n << ", B " << c.batch;
+    }
+  }
+}
+
+TEST(BatchStream, KerasModeIsEpochModeWhenBDividesN) {
+  // Same permutations, cut at the same places: sampling only matters when n % B != 0.
+  BatchStream keras(1000, 200, derive_seed(3, nesgd::data::kStreamB), Sampling::kKeras);
+  BatchStream epoch(1000, 200, derive_seed(3, nesgd::data::kStreamB), Sampling::kEpoch);
+  EXPECT_EQ(keras.batches_per_epoch(), epoch.batches_per_epoch());
+  for (int i = 0; i < 23; ++i) ASSERT_EQ(keras.next(), epoch.next()) << "batch " << i;
+}
+
+TEST(BatchStream, KerasModeBAndBPrimeReachTheirShortBatchTogether) {
+  // NE's B and B' streams: the same n and B, so both have batches_per_epoch()
+  // batches per epoch and every step pairs batches of equal size.
+  BatchStream b(250, 100, derive_seed(9, nesgd::data::kStreamB), Sampling::kKeras);
+  BatchStream bp(250, 100, derive_seed(9, nesgd::data::kStreamBPrime), Sampling::kKeras);
+  for (int i = 0; i < 12; ++i) {
+    const size_t size_b = b.next().size();
+    EXPECT_EQ(size_b, bp.next().size()) << "step " << i;
+    EXPECT_EQ(size_b, i % 3 == 2 ? 50u : 100u) << "step " << i;
+  }
+}
+
+// Checkpoint resume: a stream restored from a saved state draws exactly what
+// the original draws next, whether saved mid-epoch, right after the short
+// batch (the next draw starts a new epoch) or right before it.
+TEST(BatchStream, KerasModeStateRoundTripMidEpochAndAtTheShortBatch) {
+  const int64_t n = 250, batch = 100;  // per epoch: 100, 100, 50
+  for (int drawn_before_save : {1, 2, 3, 5, 6}) {
+    BatchStream original(n, batch, derive_seed(4, nesgd::data::kStreamB), Sampling::kKeras);
+    for (int i = 0; i < drawn_before_save; ++i) original.next();
+    const std::string state = original.save_state();
+    BatchStream restored(n, batch, derive_seed(99, nesgd::data::kStreamB), Sampling::kKeras);  // other seed on purpose
+    restored.load_state(state);
+    EXPECT_EQ(restored.epoch(), original.epoch());
+    EXPECT_EQ(restored.batches_drawn(), original.batches_drawn());
+    for (int i = 0; i < 7; ++i) {
+      ASSERT_EQ(restored.next(), original.next()) << "saved after " << drawn_before_save << ", draw " << i;
+    }
+  }
+  // A keras state does not load into an epoch-mode stream: the batches would differ.
+  BatchStream keras(n, batch, 1, Sampling::kKeras);
+  BatchStream epoch(n, batch, 1, Sampling::kEpoch);
+  EXPECT_THROW(epoch.load_state(keras.save_state()), nesgd::Error);
 }

@@ -87,6 +87,13 @@ TEST(Grid, PresetsHaveThePapersRunCounts) {
     EXPECT_EQ(s.name, name);
     EXPECT_EQ(s.seeds.size(), 10u) << name;
     EXPECT_EQ(s.base.train_subset, 0) << name << ": the paper's presets use the whole training set";
+    // The paper's protocol as Keras's fit ran it, quick or not.
+    for (bool quick : {false, true}) {
+      for (const auto& r : ex::expand(ex::preset(name, quick))) {
+        ASSERT_EQ(r.sampling, "keras") << name;
+        ASSERT_EQ(r.optimizer.name, "keras-adam") << name;
+      }
+    }
   }
   const auto t3 = ex::preset("f1-table3", false);
   EXPECT_EQ(t3.batch_sizes, std::vector<int64_t>{5000});
@@ -237,13 +244,20 @@ TEST(Grid, ParsesShardsAndSlurmArrays) {
   EXPECT_FALSE(ex::shard_from_slurm(shard, getenv));
 }
 
+// The id of F1, B 100, alpha 1, seed 0 under nesgd's first protocol (drop-last
+// epochs, LibTorch's Adam), the default until keras sampling and keras-adam
+// became it. Pinned: stores written then hold it, and a change would make
+// every one of them rerun everything.
+constexpr const char* kLegacyDefaultRunId = "74999675871b4b80";
+
 TEST(RunId, IsStableAndIgnoresExecutionOnlyFields) {
-  RunConfig c;  // F1, B 100, alpha 1, seed 0, Keras Adam
+  RunConfig c;  // F1, B 100, alpha 1, seed 0, the earlier protocol:
+  c.sampling = "epoch";
+  c.optimizer.name = "adam";
   const std::string id = ex::run_id(c);
   EXPECT_EQ(id.size(), ex::kRunIdHexDigits);
-  // Pinned: if this changes, every existing store would rerun everything. A new
-  // RunConfig key belongs in kKeysOmittedAtDefault (run_id.h) with its neutral value.
-  EXPECT_EQ(id, "74999675871b4b80") << "run id of the default config changed";
+  // A new RunConfig key belongs in kKeysOmittedAtDefault (run_id.h) with its neutral value.
+  EXPECT_EQ(id, kLegacyDefaultRunId) << "run id of the earlier default config changed";
   RunConfig same = c;
   same.threads = 4;
   same.blas_threads = 2;
@@ -253,7 +267,9 @@ TEST(RunId, IsStableAndIgnoresExecutionOnlyFields) {
            [](RunConfig& r) { r.seed = 1; }, [](RunConfig& r) { r.alpha = 1.5; },
            [](RunConfig& r) { r.batch_size = 200; }, [](RunConfig& r) { r.device = "cuda"; },
            [](RunConfig& r) { r.optimizer.lr = 2e-3; }, [](RunConfig& r) { r.train_subset = 10; },
-           [](RunConfig& r) { r.bn_convention = "pytorch"; }, [](RunConfig& r) { r.ghost_batch_size = 50; }}) {
+           [](RunConfig& r) { r.bn_convention = "pytorch"; }, [](RunConfig& r) { r.ghost_batch_size = 50; },
+           [](RunConfig& r) { r.sampling = "keras"; }, [](RunConfig& r) { r.sampling = "iid"; },
+           [](RunConfig& r) { r.optimizer.name = "keras-adam"; }}) {
     RunConfig other = c;
     change(other);
     EXPECT_NE(ex::run_id(other), id);
@@ -269,4 +285,70 @@ TEST(RunId, IsStableAndIgnoresExecutionOnlyFields) {
   // A stored config gives back the same id.
   c.resolve_defaults_and_validate();
   EXPECT_EQ(ex::run_id_of_config_json(nesgd::train::to_json(c)), id);
+}
+
+// Today's default, the paper's Keras protocol, is another run than the
+// earlier default and has its own pinned id.
+TEST(RunId, DefaultIsTheKerasProtocolWithItsOwnPinnedId) {
+  RunConfig c;
+  EXPECT_EQ(c.sampling, "keras");
+  EXPECT_EQ(c.optimizer.name, "keras-adam");
+  EXPECT_EQ(ex::run_id(c), "7347aef9fad8e93d") << "run id of the default config changed";
+  EXPECT_NE(ex::run_id(c), kLegacyDefaultRunId);
+}
+
+// A record stored before the defaults changed reads back as what it ran: its
+// config always had "sampling" and the optimizer's "name", and without them
+// it would still read as drop-last epochs with LibTorch's Adam.
+TEST(RunId, StoredRecordsKeepTheirIdsAndMissingKeysReadAsTheEarlierProtocol) {
+  RunConfig legacy;
+  legacy.sampling = "epoch";
+  legacy.optimizer.name = "adam";
+  legacy.resolve_defaults_and_validate();
+  nlohmann::json stored = nesgd::train::to_json(legacy);
+  EXPECT_EQ(ex::run_id_of_config_json(stored), kLegacyDefaultRunId);
+  stored.erase("sampling");
+  stored["optimizer"].erase("name");
+  const RunConfig read = nesgd::train::run_config_from_json(stored);
+  EXPECT_EQ(read.sampling, "epoch");
+  EXPECT_EQ(read.optimizer.name, "adam");
+  EXPECT_EQ(ex::run_id_of_config_json(stored), kLegacyDefaultRunId);
+}
+
+// What needs the training-set size: B <= n, and a keras epoch's short batch
+// (n mod B) must be whole ghost batches for C1/C2.
+TEST(RunConfig, ShortKerasBatchMustBeWholeGhostBatches) {
+  RunConfig c;
+  c.model = "c1";
+  c.dataset = "cifar10";
+  c.batch_size = 300;
+  // The paper's grid on CIFAR's 50,000 images: every remainder is a multiple of 100.
+  for (int64_t b : {100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 2000, 3000, 5000}) {
+    c.batch_size = b;
+    EXPECT_NO_THROW(c.validate_for_training_set(50000)) << "B " << b;
+  }
+  // 1,050 images at B = 100: epochs end with a batch of 50, half a ghost batch.
+  c.batch_size = 100;
+  try {
+    c.validate_for_training_set(1050);
+    FAIL() << "expected a refusal";
+  } catch (const nesgd::Error& e) {
+    const std::string m = e.what();
+    for (const char* part : {"short batch of 50", "ghost batch size 100", "--sampling epoch", "--train-subset"}) {
+      EXPECT_NE(m.find(part), std::string::npos) << "missing '" << part << "' in: " << m;
+    }
+  }
+  // Fine without keras sampling (the short batch is dropped), with F1 (no
+  // batch norm), or with a ghost size that divides the remainder.
+  c.sampling = "epoch";
+  EXPECT_NO_THROW(c.validate_for_training_set(1050));
+  c.sampling = "keras";
+  c.ghost_batch_size = 50;
+  EXPECT_NO_THROW(c.validate_for_training_set(1050));
+  c.ghost_batch_size = 100;
+  c.model = "f1";
+  EXPECT_NO_THROW(c.validate_for_training_set(1050));
+  // B above n, whatever the sampling.
+  c.batch_size = 2000;
+  EXPECT_THROW(c.validate_for_training_set(1050), nesgd::Error);
 }

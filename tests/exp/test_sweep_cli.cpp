@@ -210,6 +210,38 @@ TEST(SweepCli, FlagsOverrideAPresetAndBadInputIsExplained) {
   EXPECT_NE(bad.output.find("--shard"), std::string::npos) << bad.output;
 }
 
+// Runs follow the paper's Keras protocol unless told otherwise; the earlier
+// protocol, asked for by flags, names its runs as the stores written with it
+// did (tests/exp/test_grid.cpp pins that id).
+TEST(SweepCli, DefaultsToTheKerasProtocolAndTheEarlierOneKeepsItsRunIds) {
+  const auto keras = run_nesgd("sweep f1-fig2 --quick --dry-run");
+  ASSERT_EQ(keras.exit_code, 0) << keras.output;
+  EXPECT_NE(keras.output.find("sampling keras"), std::string::npos) << keras.output;
+  EXPECT_NE(keras.output.find("keras-adam lr 0.001"), std::string::npos) << keras.output;
+  const auto plain = run_nesgd("sweep --dry-run --batch-sizes 100 --alphas 1 --seeds 0");
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_NE(plain.output.find("sampling keras"), std::string::npos) << plain.output;
+  const auto earlier = run_nesgd("sweep --dry-run --batch-sizes 100 --alphas 1 --seeds 0 --sampling epoch --optimizer adam");
+  ASSERT_EQ(earlier.exit_code, 0) << earlier.output;
+  EXPECT_NE(earlier.output.find("74999675871b4b80"), std::string::npos) << earlier.output;
+  EXPECT_NE(earlier.output.find("sampling epoch"), std::string::npos) << earlier.output;
+}
+
+// A keras epoch whose short batch would split a ghost batch is refused before
+// any run starts (150 samples at B = 100: a batch of 50 against ghost batches of 100).
+TEST(SweepCli, ShortBatchThatSplitsAGhostBatchFailsBeforeAnyRun) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  TempDir tmp;
+  const auto r = run_nesgd("sweep --store '" + tmp.path() + "/store' --configs c1 --dataset fashion-mnist "
+                           "--train-subset 150 --batch-sizes 100 --alphas 1 --seeds 1 --data-dir '" + root +
+                           "' --offline");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("short batch of 50"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("start "), std::string::npos) << "no run may start: " << r.output;
+  EXPECT_TRUE(result_files(tmp.path() + "/store").empty());
+}
+
 // Kill -9 a real sweep mid-run, restart it: every run present once, earlier results untouched.
 TEST(SweepCli, ResumesAfterSigkillWithStoredResultsByteIdentical) {
   const std::string root = nesgd::testing::fashion_mnist_root();

@@ -179,6 +179,7 @@ static nesgd::optim::OptimizerConfig config_of(const std::string& name, double l
 INSTANTIATE_TEST_SUITE_P(AllOptimizers, NEOverOptimizers,
                          ::testing::Values(OptimizerCase{"sgd", config_of("sgd", 0.1)},
                                            OptimizerCase{"sgd_momentum", config_of("sgd", 0.1, 0.9)},
+                                           OptimizerCase{"keras_adam", config_of("keras-adam", 0.01)},
                                            OptimizerCase{"adam", config_of("adam", 0.01)},
                                            OptimizerCase{"adamw", config_of("adamw", 0.01)},
                                            OptimizerCase{"rmsprop", config_of("rmsprop", 0.01)}),

@@ -84,6 +84,12 @@ void run_against_reference(OptimizerConfig config) {
 
 }  // namespace
 
+TEST(PackOptimizer, KerasAdamEqualsOneKerasAdamPerMember) {
+  OptimizerConfig c;
+  c.name = "keras-adam";
+  run_against_reference(c);
+}
+
 TEST(PackOptimizer, AdamEqualsOneLibTorchAdamPerMember) {
   OptimizerConfig c;
   c.name = "adam";

@@ -220,6 +220,27 @@ TEST(Pack, C1MembersWithGhostBatchNormFollowTheirSingleRuns) {
   }
 }
 
+TEST(Pack, KerasEpochsWithAShortLastBatchMatchTheSingleRuns) {
+  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
+  std::vector<RunConfig> configs;
+  for (auto [seed, alpha] : std::vector<std::pair<uint64_t, double>>{{6, 1.0}, {7, 2.0}}) {
+    RunConfig c = f1_config(seed, alpha);
+    c.batch_size = 60;  // 500 = 8 x 60 + 20: every ninth step is a batch of 20
+    c.eval_every = 0;   // the epoch-mean check, sample-weighted, once per epoch of 9 steps
+    c.max_iterations = 45;
+    configs.push_back(c);
+  }
+  ASSERT_EQ(configs[0].sampling, "keras");
+  ASSERT_EQ(configs[0].optimizer.name, "keras-adam");
+  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const RunResult single = train_run(configs[i], *fashion_mnist());
+    EXPECT_EQ(single.samples_processed, (i == 0 ? 1 : 2) * (5 * 500));
+    expect_same_run(packed[i], single, "keras member " + std::to_string(i));
+    EXPECT_EQ(packed[i].curve.size(), 5u);
+  }
+}
+
 TEST(Pack, RefusesRunsThatCannotShareAPack) {
   if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST";
   RunConfig a = f1_config(1, 1.0), b = f1_config(2, 1.5);

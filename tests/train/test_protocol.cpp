@@ -117,3 +117,43 @@ TEST(EpochMeanLoss, MeanOverTheLastWindow) {
   m.add(7.0);  // window is now {2, 3, 7}
   EXPECT_DOUBLE_EQ(m.value(), 4.0);
 }
+
+// Keras's epoch loss with a short last batch: n = 10, B = 4 gives batches of
+// 4, 4 and 2 samples (weights 1, 1, 0.5 relative to B). With losses 1, 2, 4:
+//   sample-weighted: (4*1 + 4*2 + 2*4) / (4 + 4 + 2) = 20 / 10 = 2.0
+//   (the unweighted mean would be 7/3 = 2.333...)
+// All numbers are exact in binary, so the comparison is exact.
+TEST(EpochMeanLoss, KerasWeightsEachBatchBySize) {
+  EpochMeanLoss m(3);
+  m.add(1.0, 1.0);
+  m.add(2.0, 1.0);
+  m.add(4.0, 0.5);
+  ASSERT_TRUE(m.ready());
+  EXPECT_EQ(m.value(), 2.0);
+  // The next epoch's first batch pushes the first one out: the window is
+  // {2 (w 1), 4 (w 0.5), 3 (w 1)}: (2 + 2 + 3) / 2.5 = 7 / 2.5 = 2.8.
+  m.add(3.0, 1.0);
+  EXPECT_DOUBLE_EQ(m.value(), 2.8);
+  EXPECT_EQ(m.weights(), (std::vector<double>{1.0, 0.5, 1.0}));
+  EXPECT_EQ(m.values(), (std::vector<double>{2.0, 4.0, 3.0}));
+}
+
+// Full batches (weight 1) give the plain mean bit for bit: losses whose sum
+// rounds, divided by the window, exactly as before weights existed.
+TEST(EpochMeanLoss, FullBatchesGiveThePlainMeanExactly) {
+  const std::vector<double> losses{0.1, 0.7, 0.2, 1.0 / 3.0, 2.0 / 7.0};
+  EpochMeanLoss m(5);
+  double s = 0.0;
+  for (double l : losses) {
+    m.add(l);
+    s += l;
+  }
+  EXPECT_EQ(m.value(), s / 5.0);
+}
+
+TEST(EpochMeanLoss, RejectsWeightsOutsideZeroToOne) {
+  EpochMeanLoss m(2);
+  EXPECT_THROW(m.add(1.0, 0.0), nesgd::Error);
+  EXPECT_THROW(m.add(1.0, 1.5), nesgd::Error);
+  EXPECT_THROW(m.add(1.0, -0.5), nesgd::Error);
+}

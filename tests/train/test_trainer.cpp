@@ -367,3 +367,108 @@ TEST(Trainer, SavesTheWeightsAtLStarThatARunStoppedAtLStarEndsWith) {
   EXPECT_FALSE(std::filesystem::exists(capped_files.save_model_at_l_star));
   for (const auto& f : {files.save_model_at_l_star, files.save_model, stopped_files.save_model}) std::filesystem::remove(f);
 }
+
+// ---- keras sampling: ceil(n / B) steps an epoch, the last batch short ------------------------------
+
+// n = 250, B = 100: epochs of 3 steps with batches of 100, 100 and 50. Every
+// check sits at an epoch's end, its loss is the sample-weighted mean of that
+// epoch's three minibatch losses (weights 1, 1, 0.5), and samples_processed
+// counts the real batch sizes (B and B' alike: NE at alpha = 1.5).
+TEST(Trainer, KerasSamplingChecksAtCeilEpochsWithSampleWeightedLoss) {
+  const auto data = synthetic(250, 100, 14);
+  RunConfig c = small_config();
+  c.batch_size = 100;
+  c.max_iterations = 12;
+  c.l_star = 1e-8;
+  c.l_stop = 1e-9;
+  ASSERT_EQ(c.sampling, "keras") << "the default";
+  std::vector<double> minibatch;  // L_B of every step, in order
+  TrainHooks hooks;
+  hooks.progress_interval_seconds = 0.0;  // every step
+  hooks.on_progress = [&](const Progress& p) {
+    if (static_cast<int64_t>(minibatch.size()) < p.iteration) minibatch.push_back(p.minibatch_loss);
+  };
+  const RunResult r = train_run(c, data, hooks);
+  ASSERT_EQ(r.iterations, 12);
+  ASSERT_EQ(minibatch.size(), 12u);
+  ASSERT_EQ(r.curve.size(), 4u);
+  for (size_t k = 0; k < r.curve.size(); ++k) {
+    const auto& p = r.curve[k];
+    EXPECT_EQ(p.iteration, 3 * static_cast<int64_t>(k + 1));
+    const size_t i = static_cast<size_t>(p.iteration) - 3;  // the epoch's first step, 0-based
+    const double weighted = (minibatch[i] + minibatch[i + 1] + 0.5 * minibatch[i + 2]) / 2.5;
+    EXPECT_NEAR(p.train_loss, weighted, 1e-12) << "check at iteration " << p.iteration;
+    EXPECT_EQ(p.minibatch_loss, minibatch[i + 2]);
+  }
+  EXPECT_EQ(r.samples_processed, 4 * 2 * 250) << "4 epochs of 250 samples, in B and in B'";
+  EXPECT_EQ(r.epochs, 4);
+  // The full-set measure checks at the same ceil(n / B) interval by default.
+  c.loss_measure = LossMeasure::kFull;
+  const RunResult full = train_run(c, data);
+  ASSERT_EQ(full.curve.size(), 4u);
+  for (size_t k = 0; k < full.curve.size(); ++k) EXPECT_EQ(full.curve[k].iteration, 3 * static_cast<int64_t>(k + 1));
+}
+
+// The earlier protocol stays selectable: floor(n / B) full batches an epoch.
+TEST(Trainer, EpochSamplingDropsTheShortBatch) {
+  const auto data = synthetic(250, 100, 15);
+  RunConfig c = small_config();
+  c.batch_size = 100;
+  c.sampling = "epoch";
+  c.optimizer.name = "adam";
+  c.max_iterations = 8;
+  c.l_star = 1e-8;
+  c.l_stop = 1e-9;
+  const RunResult r = train_run(c, data);
+  ASSERT_EQ(r.curve.size(), 4u);
+  for (size_t k = 0; k < r.curve.size(); ++k) EXPECT_EQ(r.curve[k].iteration, 2 * static_cast<int64_t>(k + 1));
+  EXPECT_EQ(r.samples_processed, 8 * 2 * 100);
+}
+
+// Resume in keras sampling, stopped mid-epoch and right after the short batch,
+// after the LR was halved at L*: the continued run is the uninterrupted one
+// step for step, LR included (LibTorch 1.x's Optimizer::load does not restore
+// the LR; the trainer sets it).
+TEST(Trainer, KerasResumeAfterLStarEqualsTheUninterruptedRun) {
+  const auto data = synthetic(250, 100, 16);
+  RunConfig c = small_config();
+  c.batch_size = 100;
+  c.max_iterations = 15;
+  c.l_star = 100.0;  // reached at the first check (iteration 3): the LR is halved there
+  c.l_stop = 1e-9;
+  const auto straight = to_json(train_run(c, data), c);
+  ASSERT_EQ(straight["iterations_to_l_star"], 3);
+  ASSERT_EQ(straight["curve"].back()["lr"], 5e-4);
+  for (int stop_after : {7, 9}) {  // 7: mid-epoch 3; 9: just after epoch 3's short batch
+    RunFiles files;
+    files.checkpoint = temp_path("keras-resume-" + std::to_string(stop_after) + ".ckpt");
+    files.checkpoint_every_seconds = 1e9;  // only on interrupt
+    int polls = 0;
+    TrainHooks stop;
+    stop.should_stop = [&] { return ++polls > stop_after; };
+    const RunResult first = train_run(c, data, stop, files);
+    ASSERT_EQ(first.iterations, stop_after);
+    const auto resumed = to_json(train_run(c, data, {}, files), c);
+    EXPECT_EQ(nesgd::testing::without_timing(resumed["curve"]), nesgd::testing::without_timing(straight["curve"]))
+        << "stopped after " << stop_after;
+    EXPECT_EQ(resumed["test_loss"], straight["test_loss"]) << "stopped after " << stop_after;
+    EXPECT_EQ(resumed["samples_processed"], straight["samples_processed"]);
+    std::filesystem::remove(files.checkpoint);
+  }
+}
+
+TEST(Trainer, KerasShortBatchThatSplitsAGhostBatchIsRefusedBeforeTraining) {
+  nesgd::data::DatasetSplits data = synthetic(150, 10, 17);
+  // C1 wants 32x32x3 images; the refusal comes before any model is built, so
+  // the shapes never matter. 150 samples at B = 100: a short batch of 50.
+  RunConfig c = small_config();
+  c.model = "c1";
+  c.batch_size = 100;
+  c.alpha = 1.0;
+  try {
+    train_run(c, data);
+    FAIL() << "expected a refusal";
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("short batch of 50"), std::string::npos) << e.what();
+  }
+}

@@ -1,8 +1,11 @@
 // nesgd/optim/optimizer_config.h - which optimizer, with which settings (torch-free).
 //
 // Defaults are Keras's (PAPER.md: the authors very likely used Keras; the
-// paper says only "Adam with default hyperparameters"). Keras's Adam epsilon
-// 1e-7 differs from PyTorch's 1e-8.
+// paper says only "Adam with default hyperparameters"): Keras's Adam update
+// (keras-adam, optim/keras_adam.h: epsilon added to sqrt(v), bias correction
+// in the step size) with Keras's epsilon 1e-7, which differs from PyTorch's
+// 1e-8. "adam" is LibTorch's Adam (epsilon added to the bias-corrected
+// sqrt(v_hat)), the default before keras-adam existed.
 #pragma once
 
 #include <string>
@@ -15,8 +18,12 @@ constexpr double kKerasAdamBeta1 = 0.9;
 constexpr double kKerasAdamBeta2 = 0.999;
 constexpr double kKerasAdamEpsilon = 1e-7;
 
+// The optimizer of runs configured before keras-adam existed: a stored
+// record without an optimizer name reads back as this (train/run_config.h).
+constexpr const char* kLegacyOptimizerName = "adam";
+
 struct OptimizerConfig {
-  std::string name = "adam";  // adam | adamw | sgd | rmsprop
+  std::string name = "keras-adam";  // keras-adam | adam | adamw | sgd | rmsprop
   double lr = kKerasAdamLr;
   double beta1 = kKerasAdamBeta1;
   double beta2 = kKerasAdamBeta2;

@@ -1,9 +1,8 @@
 // nesgd/optim/optimizers.h - build any supported torch::optim optimizer from
 // a plain config, and read or scale its learning rate generically.
 //
-// Defaults are Keras's (PAPER.md: the authors very likely used Keras; the
-// paper says only "Adam with default hyperparameters"). Note Keras's Adam
-// epsilon 1e-7 differs from PyTorch's 1e-8.
+// Defaults are Keras's (optimizer_config.h): keras-adam (optim/keras_adam.h)
+// with epsilon 1e-7; "adam" is LibTorch's Adam.
 // The LR helpers touch the optimizer only through param_groups(), so they work
 // for every optimizer, including ones this file does not construct.
 #pragma once
@@ -28,5 +27,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tenso
 double get_lr(const torch::optim::Optimizer& optimizer);
 // Multiplies the learning rate of every param group by `factor`.
 void scale_lr(torch::optim::Optimizer& optimizer, double factor);
+// Sets the learning rate of every param group. Optimizer::load restores the
+// LR on LibTorch 2.x but not on 1.x, so a resumed run sets it explicitly.
+void set_lr(torch::optim::Optimizer& optimizer, double lr);
 
 }  // namespace nesgd::optim

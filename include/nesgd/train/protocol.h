@@ -70,20 +70,32 @@ class Protocol {
 };
 
 // Keras-style "epoch-mean" training loss: the mean of the minibatch losses
-// over the last epoch's worth of steps (floor(n / B), the batches of one
-// epoch of the stream), i.e. what Keras prints as `loss` at an epoch's end. Not ready until a full window.
+// over the last epoch's worth of steps (the stream's batches_per_epoch():
+// ceil(n / B) in keras sampling, floor(n / B) otherwise), i.e. what Keras
+// prints as `loss` at an epoch's end. Keras's running mean weights each
+// batch's loss by its size (its `loss` metric is a Mean updated with
+// sample_weight = batch size), so a short last batch counts for less:
+//
+//     value = sum_i w_i L_i / sum_i w_i,   w_i = (size of batch i) / B
+//
+// which equals sum_i |B_i| L_i / sum_i |B_i|. Weights are relative to a full
+// batch so that a window of full batches (w_i = 1 exactly) gives the plain
+// mean bit for bit, as before weights existed. Not ready until a full window.
 class EpochMeanLoss {
  public:
   explicit EpochMeanLoss(int64_t window);
-  void add(double minibatch_loss);
+  // `weight`: the batch's size relative to a full batch, in (0, 1].
+  void add(double minibatch_loss, double weight = 1.0);
   bool ready() const { return static_cast<int64_t>(losses_.size()) == window_; }
-  double value() const;  // mean over the window; NaN if not ready
+  double value() const;  // weighted mean over the window; NaN if not ready
   int64_t window() const { return window_; }
   std::vector<double> values() const { return {losses_.begin(), losses_.end()}; }
+  std::vector<double> weights() const { return {weights_.begin(), weights_.end()}; }
 
  private:
   int64_t window_;
   std::deque<double> losses_;
+  std::deque<double> weights_;
 };
 
 }  // namespace nesgd::train

@@ -31,6 +31,10 @@ struct PaperConfig {
 // F1: 0.01 / 0.001 (Fashion-MNIST); C1: 0.01 / 0.001 (CIFAR-10); C2: 0.02 / 0.001 (CIFAR-100).
 const PaperConfig& paper_config(const std::string& model);  // throws nesgd::Error for unknown models
 
+// The minibatch sampling of runs configured before keras sampling became the
+// default: a stored record without a "sampling" key reads back as this.
+constexpr const char* kLegacySampling = "epoch";
+
 struct RunConfig {
   std::string model = "f1";
   std::string dataset = "fashion-mnist";
@@ -43,8 +47,10 @@ struct RunConfig {
   LossMeasure loss_measure = LossMeasure::kEpochMean;
   int64_t eval_every = 0;       // iterations between training-loss checks; 0 = once per epoch
   int64_t max_iterations = 0;   // 0 = no cap
-  std::string sampling = "epoch";  // epoch | iid  (data/batch_stream.h)
-  optim::OptimizerConfig optimizer;
+  // keras (Keras's fit: ceil(n/B) steps an epoch, the last batch short) | epoch
+  // (floor(n/B) full batches, the remainder dropped) | iid  (data/batch_stream.h)
+  std::string sampling = "keras";
+  optim::OptimizerConfig optimizer;  // keras-adam by default (optim/optimizer_config.h)
   std::string device = "cpu";   // cpu | cuda | auto
   int threads = 0;              // ATen intra-op threads; 0 = the project's measured default
   int blas_threads = 0;         // OpenBLAS threads; 0 = the project's measured default
@@ -62,9 +68,21 @@ struct RunConfig {
   // Fills l_star / l_stop from the paper when unset; validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.
   void resolve_defaults_and_validate();
+
+  // Checks what depends on the training-set size n_train (after
+  // train_subset): B <= n_train and, for C1/C2 in keras sampling, that each
+  // epoch's short last batch (n_train mod B samples) is a whole number of
+  // ghost batches. Keras itself fails on such a batch (its ghost batch norm
+  // reshapes to [virtual_batch_size, -1, ...]); we refuse it before training
+  // starts. Throws nesgd::Error naming the fixes.
+  void validate_for_training_set(int64_t n_train) const;
 };
 
 nlohmann::json to_json(const RunConfig& c);
-RunConfig run_config_from_json(const nlohmann::json& j);  // missing keys keep defaults
+// Missing keys keep the defaults, except the two whose default changed: a
+// record without "sampling" reads as kLegacySampling and one without an
+// optimizer name as optim::kLegacyOptimizerName, the behaviour of the runs
+// written before (every record so far carries both keys; this keeps it so).
+RunConfig run_config_from_json(const nlohmann::json& j);
 
 }  // namespace nesgd::train

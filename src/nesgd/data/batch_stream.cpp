@@ -7,12 +7,22 @@
 
 namespace nesgd::data {
 
-std::string to_string(Sampling s) { return s == Sampling::kEpoch ? "epoch" : "iid"; }
+std::string to_string(Sampling s) {
+  switch (s) {
+    case Sampling::kKeras: return "keras";
+    case Sampling::kEpoch: return "epoch";
+    case Sampling::kIid: return "iid";
+  }
+  return "unknown";
+}
 
 Sampling sampling_from_string(const std::string& s) {
+  if (s == "keras") return Sampling::kKeras;
   if (s == "epoch") return Sampling::kEpoch;
   if (s == "iid") return Sampling::kIid;
-  throw Error("unknown sampling '" + s + "': use 'epoch' (reshuffled passes) or 'iid' (independent uniform batches)");
+  throw Error("unknown sampling '" + s +
+              "': use 'keras' (reshuffled passes of ceil(n/B) batches, the last one short), 'epoch' (reshuffled "
+              "passes of floor(n/B) full batches) or 'iid' (independent uniform batches)");
 }
 
 uint64_t derive_seed(uint64_t seed, uint64_t stream_id) {
@@ -36,7 +46,11 @@ BatchStream::BatchStream(int64_t dataset_size, int64_t batch_size, uint64_t seed
   order_.resize(static_cast<size_t>(n_));
   for (int64_t i = 0; i < n_; ++i) order_[static_cast<size_t>(i)] = i;
   batch_.resize(static_cast<size_t>(batch_size_));
-  if (sampling_ == Sampling::kEpoch) reshuffle();
+  if (sampling_ != Sampling::kIid) reshuffle();
+}
+
+int64_t BatchStream::batches_per_epoch() const {
+  return sampling_ == Sampling::kKeras ? (n_ + batch_size_ - 1) / batch_size_ : n_ / batch_size_;
 }
 
 void BatchStream::reshuffle() {
@@ -51,7 +65,14 @@ void BatchStream::reshuffle() {
 }
 
 const std::vector<int64_t>& BatchStream::next() {
-  if (sampling_ == Sampling::kEpoch) {
+  if (sampling_ == Sampling::kKeras) {
+    // With n % B == 0 this is kEpoch's sequence exactly: the same permutations,
+    // cut at the same places.
+    if (cursor_ >= n_) reshuffle();
+    const int64_t size = std::min(batch_size_, n_ - cursor_);
+    batch_.assign(order_.begin() + cursor_, order_.begin() + cursor_ + size);
+    cursor_ += size;
+  } else if (sampling_ == Sampling::kEpoch) {
     if (cursor_ + batch_size_ > n_) reshuffle();
     std::copy(order_.begin() + cursor_, order_.begin() + cursor_ + batch_size_, batch_.begin());
     cursor_ += batch_size_;

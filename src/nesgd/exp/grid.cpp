@@ -223,6 +223,10 @@ SweepSpec preset(const std::string& name, bool quick) {
     if (d.info.name != base_name) continue;
     SweepSpec s;
     s.name = d.info.name + (quick ? "-quick" : "");
+    // The paper's protocol as Keras's fit ran it (PAPER.md): spelled out, so
+    // the presets keep it whatever RunConfig's defaults become.
+    s.base.sampling = "keras";
+    s.base.optimizer.name = "keras-adam";
     s.configs = {d.config};
     s.alphas = d.alphas;
     s.seeds = seeds_1_to(quick ? kQuickSeeds : kPaperSeeds);

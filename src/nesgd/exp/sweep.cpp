@@ -131,7 +131,17 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
     }
   }
 
+  // Every pending run is checked against its training-set size before the
+  // first one trains (a batch size above it, or a keras epoch's short batch
+  // that ghost batch norm cannot split), so a bad grid fails at once rather
+  // than hours in. Data is read only when there is something to run.
   DataCache data(options.data);
+  for (const PlannedRun* run : pending) {
+    const data::DatasetSplits& splits = data.get(run->config.dataset);
+    const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
+                                                         : splits.train.n;
+    run->config.validate_for_training_set(n_train);
+  }
   double run_seconds_total = 0.0;
   auto stopping = [&hooks] { return hooks.should_stop && hooks.should_stop(); };
   auto progress = [&]() {
@@ -158,16 +168,8 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
       default: break;
     }
   };
-  // Loading the data after the claim: a sweep that finds nothing to do reads nothing.
   auto dataset_for = [&data](const PlannedRun& run) -> const data::DatasetSplits& {
-    const data::DatasetSplits& splits = data.get(run.config.dataset);
-    const int64_t n_train =
-        run.config.train_subset > 0 ? std::min(run.config.train_subset, splits.train.n) : splits.train.n;
-    if (run.config.batch_size > n_train) {
-      throw Error("batch size " + std::to_string(run.config.batch_size) + " exceeds the " + std::to_string(n_train) +
-                  " training samples of " + run.config.dataset + ": drop it from --batch-sizes or raise --train-subset");
-    }
-    return splits;
+    return data.get(run.config.dataset);  // loaded and checked above
   };
 
   // One run alone (with checkpoints when asked for).
@@ -210,7 +212,6 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
   // Runs trained together; each member is stored the moment it stops.
   auto run_pack = [&](const std::vector<const PlannedRun*>& runs, std::vector<RunClaim>& claims) {
     const data::DatasetSplits& splits = dataset_for(*runs.front());
-    for (const PlannedRun* r : runs) dataset_for(*r);
     if (hooks.on_pack_start) hooks.on_pack_start(runs, progress());
     std::vector<train::RunConfig> configs;
     for (const PlannedRun* r : runs) configs.push_back(r->config);

@@ -1,17 +1,25 @@
 #include "nesgd/optim/optimizers.h"
 
 #include "nesgd/error.h"
+#include "nesgd/optim/keras_adam.h"
 
 namespace nesgd::optim {
 
 const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names{"adam", "adamw", "sgd", "rmsprop"};
+  static const std::vector<std::string> names{"keras-adam", "adam", "adamw", "sgd", "rmsprop"};
   return names;
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params,
                                                         const OptimizerConfig& c) {
   if (!(c.lr > 0.0)) throw Error("--lr must be positive");
+  if (c.name == "keras-adam") {
+    if (c.weight_decay != 0.0) {
+      throw Error("--optimizer keras-adam has no weight decay (nor had Keras's Adam the paper used): "
+                  "use --optimizer adamw for decoupled decay, or adam for PyTorch's L2 term");
+    }
+    return std::make_unique<KerasAdam>(params, KerasAdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps));
+  }
   if (c.name == "adam") {
     return std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps).weight_decay(c.weight_decay));
@@ -29,7 +37,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tenso
         params,
         torch::optim::RMSpropOptions(c.lr).eps(c.eps).momentum(c.momentum).weight_decay(c.weight_decay));
   }
-  throw Error("unknown optimizer '" + c.name + "': use adam, adamw, sgd or rmsprop");
+  throw Error("unknown optimizer '" + c.name + "': use keras-adam, adam, adamw, sgd or rmsprop");
 }
 
 double get_lr(const torch::optim::Optimizer& optimizer) {
@@ -38,6 +46,10 @@ double get_lr(const torch::optim::Optimizer& optimizer) {
 
 void scale_lr(torch::optim::Optimizer& optimizer, double factor) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(group.options().get_lr() * factor);
+}
+
+void set_lr(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
 }  // namespace nesgd::optim

@@ -75,6 +75,7 @@ class PackRun {
     train_ = to_tensors(train_set, device_, dtype_);
     test_ = to_tensors(data.test, device_, dtype_);
     const int64_t n = train_set.n;
+    for (const auto& c : configs) c.validate_for_training_set(n);  // before any work
     spec_ = {c0.model,        train_set.channels,     train_set.height, train_set.width, train_set.num_classes,
              c0.bn_convention, c0.ghost_batch_size};
 
@@ -286,7 +287,8 @@ class PackRun {
         m.result.iterations = step_it;
         m.result.epochs = window_epochs_[static_cast<size_t>(r * k + s)];
         m.last_minibatch_loss = loss;
-        m.epoch_mean->add(loss);
+        // Keras weights each batch's loss by its size; a full batch has weight 1 exactly.
+        m.epoch_mean->add(loss, static_cast<double>(b) / static_cast<double>(m.config.batch_size));
         if (step_it == it && check) decide_check(m, s, it, full.empty() ? kNaN : full[static_cast<size_t>(s)]);
         m.protocol.after_step(step_it, loss);
       }

@@ -70,18 +70,29 @@ EpochMeanLoss::EpochMeanLoss(int64_t window) : window_(window) {
   if (window_ <= 0) throw Error("epoch-mean loss window must be positive");
 }
 
-void EpochMeanLoss::add(double minibatch_loss) {
+void EpochMeanLoss::add(double minibatch_loss, double weight) {
+  if (!(weight > 0.0 && weight <= 1.0)) {
+    throw Error("epoch-mean loss: a batch's weight (its size relative to B) must lie in (0, 1], got " +
+                std::to_string(weight));
+  }
   losses_.push_back(minibatch_loss);
-  if (static_cast<int64_t>(losses_.size()) > window_) losses_.pop_front();
+  weights_.push_back(weight);
+  if (static_cast<int64_t>(losses_.size()) > window_) {
+    losses_.pop_front();
+    weights_.pop_front();
+  }
 }
 
 double EpochMeanLoss::value() const {
   if (!ready()) return std::numeric_limits<double>::quiet_NaN();
   // Summed afresh: a running sum drifts by rounding over 10^4 steps, and the
   // window is short.
-  double s = 0.0;
-  for (double l : losses_) s += l;
-  return s / static_cast<double>(window_);
+  double s = 0.0, w = 0.0;
+  for (size_t i = 0; i < losses_.size(); ++i) {
+    s += weights_[i] * losses_[i];
+    w += weights_[i];
+  }
+  return s / w;
 }
 
 }  // namespace nesgd::train

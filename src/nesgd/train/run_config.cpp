@@ -65,6 +65,23 @@ void RunConfig::resolve_defaults_and_validate() {
   }
 }
 
+void RunConfig::validate_for_training_set(int64_t n_train) const {
+  if (batch_size > n_train) {
+    throw Error("batch size " + std::to_string(batch_size) + " exceeds the " + std::to_string(n_train) +
+                " training samples of " + dataset + ": drop it from the batch sizes or raise --train-subset");
+  }
+  const int64_t short_batch = n_train % batch_size;
+  if (model != "f1" && data::sampling_from_string(sampling) == data::Sampling::kKeras && short_batch != 0 &&
+      short_batch % ghost_batch_size != 0) {
+    throw Error("--sampling keras ends every epoch of " + std::to_string(n_train) + " samples at batch size " +
+                std::to_string(batch_size) + " with a short batch of " + std::to_string(short_batch) +
+                ", which is not a multiple of " + model + "'s ghost batch size " + std::to_string(ghost_batch_size) +
+                " (Keras fails on it too). Use a batch size that leaves a multiple of " +
+                std::to_string(ghost_batch_size) + ", a --train-subset that does, or --sampling epoch (drops the "
+                "short batch)");
+  }
+}
+
 nlohmann::json to_json(const RunConfig& c) {
   return {
       {"model", c.model},
@@ -100,6 +117,8 @@ nlohmann::json to_json(const RunConfig& c) {
 
 RunConfig run_config_from_json(const nlohmann::json& j) {
   RunConfig c;
+  c.sampling = kLegacySampling;
+  c.optimizer.name = optim::kLegacyOptimizerName;
   auto get = [&j](const char* key, auto& field) {
     if (j.contains(key)) j.at(key).get_to(field);
   };

@@ -52,10 +52,11 @@ class TrainingRun {
 
     data::ImageSet train_set = data.train;
     if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
+    const int64_t n = train_set.n;
+    config_.validate_for_training_set(n);  // before any work
     const torch::ScalarType dtype = dtype_of_precision(config_.precision);
     train_ = to_tensors(train_set, device_, dtype);
     test_ = to_tensors(data.test, device_, dtype);
-    const int64_t n = train_set.n;
 
     spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
              config_.bn_convention, config_.ghost_batch_size};
@@ -73,6 +74,9 @@ class TrainingRun {
     if (optim::needs_second_batch(ne_) || config_.log_noise_scale) {
       stream_b_prime_.emplace(n, config_.batch_size, data::derive_seed(config_.seed, data::kStreamBPrime), sampling);
     }
+    // One epoch of the stream: ceil(n / B) steps in keras sampling (Keras's
+    // epoch), floor(n / B) otherwise. The epoch-mean loss averages over it and
+    // is checked at its end, as Keras reports `loss` at the end of each epoch.
     epoch_mean_.emplace(stream_b_->batches_per_epoch());
     check_every_ = config_.eval_every > 0 ? config_.eval_every : stream_b_->batches_per_epoch();
 
@@ -123,9 +127,13 @@ class TrainingRun {
     return loaded.net;
   }
 
-  optim::MinibatchLoss minibatch_loss(data::BatchStream& stream) {
-    return [this, &stream]() {
-      auto [x, y] = gather(train_, stream.next());
+  // The loss of the stream's next batch; `samples` receives its size (B, or
+  // n mod B for the short last batch of a keras epoch).
+  optim::MinibatchLoss minibatch_loss(data::BatchStream& stream, int64_t& samples) {
+    return [this, &stream, &samples]() {
+      const std::vector<int64_t>& indices = stream.next();
+      samples = static_cast<int64_t>(indices.size());
+      auto [x, y] = gather(train_, indices);  // x: [samples, C, H, W]
       return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
     };
   }
@@ -137,17 +145,19 @@ class TrainingRun {
     auto capture = [&] {
       for (const auto& p : params_) after_b.push_back(p.grad().detach().clone());
     };
-    const auto loss_b = minibatch_loss(*stream_b_);
+    int64_t samples_b = 0, samples_b_prime = 0;
+    const auto loss_b = minibatch_loss(*stream_b_, samples_b);
     const auto loss_b_prime =
-        optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_) : optim::MinibatchLoss{};
+        optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
     const optim::NEBackwardResult r =
         optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
-    if (config_.log_noise_scale) measure_noise_scale(after_b);
+    if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
     optimizer_->step();
     result_.step_seconds += seconds_since(t_step);
-    result_.samples_processed += config_.batch_size * (r.used_b_prime ? 2 : 1);
+    result_.samples_processed += samples_b + samples_b_prime;  // 0 for B' when alpha = 1
     result_.iterations = it;
-    epoch_mean_->add(r.loss_b);
+    // Keras weights each batch's loss by its size; a full batch has weight 1 exactly.
+    epoch_mean_->add(r.loss_b, static_cast<double>(samples_b) / static_cast<double>(config_.batch_size));
 
     bool is_check = false;
     if (it % check_every_ == 0) {
@@ -178,7 +188,9 @@ class TrainingRun {
   // B_simple from the pair (B, 2B): g_2B = (g_B + g_B') / 2. Reads gradients,
   // never writes them, and restores batch-norm buffers after the extra
   // forward at alpha = 1, so the trajectory is that of the run without it.
-  void measure_noise_scale(const std::vector<torch::Tensor>& alpha_g_b) {
+  // `batch` is this step's size of B (and of B': the two streams reach a keras
+  // epoch's short batch at the same step).
+  void measure_noise_scale(const std::vector<torch::Tensor>& alpha_g_b, int64_t batch) {
     torch::NoGradGuard no_grad;
     const double alpha = config_.alpha;
     std::vector<torch::Tensor> g_b, g_bp;
@@ -203,8 +215,7 @@ class TrainingRun {
     std::vector<torch::Tensor> g_2b;
     for (size_t i = 0; i < g_b.size(); ++i) g_2b.push_back(0.5 * (g_b[i] + g_bp[i]));
     const double small = 0.5 * (squared_norm(g_b) + squared_norm(g_bp));  // two estimates of E|g_B|^2
-    noise_tracker_.add(noise::estimate_noise_scale(small, config_.batch_size, squared_norm(g_2b),
-                                                   2 * config_.batch_size));
+    noise_tracker_.add(noise::estimate_noise_scale(small, batch, squared_norm(g_2b), 2 * batch));
   }
 
   void report_progress(int64_t it, double minibatch_loss, bool is_check) {
@@ -261,6 +272,7 @@ class TrainingRun {
             {"elapsed", elapsed()},
             {"last_train_loss", finite_or_null(last_train_loss_)},
             {"epoch_mean", epoch_mean_->values()},
+            {"epoch_mean_weights", epoch_mean_->weights()},
             {"stream_b", stream_b_->save_state()},
             {"stream_b_prime", stream_b_prime_ ? stream_b_prime_->save_state() : std::string()},
             {"noise_tracker", noise_tracker_.save_state()},
@@ -309,11 +321,20 @@ class TrainingRun {
     result_.iterations = state.at("iterations");
     result_.resumed_from_iteration = result_.iterations;
     protocol_.restore(state.at("iterations_to_l_star"));
+    // Optimizer::load restores the LR on LibTorch 2.x but not on 1.x: set the
+    // LR the run had at the checkpoint, halved if L* was already reached.
+    optim::set_lr(*optimizer_,
+                  config_.optimizer.lr * (protocol_.lr_scaled() ? protocol_.options().lr_factor : 1.0));
     result_.samples_processed = state.at("samples_processed");
     result_.step_seconds = state.at("step_seconds");
     elapsed_before_ = state.at("elapsed");
     last_train_loss_ = from_json_number(state.at("last_train_loss"));
-    for (double v : state.at("epoch_mean").get<std::vector<double>>()) epoch_mean_->add(v);
+    const auto losses = state.at("epoch_mean").get<std::vector<double>>();
+    // Checkpoints written before weights existed held full batches only: weight 1.
+    const auto weights = state.contains("epoch_mean_weights")
+                             ? state.at("epoch_mean_weights").get<std::vector<double>>()
+                             : std::vector<double>(losses.size(), 1.0);
+    for (size_t i = 0; i < losses.size(); ++i) epoch_mean_->add(losses[i], weights.at(i));
     stream_b_->load_state(state.at("stream_b"));
     if (stream_b_prime_) stream_b_prime_->load_state(state.at("stream_b_prime"));
     noise_tracker_.load_state(state.at("noise_tracker"));
