@@ -1,11 +1,11 @@
 // nesgd_bench_pack - a pack of K runs against the same K runs one after another.
 //
 // Both sides are the real trainers (train::train_pack and train::train_run),
-// not a copy of their steps: K F1 runs of the same B and alpha, seeds
-// 1..K, each capped at --steps iterations with an unreachable L** so that
-// every run takes exactly that many steps, on a random dataset of
-// Fashion-MNIST's shape (speed does not depend on pixel values) with a small
-// test set. Reported: samples per second of each side over its wall time
+// not a copy of their steps: K runs of one model (F1, C1 or C2) of the same B
+// and alpha, seeds 1..K, each capped at --steps iterations with an
+// unreachable L** so that every run takes exactly that many steps, on a random
+// dataset of the model's dataset shape (Fashion-MNIST or CIFAR; speed does
+// not depend on pixel values) with a small test set. Reported: samples per second of each side over its wall time
 // (final evaluations included, the same on both sides) and their ratio,
 // measured back to back in one process, alternating which side goes first
 // in each round; the table gives medians over rounds. The CPU's model and
@@ -34,6 +34,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Options {
+  std::string model = "f1";
   int64_t pack = 8;
   std::vector<int64_t> batch_sizes{100, 1000};
   std::vector<int64_t> steps{200, 40};  // per batch size: a few seconds of training per run
@@ -48,17 +49,20 @@ struct Options {
   std::string json_path;
 };
 
-nesgd::data::DatasetSplits random_fashion_mnist(int64_t n_train, int64_t n_test) {
+// Random images of the model's dataset: Fashion-MNIST (F1) or CIFAR-10/100 (C1/C2).
+nesgd::data::DatasetSplits random_dataset(const std::string& model, int64_t n_train, int64_t n_test) {
+  const bool cifar = model != "f1";
+  const int64_t c = cifar ? 3 : 1, hw = cifar ? 32 : 28, classes = model == "c2" ? 100 : 10;
   std::mt19937_64 rng(12345);
-  std::uniform_int_distribution<int> pixel(0, 255), label(0, 9);
+  std::uniform_int_distribution<int> pixel(0, 255), label(0, static_cast<int>(classes) - 1);
   auto make = [&](int64_t n) {
     nesgd::data::ImageSet s;
     s.n = n;
-    s.channels = 1;
-    s.height = 28;
-    s.width = 28;
-    s.num_classes = 10;
-    s.images.resize(static_cast<size_t>(n * 784));
+    s.channels = c;
+    s.height = hw;
+    s.width = hw;
+    s.num_classes = classes;
+    s.images.resize(static_cast<size_t>(n * c * hw * hw));
     s.labels.resize(static_cast<size_t>(n));
     for (auto& p : s.images) p = static_cast<uint8_t>(pixel(rng));
     for (auto& l : s.labels) l = label(rng);
@@ -79,16 +83,18 @@ double median(std::vector<double> v) {
 
 int run(const Options& o, const std::string& command_line) {
   if (o.steps.size() != o.batch_sizes.size()) throw nesgd::Error("--steps needs one value per batch size");
-  const auto data = random_fashion_mnist(o.train_size, o.test_size);
+  const auto data = random_dataset(o.model, o.train_size, o.test_size);
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json environment;
-  std::printf("| B | alpha | K | steps | single runs, samples/s | pack, samples/s | pack / single |\n");
+  std::printf("%s on %s\n\n| B | alpha | K | steps | single runs, samples/s | pack, samples/s | pack / single |\n",
+              o.model.c_str(), o.device.c_str());
   std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
   for (size_t bi = 0; bi < o.batch_sizes.size(); ++bi) {
     std::vector<nesgd::train::RunConfig> configs;
     for (int64_t k = 0; k < o.pack; ++k) {
       nesgd::train::RunConfig c;
-      c.model = "f1";
+      c.model = o.model;
+      c.dataset = o.model == "f1" ? "fashion-mnist" : o.model == "c1" ? "cifar10" : "cifar100";
       c.batch_size = o.batch_sizes[bi];
       c.alpha = o.alpha;
       c.seed = static_cast<uint64_t>(k + 1);
@@ -167,7 +173,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   Options o;
-  CLI::App app{"nesgd_bench_pack - F1 runs trained as one pack against the same runs one after another"};
+  CLI::App app{"nesgd_bench_pack - K runs trained as one pack against the same runs one after another"};
+  app.add_option("--model", o.model, "f1, c1 or c2")->check(CLI::IsMember({"f1", "c1", "c2"}))->capture_default_str();
   app.add_option("--pack", o.pack, "runs in the pack (K)")->check(CLI::Range(2, 1024))->capture_default_str();
   app.add_option("--batch-sizes", o.batch_sizes, "batch sizes B")->delimiter(',')->capture_default_str();
   app.add_option("--steps", o.steps, "steps per run, one value per batch size")->delimiter(',')->capture_default_str();
