@@ -311,7 +311,7 @@ Command add_sweep_command(CLI::App& app) {
                   "Checkpoint each run this often (seconds) and on Ctrl-C, into STORE/checkpoints/, so a stopped or "
                   "killed run continues where it was; 0 = off (a killed run starts over)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number("0 = off"));
   cmd->add_flag("--quiet,-q", state->quiet, "Only the final summary line");
   state->data.add_to(cmd);
   for (const CLI::Option* o : cmd->get_options()) state->own_options.insert(o->get_name());

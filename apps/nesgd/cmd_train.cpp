@@ -105,7 +105,7 @@ Command add_train_command(CLI::App& app) {
                   "removed once the result is written to --out");
   cmd->add_option("--checkpoint-every", state->files.checkpoint_every_seconds, "Seconds between checkpoints")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   return {cmd, [state] { return run(*state); }};
 }
 
