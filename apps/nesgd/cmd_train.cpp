@@ -88,7 +88,8 @@ Command add_train_command(CLI::App& app) {
   auto state = std::make_shared<TrainState>();
   auto* cmd = app.add_subcommand("train", "Train one run under the paper's protocol and print a JSON result");
   cmd->footer(
-      "Protocol (PAPER.md): Adam with Keras defaults; LR halved once when the training loss reaches L*;\n"
+      "Protocol (Mori & Ueda, \"Improved generalization by noise enhancement\", arXiv 2009.13094):\n"
+      "Adam with Keras defaults; LR halved once when the training loss reaches L*;\n"
       "stop when it falls below L**; convergence time = optimizer steps. Ctrl-C stops the run and still\n"
       "writes its result (status \"interrupted\"). Example:\n"
       "  nesgd train --model f1 --batch-size 2000 --alpha 1.5 --seed 1 --out run.json");

@@ -197,7 +197,7 @@ data::DataOptions DataFlags::options() const {
 
 void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
   cmd->add_option("--model", c.model,
-                  "Network (PAPER.md): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
+                  "Network (Mori & Ueda, arXiv 2009.13094): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
                   "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100")
       ->capture_default_str();
   cmd->add_option("--dataset", c.dataset,

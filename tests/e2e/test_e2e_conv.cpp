@@ -50,7 +50,7 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
                           tmp.path() + "/run.json");
   ASSERT_FALSE(j.empty());
   EXPECT_EQ(j["status"], "converged") << j.dump(2);
-  EXPECT_LT(j["train_loss"].get<double>(), 0.001);  // C1's L** (PAPER.md)
+  EXPECT_LT(j["train_loss"].get<double>(), 0.001);  // C1's L** (the paper's)
   EXPECT_GE(j["iterations_to_l_star"].get<int>(), 1);
   EXPECT_LT(j["iterations_to_l_star"].get<int>(), j["iterations"].get<int>());
   // The same record as F1's (tests/e2e/test_e2e_train.cpp).

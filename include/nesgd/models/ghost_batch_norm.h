@@ -46,9 +46,9 @@
 
 namespace nesgd::models {
 
-// PAPER.md, C1/C2: "ghost BN (100)".
+// The paper, C1/C2: ghost batch norm over ghost batches of 100.
 constexpr int64_t kPaperGhostBatchSize = 100;
-// Keras BatchNormalization defaults (PAPER.md: the authors likely used Keras).
+// Keras BatchNormalization defaults (the paper's authors likely used Keras).
 constexpr double kKerasBnMomentum = 0.99;
 constexpr double kKerasBnEps = 1e-3;
 // PyTorch's BatchNorm defaults, expressed with Keras's momentum (1 - 0.1).

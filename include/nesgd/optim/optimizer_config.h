@@ -1,6 +1,6 @@
 // nesgd/optim/optimizer_config.h - which optimizer, with which settings (torch-free).
 //
-// Defaults are Keras's (PAPER.md: the authors very likely used Keras; the
+// Defaults are Keras's (the paper's authors very likely used Keras; the
 // paper says only "Adam with default hyperparameters"). Keras's Adam epsilon
 // 1e-7 differs from PyTorch's 1e-8.
 #pragma once

@@ -1,7 +1,7 @@
 // nesgd/optim/optimizers.h - build any supported torch::optim optimizer from
 // a plain config, and read or scale its learning rate generically.
 //
-// Defaults are Keras's (PAPER.md: the authors very likely used Keras; the
+// Defaults are Keras's (the paper's authors very likely used Keras; the
 // paper says only "Adam with default hyperparameters"). Note Keras's Adam
 // epsilon 1e-7 differs from PyTorch's 1e-8.
 // The LR helpers touch the optimizer only through param_groups(), so they work
