@@ -314,7 +314,8 @@ TEST_F(ArchiveFetch, ArchiveWithoutTheRegisteredMembersIsRejected) {
 TEST(CifarSubset, RealSharedSubsetLoadsWithTheReadmeCounts) {
   const fs::path root = NESGD_SHARED_DATA;
   if (!fs::is_directory(root / "cifar-10-subset")) {
-    GTEST_SKIP() << "no CIFAR-10 subset at " << (root / "cifar-10-subset") << " (NESGD_SHARED_DATA)";
+    GTEST_SKIP() << "no CIFAR-10 subset at " << (root / "cifar-10-subset")
+                 << ": this test checks the shipped subset; put the project's data folder beside the checkout";
   }
   DataOptions options = isolated_options();
   options.data_dir = root.string();
@@ -480,8 +481,8 @@ TEST_F(DerivedSubset, ForeignSourceWritesNothing) {
 TEST_F(DerivedSubset, RuleReproducesTheShippedSubsetByteForByte) {
   const fs::path shipped = fs::path(NESGD_SHARED_DATA) / "cifar-10-subset";
   if (!fs::is_regular_file(shipped / "test_indices.txt")) {
-    GTEST_SKIP() << "needs the shipped cifar-10-subset folder at " << shipped
-                 << " (the data folder beside the checkout) to rebuild official records around";
+    GTEST_SKIP() << "needs the shipped cifar-10-subset at " << shipped
+                 << " to rebuild official records around: put the project's data folder beside the checkout";
   }
   std::string train = read_bytes(shipped / "data_batch_1.bin");
   ASSERT_EQ(train.size(), 4000 * kRecord);
