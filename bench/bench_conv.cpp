@@ -1,4 +1,4 @@
-// The C1/C2 benchmarks: PAPER.md's conv nets on CIFAR-shaped data (50,000
+// The C1/C2 benchmarks: the paper's conv nets on CIFAR-shaped data (50,000
 // samples of 3 x 32 x 32; 10 classes for C1, 100 for C2), through the same
 // StepBench as F1, i.e. the trainer's step call for call. Their FLOPs are in
 // oneDNN convolutions, not GEMMs, so there is no step-GEMM ceiling; the

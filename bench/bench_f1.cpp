@@ -1,4 +1,4 @@
-// The F1 benchmark: PAPER.md's 784 -> 7 x 500 (ReLU) -> 10 MLP on
+// The F1 benchmark: the paper's 784 -> 7 x 500 (ReLU) -> 10 MLP on
 // Fashion-MNIST-shaped data (60,000 samples of 1 x 28 x 28, 10 classes).
 // Every FLOP of its step that matters is in the dense layers' GEMMs, so the
 // step-GEMM ceiling is the fair one for it.

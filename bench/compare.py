@@ -4,7 +4,8 @@
   compare.py step --ours R1.json R2.json ... --ref P1.json P2.json ... [--out FILE]
       nesgd_bench and reference_step.py results of the same rounds (file i of
       --ours was run beside file i of --ref): medians over rounds of samples/s
-      and of the per-round ratios, and a verdict for each target of issue 2.
+      and of the per-round ratios, and a verdict for each of the project's F1
+      performance targets (docs/PERFORMANCE.md).
   compare.py sweep FILE.json ... [--out FILE]
       nesgd_bench runs of the thread sweep (bench/thread_sweep.sh): samples/s
       per setting, medians over rounds.
@@ -17,7 +18,7 @@ import json
 import statistics
 import sys
 
-# Issue 2's targets.
+# The project's F1 performance targets (docs/PERFORMANCE.md, "F1 training step").
 CEILING_TARGET = 0.85   # F1 step at B = 1000, alpha = 1: >= 0.85 of the matmul ceiling
 NE_TARGET = 2.0         # NE step time <= 2.0 x plain step time at the same B
 PYTORCH_EQUAL_B = 1000  # at least as fast as PyTorch-Python here

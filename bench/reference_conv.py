@@ -40,7 +40,7 @@ import reference_step as rs  # noqa: E402  (BatchStream, parse_list, OPENBLAS_DI
 DATASET_SIZE = 50000  # CIFAR's training set
 GHOST = 100
 KERAS_BN_MOMENTUM, KERAS_BN_EPS = 0.99, 1e-3
-MODELS = {  # stacks (channels, convs), hidden dense widths, classes: PAPER.md
+MODELS = {  # stacks (channels, convs), hidden dense widths, classes: the paper's
     "c1": ([(64, 3), (128, 3), (256, 3)], [], 10),
     "c2": ([(64, 3), (128, 3), (256, 3), (512, 2)], [1024], 100),
 }

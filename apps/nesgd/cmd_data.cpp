@@ -2,8 +2,11 @@
 #include <cstdio>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "common.h"
 #include "nesgd/data/registry.h"
+#include "nesgd/error.h"
 
 namespace nesgd::cli {
 namespace {
@@ -13,9 +16,30 @@ struct DataState {
   DataFlags flags;
 };
 
-int run_list() {
+// "30.9 MB", "170.1 MB"
+std::string megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
+
+// Each dataset, its download size and where it is found now (the first source
+// of the resolution order that holds it), else what the first use would do.
+int run_list(const DataState& s) {
+  const data::DataOptions options = s.flags.options();
   for (const auto& spec : data::registered_datasets()) {
     std::printf("%-16s %s\n", spec.name.c_str(), spec.description.c_str());
+    const uint64_t download = data::download_bytes(spec);
+    std::string size = download == 0 ? "no download URL"
+                       : spec.derived_from.empty()
+                           ? "download " + megabytes(download)
+                           : fmt::format("made from {} (download {})", spec.derived_from, megabytes(download));
+    std::string found;
+    try {
+      const data::Located where = data::locate_dataset(spec, options);
+      found = fmt::format("found: {} ({})", where.folder, where.origin);
+    } catch (const Error&) {
+      found = !spec.derived_from.empty() ? "absent: made on first use, or `nesgd data fetch " + spec.name + "`"
+              : download != 0            ? "absent: downloaded on first use, or `nesgd data fetch " + spec.name + "`"
+                                         : "absent";
+    }
+    std::printf("%-16s %s; %s\n", "", size.c_str(), found.c_str());
   }
   return 0;
 }
@@ -47,17 +71,22 @@ Command add_data_command(CLI::App& app) {
   auto state = std::make_shared<DataState>();
   auto* cmd = app.add_subcommand("data", "Fetch, verify or list datasets");
   cmd->require_subcommand(1);
-  auto* fetch = cmd->add_subcommand("fetch", "Download a dataset into the cache (or --data-dir), verifying SHA-256 sums");
+  auto* fetch = cmd->add_subcommand("fetch",
+                                    "Download a dataset into the cache (or --data-dir), verifying SHA-256 sums; "
+                                    "cifar10-subset is made from cifar10 (downloaded first if absent)");
   auto* verify = cmd->add_subcommand("verify", "Check a dataset's files against the registry's SHA-256 sums");
-  auto* list = cmd->add_subcommand("list", "List the known datasets");
+  auto* list = cmd->add_subcommand(
+      "list", "List the known datasets, their download sizes and where each is found now (or that it is absent)");
   for (auto* sub : {fetch, verify}) {
     sub->add_option("dataset", state->name, "Dataset name (see `nesgd data list`)")->required();
+  }
+  for (auto* sub : {fetch, verify, list}) {
     state->flags.add_to(sub);
   }
   return {cmd, [state, fetch, verify, list]() -> int {
             if (fetch->parsed()) return run_fetch(*state);
             if (verify->parsed()) return run_verify(*state);
-            if (list->parsed()) return run_list();
+            if (list->parsed()) return run_list(*state);
             return 2;
           }};
 }

@@ -88,27 +88,36 @@ Command add_noise_command(CLI::App& app) {
   cmd->add_option("--load-model", c.load_model, "Measure at the weights in this file (nesgd train --save-model)");
   cmd->add_option("--batch-size,-b", c.meter.batch_size, "Minibatch size B (each of B and B')")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   cmd->add_option("--alphas", c.meter.alphas, "NE factors to evaluate, comma separated")
       ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--draws,-k", c.meter.draws, "K: independent (B, B') pairs")->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_number());
+  cmd->add_option("--draws,-k", c.meter.draws, "K: independent (B, B') pairs")
+      ->capture_default_str()
+      ->check(positive_integer());
   cmd->add_option("--seed,-s", c.meter.seed, "Seed of the minibatch streams (and of the initial weights)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_integer());
   cmd->add_option("--train-subset", c.train_subset, "Sample from the first N training samples only (0 = all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--directions", c.meter.directions, "Random unit directions for the kurtosis")->capture_default_str();
+      ->check(non_negative_integer("0 = all"));
+  cmd->add_option("--directions", c.meter.directions, "Random unit directions for the kurtosis")
+      ->capture_default_str()
+      ->check(non_negative_integer());
   cmd->add_option("--pilot", c.meter.pilot_draws, "Pilot pairs that fix the leading principal direction (0 = none)")
-      ->capture_default_str();
-  cmd->add_option("--confidence", c.meter.confidence, "Confidence level of the intervals")->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_integer("0 = none"));
+  cmd->add_option("--confidence", c.meter.confidence, "Confidence level of the intervals")
+      ->capture_default_str()
+      ->check(number_in_unit_interval(false));
   cmd->add_option("--device", c.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_option("--threads", c.threads, "ATen intra-op threads (0 = measured default)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = measured default"));
   cmd->add_option("--blas-threads", c.blas_threads, "OpenBLAS threads (0 = measured default)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = measured default"));
   state->data.add_to(cmd);
   cmd->add_option("--out,-o", state->out, "Write the JSON report here (atomically)");
   cmd->add_flag("--json", state->json, "Print the JSON report on stdout instead of the table");

@@ -369,7 +369,7 @@ Command add_sweep_command(CLI::App& app) {
                   "Checkpoint each run this often (seconds) and on Ctrl-C, into STORE/checkpoints/, so a stopped or "
                   "killed run continues where it was; 0 = off (a killed run starts over)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number("0 = off"));
   cmd->add_option("--pack", state->pack,
                   "Train up to K runs at once as one stacked network (runs that differ only in seed, alpha and "
                   "learning rate; each member's result is its single run's). 'auto' fills half the device's memory "

@@ -88,7 +88,7 @@ Command add_train_command(CLI::App& app) {
   auto state = std::make_shared<TrainState>();
   auto* cmd = app.add_subcommand("train", "Train one run under the paper's protocol and print a JSON result");
   cmd->footer(
-      "Protocol (PAPER.md), as Keras's fit ran it: Keras's Adam with its defaults (--optimizer keras-adam);\n"
+      "Protocol (Mori & Ueda, \"Improved generalization by noise enhancement\", arXiv 2009.13094), as Keras's fit ran it: Keras's Adam with its defaults (--optimizer keras-adam);\n"
       "epochs of ceil(N/B) steps on a fresh permutation, the last batch short (--sampling keras); the\n"
       "training loss is the sample-weighted mean of an epoch's minibatch losses, checked at its end; LR\n"
       "halved once when it reaches L*; stop when it falls below L**; convergence time = optimizer steps.\n"
@@ -108,7 +108,7 @@ Command add_train_command(CLI::App& app) {
                   "removed once the result is written to --out");
   cmd->add_option("--checkpoint-every", state->files.checkpoint_every_seconds, "Seconds between checkpoints")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   return {cmd, [state] { return run(*state); }};
 }
 

@@ -3,12 +3,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -66,6 +71,114 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   fs::rename(tmp, target);
 }
 
+namespace {
+
+// The value of `text` if all of it is a finite number, else nothing.
+std::optional<double> parse_number(const std::string& text) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front())) != 0) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// Whether all of `text` is a base-10 integer (sign allowed) that fits 64 bits; its sign and size.
+struct ParsedInteger {
+  bool negative = false;
+  unsigned long long magnitude = 0;
+};
+std::optional<ParsedInteger> parse_integer(const std::string& text) {
+  ParsedInteger p;
+  std::size_t at = 0;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    p.negative = text[0] == '-';
+    at = 1;
+  }
+  if (at == text.size()) return std::nullopt;
+  for (; at < text.size(); ++at) {
+    if (text[at] < '0' || text[at] > '9') return std::nullopt;
+    const unsigned digit = static_cast<unsigned>(text[at] - '0');
+    if (p.magnitude > (ULLONG_MAX - digit) / 10) return std::nullopt;
+    p.magnitude = p.magnitude * 10 + digit;
+  }
+  return p;
+}
+
+std::string with_note(const std::string& sentence, const std::string& note) {
+  return note.empty() ? sentence : sentence + " (" + note + ")";
+}
+
+// A validator that accepts `text` when `ok` says so and otherwise fails with
+// `sentence` (CLI11 puts the flag's name in front; format_failure joins them).
+CLI::Validator sentence_check(const std::string& description, const std::string& sentence,
+                              std::function<bool(const std::string&)> ok) {
+  return CLI::Validator(
+      [sentence, ok = std::move(ok)](std::string& text) { return ok(text) ? std::string() : sentence; },
+      description);
+}
+
+}  // namespace
+
+CLI::Validator positive_integer() {
+  return sentence_check("POSITIVE", "must be a positive integer", [](const std::string& t) {
+    const auto p = parse_integer(t);
+    return p && !p->negative && p->magnitude > 0;
+  });
+}
+
+CLI::Validator non_negative_integer(const std::string& note) {
+  return sentence_check("NONNEGATIVE", with_note("must be an integer >= 0", note), [](const std::string& t) {
+    const auto p = parse_integer(t);
+    return p && (!p->negative || p->magnitude == 0);
+  });
+}
+
+CLI::Validator positive_number() {
+  return sentence_check("POSITIVE", "must be a positive number", [](const std::string& t) {
+    const auto v = parse_number(t);
+    return v && *v > 0.0;
+  });
+}
+
+CLI::Validator non_negative_number(const std::string& note) {
+  return sentence_check("NONNEGATIVE", with_note("must be a number >= 0", note), [](const std::string& t) {
+    const auto v = parse_number(t);
+    return v && *v >= 0.0;
+  });
+}
+
+CLI::Validator finite_number() {
+  return sentence_check("FINITE", "must be a finite number",
+                        [](const std::string& t) { return parse_number(t).has_value(); });
+}
+
+CLI::Validator number_in_unit_interval(bool zero_allowed) {
+  return sentence_check(zero_allowed ? "[0,1)" : "(0,1)",
+                        zero_allowed ? "must be a number in [0, 1)" : "must be a number strictly between 0 and 1",
+                        [zero_allowed](const std::string& t) {
+                          const auto v = parse_number(t);
+                          return v && *v < 1.0 && (zero_allowed ? *v >= 0.0 : *v > 0.0);
+                        });
+}
+
+std::string format_failure(const CLI::App* app, const CLI::Error& e) {
+  std::string message = e.what();
+  // CLI11 writes a validator's failure as "--flag: <sentence>"; ours read as
+  // one sentence with the flag as subject.
+  const auto colon = message.find(": must ");
+  if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr && colon != std::string::npos &&
+      message.compare(0, 1, "-") == 0) {
+    message.erase(colon, 1);
+  }
+  std::string command = "nesgd";  // and the subcommands parsed so far
+  for (const CLI::App* a = app; a != nullptr && !a->get_subcommands().empty();) {
+    a = a->get_subcommands().front();
+    command += " " + a->get_name();
+  }
+  return "nesgd: error: " + message + "\nRun `" + command + " --help` for the options.\n";
+}
+
 void DataFlags::add_to(CLI::App* app) {
   app->add_option("--data-dir", data_dir,
                   "Data root holding one folder per dataset (DIR/fashion-mnist/...). "
@@ -84,7 +197,7 @@ data::DataOptions DataFlags::options() const {
 
 void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
   cmd->add_option("--model", c.model,
-                  "Network (PAPER.md): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
+                  "Network (Mori & Ueda, arXiv 2009.13094): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
                   "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100")
       ->capture_default_str();
   cmd->add_option("--dataset", c.dataset,
@@ -92,18 +205,23 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
       ->capture_default_str();
   cmd->add_option("--batch-size,-b", c.batch_size, "Minibatch size B (each of B and B')")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   cmd->add_option("--alpha,-a", c.alpha,
                   "NE factor: g = alpha*grad L_B + (1-alpha)*grad L_B'. 1 = plain training, >1 enhances noise")
-      ->capture_default_str();
-  cmd->add_option("--seed,-s", c.seed, "Seed for initialization and both minibatch streams")->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_number());
+  cmd->add_option("--seed,-s", c.seed, "Seed for initialization and both minibatch streams")
+      ->capture_default_str()
+      ->check(non_negative_integer());
   cmd->add_option("--train-subset", c.train_subset, "Use the first N training samples (0 = all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = all"));
   cmd->add_option("--l-star", c.l_star,
-                  "Halve the LR once when the training loss reaches this (default: the paper's, per model)");
+                  "Halve the LR once when the training loss reaches this (default: the paper's, per model)")
+      ->check(positive_number());
   cmd->add_option("--l-stop", c.l_stop,
-                  "Stop when the training loss falls below this, L** (default: the paper's, per model)");
+                  "Stop when the training loss falls below this, L** (default: the paper's, per model)")
+      ->check(positive_number());
   cmd->add_option("--loss-measure", loss_measure,
                   "Training loss for L*/L**: epoch-mean (Keras: mean minibatch loss over the last epoch, "
                   "checked at each epoch's end) or full (whole training set, eval mode, every --eval-every steps)")
@@ -113,11 +231,11 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "Iterations between training-loss checks (0 = once per epoch: ceil(N/B) steps with --sampling "
                   "keras, floor(N/B) otherwise)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = once per epoch"));
   cmd->add_option("--max-iterations", c.max_iterations,
                   "Cap on optimizer steps; hitting it gives status not_converged (0 = none)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = no cap"));
   cmd->add_option("--sampling", c.sampling,
                   "Minibatch streams: keras (Keras's fit, the paper's protocol: each epoch a fresh permutation in "
                   "ceil(N/B) steps, the last batch holding N mod B samples; the epoch-mean loss weights batches by "
@@ -131,12 +249,24 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "adamw, sgd or rmsprop")
       ->capture_default_str()
       ->check(CLI::IsMember({"keras-adam", "adam", "adamw", "sgd", "rmsprop"}));
-  cmd->add_option("--lr", c.optimizer.lr, "Initial learning rate (Keras Adam default)")->capture_default_str();
-  cmd->add_option("--beta1", c.optimizer.beta1, "Adam beta1")->capture_default_str();
-  cmd->add_option("--beta2", c.optimizer.beta2, "Adam beta2")->capture_default_str();
-  cmd->add_option("--eps", c.optimizer.eps, "Adam/RMSprop epsilon (Keras: 1e-7; PyTorch: 1e-8)")->capture_default_str();
-  cmd->add_option("--momentum", c.optimizer.momentum, "SGD/RMSprop momentum")->capture_default_str();
-  cmd->add_option("--weight-decay", c.optimizer.weight_decay, "Weight decay (paper: none)")->capture_default_str();
+  cmd->add_option("--lr", c.optimizer.lr, "Initial learning rate (Keras Adam default)")
+      ->capture_default_str()
+      ->check(positive_number());
+  cmd->add_option("--beta1", c.optimizer.beta1, "Adam beta1")
+      ->capture_default_str()
+      ->check(number_in_unit_interval(true));
+  cmd->add_option("--beta2", c.optimizer.beta2, "Adam beta2")
+      ->capture_default_str()
+      ->check(number_in_unit_interval(true));
+  cmd->add_option("--eps", c.optimizer.eps, "Adam/RMSprop epsilon (Keras: 1e-7; PyTorch: 1e-8)")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--momentum", c.optimizer.momentum, "SGD/RMSprop momentum")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--weight-decay", c.optimizer.weight_decay, "Weight decay (paper: none)")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--device", c.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_option("--precision", c.precision,
                   "Number format of weights, activations and optimizer state: fp32 (the paper's) or fp64 "
@@ -151,14 +281,14 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--ghost-batch-size", c.ghost_batch_size,
                   "c1/c2: samples per ghost batch, each normalized on its own (paper: 100); B must be a multiple, "
                   "and with --sampling keras so must each epoch's short batch, N mod B")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_integer())
       ->capture_default_str();
   cmd->add_option("--threads", c.threads, "ATen intra-op threads (0 = measured default, see docs/PERFORMANCE.md)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = measured default"));
   cmd->add_option("--blas-threads", c.blas_threads, "OpenBLAS threads (0 = measured default)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer("0 = measured default"));
   cmd->add_option("--load-model", c.init_model,
                   "Start from weights saved by `nesgd train --save-model` instead of Glorot init")
       ->check(CLI::ExistingFile);

@@ -27,6 +27,22 @@ Command add_noise_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 
+// Checks for numeric flags whose failure reads as one sentence, e.g.
+// "--batch-size must be a positive integer" (CLI11's own range checks print
+// their limits as 300-digit numbers). They judge the text before it is
+// converted, so "abc" or "1.5" for an integer flag get the same sentence.
+// `note` is appended in parentheses, e.g. "0 = measured default".
+CLI::Validator positive_integer();
+CLI::Validator non_negative_integer(const std::string& note = "");
+CLI::Validator positive_number();
+CLI::Validator non_negative_number(const std::string& note = "");
+CLI::Validator finite_number();
+CLI::Validator number_in_unit_interval(bool zero_allowed);  // (0, 1) or [0, 1)
+
+// How `nesgd` reports a command-line error: "nesgd: error: <one sentence>"
+// and where help is; installed on the top-level app (main.cpp).
+std::string format_failure(const CLI::App* app, const CLI::Error& e);
+
 struct DataFlags {
   std::string data_dir;
   std::string mirror;

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       "Environment: NESGD_DATA_DIR (data root), NESGD_MALLOC=retain|default (heap policy: retain, the\n"
       "default, keeps freed memory for reuse instead of page-faulting it in again every step; docs/PERFORMANCE.md).");
   app.require_subcommand(1);
+  app.failure_message(nesgd::cli::format_failure);
   app.set_version_flag("--version", std::string("nesgd ") + NESGD_VERSION);
 
   const std::vector<nesgd::cli::Command> commands{

@@ -1,7 +1,9 @@
 // CIFAR-10/100 binary readers and registry entries: round trips on generated
 // files, every malformed-file error, fetch = verified archive download +
-// libarchive extraction (served from a file:// URL), and the real CIFAR-10
-// subset of ../shared/data against the label counts its README gives.
+// libarchive extraction (served from a file:// URL), the cifar10-subset rule
+// on synthetic CIFAR-10 files (and, where the shipped subset folder beside the
+// checkout exists, on a CIFAR-10 rebuilt around its records: byte-identical
+// output), and that shipped subset against the label counts its README gives.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -15,6 +17,7 @@
 
 #include "nesgd/data/archive.h"
 #include "nesgd/data/cifar.h"
+#include "nesgd/data/cifar_subset.h"
 #include "nesgd/data/download.h"
 #include "nesgd/data/registry.h"
 #include "nesgd/data/resolve.h"
@@ -155,10 +158,14 @@ TEST(CifarRegistry, EntriesCarryTheOfficialArchives) {
   EXPECT_EQ(c100.files[0].bytes, 50000u * 3074u);
   EXPECT_EQ(c100.files[1].bytes, 10000u * 3074u);
 
-  // Sums typed again from ../shared/data/README.md.
+  // Sums typed again from the subset's README (shipped with the data folder).
   const DatasetSpec& sub = find_dataset("cifar10-subset");
   EXPECT_EQ(sub.folder, "cifar-10-subset");
   EXPECT_TRUE(sub.base_url.empty());
+  EXPECT_EQ(sub.derived_from, "cifar10");
+  EXPECT_EQ(download_bytes(sub), 170052171u) << "a derived dataset downloads its source";
+  EXPECT_EQ(download_bytes(c10), 170052171u);
+  EXPECT_EQ(download_bytes(find_dataset("fashion-mnist")), 26421880u + 29515u + 4422102u + 5148u);
   ASSERT_GE(sub.files.size(), 2u);
   EXPECT_EQ(sub.files[0].name, "data_batch_1.bin");
   EXPECT_EQ(sub.files[0].bytes, 12292000u);
@@ -195,8 +202,11 @@ TEST_F(TempRoot, GeneratedSubsetFolderLoadsAndIsVerified) {
   ASSERT_EQ(checks.size(), 4u);
   for (const auto& c : checks) EXPECT_FALSE(c.ok) << c.file << ": " << c.detail;
   EXPECT_EQ(checks[0].detail.rfind("sha256 mismatch: got ", 0), 0u) << checks[0].detail;
-  // No download URL: the error says where to put the files, not to fetch.
-  expect_error([&] { fetch_dataset(find_dataset("cifar10-subset"), options); }, {"has no download URL"});
+  // Fetching makes it from cifar10, which is nowhere here, and downloads are off.
+  options.cache_dir = path("cache");
+  expect_error([&] { fetch_dataset(find_dataset("cifar10-subset"), options); },
+               {"cifar10-subset is made from cifar10, which was not found either", "Downloading was not allowed",
+                "nesgd data fetch cifar10-subset"});
 }
 
 TEST_F(TempRoot, FullCifar10FolderMissingAFileIsAClearError) {
@@ -304,7 +314,8 @@ TEST_F(ArchiveFetch, ArchiveWithoutTheRegisteredMembersIsRejected) {
 TEST(CifarSubset, RealSharedSubsetLoadsWithTheReadmeCounts) {
   const fs::path root = NESGD_SHARED_DATA;
   if (!fs::is_directory(root / "cifar-10-subset")) {
-    GTEST_SKIP() << "no CIFAR-10 subset at " << (root / "cifar-10-subset") << " (NESGD_SHARED_DATA)";
+    GTEST_SKIP() << "no CIFAR-10 subset at " << (root / "cifar-10-subset")
+                 << ": this test checks the shipped subset; put the project's data folder beside the checkout";
   }
   DataOptions options = isolated_options();
   options.data_dir = root.string();
@@ -341,4 +352,182 @@ TEST(CifarSubset, RealSharedSubsetLoadsWithTheReadmeCounts) {
     EXPECT_TRUE(c.ok) << c.file << ": " << c.detail;
     EXPECT_EQ(c.detail, "sha256 ok");
   }
+}
+
+// --- cifar10-subset: the selection rule (cifar_subset.h) -------------------
+
+namespace {
+
+constexpr std::size_t kRecord = 3073;
+
+// The bytes of a CIFAR-10 file whose record i has label labels[i] and pixels
+// (i + pixel_seed + j) % 251, so every record differs from its neighbours.
+std::string cifar10_bytes(const std::vector<int>& labels, int pixel_seed = 0) {
+  std::string bytes;
+  bytes.reserve(labels.size() * kRecord);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    bytes.push_back(static_cast<char>(labels[i]));
+    for (std::size_t j = 0; j < kRecord - 1; ++j) bytes.push_back(static_cast<char>((i + pixel_seed + j) % 251));
+  }
+  return bytes;
+}
+
+std::vector<int> cycling_labels(int n) {
+  std::vector<int> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = i % 10;
+  return labels;
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string sha256_of(const std::string& bytes) {
+  Sha256 hasher;
+  hasher.update(bytes.data(), bytes.size());
+  return hasher.hex_digest();
+}
+
+}  // namespace
+
+TEST(CifarSubsetRule, SelectsTheDocumentedRecordsOfASyntheticCifar10) {
+  const std::string train = cifar10_bytes(cycling_labels(4100));
+  const std::string test = cifar10_bytes(cycling_labels(1500), 7);
+  const std::vector<DerivedFile> files = select_cifar10_subset(train, test);
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[0].name, "data_batch_1.bin");
+  EXPECT_EQ(files[0].content, train.substr(0, 4000 * kRecord)) << "the first 4,000 training records, in order";
+
+  // Test: indices 0-999 whatever the class, then only labels 0, 1, 8, 9.
+  std::string want_test, want_indices;
+  for (int i = 0; i < 1500; ++i) {
+    if (i < 1000 || i % 10 == 0 || i % 10 == 1 || i % 10 == 8 || i % 10 == 9) {
+      want_test += test.substr(static_cast<std::size_t>(i) * kRecord, kRecord);
+      want_indices += std::to_string(i) + "\n";
+    }
+  }
+  EXPECT_EQ(files[1].name, "test_batch.bin");
+  EXPECT_EQ(files[1].content.size(), (1000u + 200u) * kRecord);
+  EXPECT_EQ(files[1].content, want_test);
+  EXPECT_EQ(files[2].name, "test_indices.txt");
+  EXPECT_EQ(files[2].content, want_indices);
+  EXPECT_EQ(files[2].content.substr(0, 6), "0\n1\n2\n");
+  // The class names file is the same for any source: its sum is the registry's.
+  EXPECT_EQ(files[3].name, "batches.meta.txt");
+  EXPECT_EQ(files[3].content.substr(0, 20), "airplane\nautomobile\n");
+  EXPECT_EQ(sha256_of(files[3].content), find_dataset("cifar10-subset").files[3].sha256);
+}
+
+TEST(CifarSubsetRule, RefusesSourcesItCannotSelectFrom) {
+  const std::string test = cifar10_bytes(cycling_labels(1000));
+  expect_error([&] { select_cifar10_subset(cifar10_bytes(cycling_labels(3999)), test); },
+               {"needs at least 4000 training and 1000 test records; the source has 3999 and 1000"});
+  expect_error([&] { select_cifar10_subset(cifar10_bytes(cycling_labels(4000)) + "x", test); },
+               {"data_batch_1.bin", "not a whole number of 3073-byte CIFAR-10 records"});
+  std::vector<int> bad = cycling_labels(1000);
+  bad[17] = 10;
+  expect_error([&] { select_cifar10_subset(cifar10_bytes(cycling_labels(4000)), cifar10_bytes(bad)); },
+               {"test_batch.bin: record 17 has label 10"});
+}
+
+// Deriving through the resolver: a CIFAR-10 folder in the cache (six files of
+// the official size; data_batch_2-5 sparse, the rule does not read them).
+class DerivedSubset : public TempRoot {
+ protected:
+  void SetUp() override {
+    TempRoot::SetUp();
+    options_ = isolated_options();
+    options_.cache_dir = path("cache");
+  }
+  fs::path cifar10_folder() const { return root_ / "cache" / "cifar-10-batches-bin"; }
+  void write_cifar10(const std::string& data_batch_1, const std::string& test_batch) {
+    write_bytes(cifar10_folder() / "data_batch_1.bin", data_batch_1);
+    write_bytes(cifar10_folder() / "test_batch.bin", test_batch);
+    for (int i = 2; i <= 5; ++i) {
+      const fs::path p = cifar10_folder() / ("data_batch_" + std::to_string(i) + ".bin");
+      std::ofstream(p).close();
+      fs::resize_file(p, 10000 * kRecord);
+    }
+  }
+  DataOptions options_;
+};
+
+TEST_F(DerivedSubset, ForeignSourceWritesNothing) {
+  write_cifar10(cifar10_bytes(cycling_labels(10000)), cifar10_bytes(cycling_labels(10000), 3));
+  expect_error([&] { fetch_dataset(find_dataset("cifar10-subset"), options_); },
+               {"cifar10-subset made from " + cifar10_folder().string(), "gives data_batch_1.bin with SHA-256",
+                "want 0993cf8b", "not the official data, so nothing was written"});
+  EXPECT_FALSE(fs::exists(root_ / "cache" / "cifar-10-subset" / "data_batch_1.bin"));
+  EXPECT_FALSE(fs::exists(root_ / "cache" / "cifar-10-subset" / "test_batch.bin"));
+  // load_dataset says both what it looked for and why it could not make it.
+  expect_error([&] { load_dataset("cifar10-subset", options_); },
+               {"cifar10-subset not found", "not the official data"});
+  // A source of the wrong size is refused before any selection.
+  write_bytes(cifar10_folder() / "test_batch.bin", cifar10_bytes(cycling_labels(9999)));
+  expect_error([&] { fetch_dataset(find_dataset("cifar10-subset"), options_); },
+               {"test_batch.bin: 30726927 bytes, want 30730000: not the official cifar10 file"});
+}
+
+// The shipped subset's records put back at their official positions in a
+// CIFAR-10 whose other records are fillers that the rule must drop (classes
+// 2-7 beyond test index 999): the derived files must be the shipped ones,
+// byte for byte, i.e. match the registry's SHA-256.
+TEST_F(DerivedSubset, RuleReproducesTheShippedSubsetByteForByte) {
+  const fs::path shipped = fs::path(NESGD_SHARED_DATA) / "cifar-10-subset";
+  if (!fs::is_regular_file(shipped / "test_indices.txt")) {
+    GTEST_SKIP() << "needs the shipped cifar-10-subset at " << shipped
+                 << " to rebuild official records around: put the project's data folder beside the checkout";
+  }
+  std::string train = read_bytes(shipped / "data_batch_1.bin");
+  ASSERT_EQ(train.size(), 4000 * kRecord);
+  std::vector<int> filler_labels = cycling_labels(6000);
+  train += cifar10_bytes(filler_labels, 11);
+
+  const std::string shipped_test = read_bytes(shipped / "test_batch.bin");
+  std::vector<int> indices;
+  {
+    std::ifstream in(shipped / "test_indices.txt");
+    for (int i; in >> i;) indices.push_back(i);
+  }
+  ASSERT_EQ(indices.size(), 4593u);
+  std::string test;
+  std::size_t next = 0;
+  for (int i = 0; i < 10000; ++i) {
+    if (next < indices.size() && indices[next] == i) {
+      test += shipped_test.substr(next * kRecord, kRecord);
+      ++next;
+    } else {
+      ASSERT_GE(i, 1000) << "every test index below 1000 is in the subset";
+      test += cifar10_bytes({2 + i % 6}, i);  // a class the rule drops
+    }
+  }
+  ASSERT_EQ(next, indices.size());
+  write_cifar10(train, test);
+
+  // Not in any root: load_dataset makes it in the cache, without a download.
+  const DatasetSplits s = load_dataset("cifar10-subset", options_);
+  EXPECT_EQ(s.source, (root_ / "cache" / "cifar-10-subset").string() + " (cache, derived from cifar10)");
+  EXPECT_EQ(s.train.n, 4000);
+  EXPECT_EQ(s.test.n, 4593);
+  for (const auto& c : verify_dataset(find_dataset("cifar10-subset"), options_)) {
+    EXPECT_TRUE(c.ok) << c.file << ": " << c.detail;
+    EXPECT_EQ(c.detail, "sha256 ok");
+  }
+  for (const char* name : {"data_batch_1.bin", "test_batch.bin", "test_indices.txt", "batches.meta.txt"}) {
+    EXPECT_EQ(read_bytes(root_ / "cache" / "cifar-10-subset" / name), read_bytes(shipped / name)) << name;
+  }
+  const std::string manifest = read_bytes(root_ / "cache" / "cifar-10-subset" / "SHA256SUMS");
+  EXPECT_NE(manifest.find("0993cf8b8e43bc207603aef9787006995746513f5e3fa5a52e06d1b069926330  data_batch_1.bin"),
+            std::string::npos)
+      << manifest;
+  // Found in the cache from now on; a second fetch leaves it as it is.
+  EXPECT_EQ(load_dataset("cifar10-subset", options_).source,
+            (root_ / "cache" / "cifar-10-subset").string() + " (cache)");
+  EXPECT_EQ(fetch_dataset(find_dataset("cifar10-subset"), options_), (root_ / "cache" / "cifar-10-subset").string());
 }

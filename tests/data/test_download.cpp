@@ -286,7 +286,8 @@ TEST_F(DownloadTest, FetchReports404FromMirror) {
 
 TEST_F(DownloadTest, LoadDownloadsRealFilesIntoCache) {
   if (!fs::exists(fs::path(served_) / "real")) {
-    GTEST_SKIP() << "no shared data at " << NESGD_SHARED_DATA << "/fashion-mnist to serve";
+    GTEST_SKIP() << "no Fashion-MNIST at " << NESGD_SHARED_DATA
+                 << "/fashion-mnist to serve: put the project's data folder beside the checkout to run this test";
   }
   const DatasetSpec& spec = find_dataset("fashion-mnist");
   DataOptions options = data_options(base_ + "real/");

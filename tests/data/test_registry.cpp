@@ -295,7 +295,8 @@ void expect_official_fashion_mnist(const DatasetSplits& splits) {
 TEST(RealData, SharedFolderLoadsVerified) {
   const fs::path root = NESGD_SHARED_DATA;
   if (!fs::is_directory(root / "fashion-mnist")) {
-    GTEST_SKIP() << "no shared data at " << (root / "fashion-mnist") << " (NESGD_SHARED_DATA)";
+    GTEST_SKIP() << "no data folder beside the checkout at " << (root / "fashion-mnist")
+                 << ": this test checks that folder; put the project's data folder there to run it";
   }
   DataOptions options = isolated_options();
   options.data_dir = root.string();

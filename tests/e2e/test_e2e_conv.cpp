@@ -1,5 +1,5 @@
-// End to end: `nesgd train --model c1` on the real CIFAR-10 subset of
-// ../shared/data reaches its L** and writes the same JSON record as F1; an NE
+// End to end: `nesgd train --model c1` on the real CIFAR-10 subset (the data
+// folder beside the checkout, or $NESGD_DATA_DIR) reaches its L** and writes the same JSON record as F1; an NE
 // run (alpha != 1) takes its steps with B and B' through C1.
 // Sized for CI on 2 cores: C1's step at B = 100 costs ~1.5 GFLOP per sample,
 // so the converging run memorizes 100 images (B = 100, one ghost batch; it
@@ -18,7 +18,8 @@ using nesgd::testing::run_nesgd;
 
 namespace {
 
-// ../shared/data or $NESGD_DATA_DIR holding cifar-10-subset/, else "".
+// The data folder beside the checkout (../shared/data) or $NESGD_DATA_DIR
+// holding cifar-10-subset/, else "".
 std::string cifar_subset_root() {
   namespace fs = std::filesystem;
   if (fs::exists(fs::path(NESGD_SHARED_DATA) / "cifar-10-subset" / "data_batch_1.bin")) return NESGD_SHARED_DATA;
@@ -28,7 +29,7 @@ std::string cifar_subset_root() {
   return "";
 }
 
-constexpr int kSubsetTestImages = 4593;  // ../shared/data/README.md
+constexpr int kSubsetTestImages = 4593;  // data/cifar_subset.h
 constexpr int kC1Parameters = 1963658;   // conv_nets.h
 // The converging run stops at 33 iterations; the cap only bounds a broken build.
 constexpr int kMaxIterations = 120;
@@ -43,7 +44,7 @@ nlohmann::json run_json(const std::string& args, const std::string& out) {
 
 TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
   const std::string root = cifar_subset_root();
-  if (root.empty()) GTEST_SKIP() << "no CIFAR-10 subset here (../shared/data/cifar-10-subset or $NESGD_DATA_DIR)";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoCifar10Subset;
   nesgd::testing::TempDir tmp;
   const auto j = run_json("train --model c1 --dataset cifar10-subset --data-dir '" + root +
                               "' --offline --train-subset 100 --batch-size 100 --seed 1 --max-iterations " +
@@ -51,7 +52,7 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
                           tmp.path() + "/run.json");
   ASSERT_FALSE(j.empty());
   EXPECT_EQ(j["status"], "converged") << j.dump(2);
-  EXPECT_LT(j["train_loss"].get<double>(), 0.001);  // C1's L** (PAPER.md)
+  EXPECT_LT(j["train_loss"].get<double>(), 0.001);  // C1's L** (the paper's)
   EXPECT_GE(j["iterations_to_l_star"].get<int>(), 1);
   EXPECT_LT(j["iterations_to_l_star"].get<int>(), j["iterations"].get<int>());
   // The same record as F1's (tests/e2e/test_e2e_train.cpp).
@@ -82,7 +83,7 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
 
 TEST(E2EConv, C1NEStepsRunBAndBPrimeThroughTheNetwork) {
   const std::string root = cifar_subset_root();
-  if (root.empty()) GTEST_SKIP() << "no CIFAR-10 subset here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoCifar10Subset;
   nesgd::testing::TempDir tmp;
   const auto j = run_json("train --model c1 --dataset cifar10-subset --data-dir '" + root +
                               "' --offline --train-subset 200 --batch-size 100 --alpha 2.5 --seed 1 --max-iterations 2 -q",
@@ -97,7 +98,7 @@ TEST(E2EConv, C1NEStepsRunBAndBPrimeThroughTheNetwork) {
 
 TEST(E2EConv, BatchSizeNotAMultipleOfTheGhostSizeIsAClearError) {
   const std::string root = cifar_subset_root();
-  if (root.empty()) GTEST_SKIP() << "no CIFAR-10 subset here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoCifar10Subset;
   const auto r = run_nesgd("train --model c1 --dataset cifar10-subset --data-dir '" + root +
                            "' --offline --train-subset 300 --batch-size 150 --max-iterations 1 -q");
   EXPECT_NE(r.exit_code, 0);
@@ -106,7 +107,7 @@ TEST(E2EConv, BatchSizeNotAMultipleOfTheGhostSizeIsAClearError) {
 
 TEST(E2EConv, FullCifar10IsRefusedWhereOnlyTheSubsetExists) {
   const std::string root = cifar_subset_root();
-  if (root.empty()) GTEST_SKIP() << "no CIFAR-10 subset here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoCifar10Subset;
   const auto r = run_nesgd("train --model c1 --dataset cifar10 --data-dir '" + root + "' --offline -q");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("cifar-10-batches-bin"), std::string::npos) << r.output;

@@ -17,7 +17,7 @@ const char* kSmallRun =
 
 TEST(E2ENoise, JsonHoldsEveryFieldOnRealData) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   nesgd::testing::TempDir tmp;
   const std::string out = tmp.path() + "/noise.json";
   const auto r = run_nesgd("noise --model f1 --dataset fashion-mnist --data-dir '" + root + "'" + kSmallRun +
@@ -60,7 +60,7 @@ TEST(E2ENoise, JsonHoldsEveryFieldOnRealData) {
 
 TEST(E2ENoise, MeasuresAModelSavedByTrain) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   if (run_nesgd("train --help").output.find("--save-model") == std::string::npos) {
     GTEST_SKIP() << "this build's `nesgd train` has no --save-model";
   }
@@ -79,7 +79,7 @@ TEST(E2ENoise, MeasuresAModelSavedByTrain) {
 
 TEST(E2ENoise, JsonFlagPrintsJsonOnStdout) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   const auto r = run_nesgd("noise --data-dir '" + root +
                            "' --offline --train-subset 300 --batch-size 20 --alphas 1,2 --draws 8 --pilot 0 "
                            "--directions 1 --threads 1 --blas-threads 1 -q --json");
@@ -94,7 +94,7 @@ TEST(E2ENoise, BadFlagsGiveClearErrors) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--alphas"), std::string::npos) << r.output;
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   r = run_nesgd("noise --data-dir '" + root + "' --offline --train-subset 100 --batch-size 10 --draws 2");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--draws"), std::string::npos) << r.output;

@@ -11,7 +11,7 @@ using nesgd::testing::run_nesgd;
 
 TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   nesgd::testing::TempDir tmp;
   const std::string out = tmp.path() + "/run.json";
   const auto r = run_nesgd("train --model f1 --dataset fashion-mnist --data-dir '" + root +
@@ -39,7 +39,7 @@ TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
 
 TEST(E2ETrain, SameSeedGivesTheSameResult) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   nesgd::testing::TempDir tmp;
   const std::string args = "train --data-dir '" + root +
                            "' --offline --train-subset 500 --batch-size 50 --alpha 2 --seed 9 --max-iterations 30 -q";

@@ -33,7 +33,7 @@ TEST(Grid, ExpandsInConfigSeedAlphaBatchOrderWithPaperDefaults) {
     EXPECT_EQ(runs[i].alpha, std::get<1>(want[i])) << i;
     EXPECT_EQ(runs[i].batch_size, std::get<2>(want[i])) << i;
     EXPECT_EQ(runs[i].dataset, "fashion-mnist");
-    EXPECT_EQ(runs[i].l_star, 0.01);  // PAPER.md, F1
+    EXPECT_EQ(runs[i].l_star, 0.01);  // the paper's F1
     EXPECT_EQ(runs[i].l_stop, 0.001);
   }
 }
@@ -48,7 +48,7 @@ TEST(Grid, EachConfigGetsItsOwnDatasetAndThresholds) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[1].model, "c2");
   EXPECT_EQ(runs[1].dataset, "cifar100");
-  EXPECT_EQ(runs[1].l_star, 0.02);  // PAPER.md: C2's L*
+  EXPECT_EQ(runs[1].l_star, 0.02);  // the paper's C2 L*
 }
 
 TEST(Grid, RejectsDuplicatesEmptyListsAndBatchesAboveTheSubset) {
@@ -74,7 +74,7 @@ TEST(Grid, RejectsDuplicatesEmptyListsAndBatchesAboveTheSubset) {
 }
 
 TEST(Grid, PresetsHaveThePapersRunCounts) {
-  // PAPER.md: 13 batch sizes; alphas {1,1.5} (F1, C2) or {1,1.5,2,2.5} (C1); 10 seeds;
+  // The paper: 13 batch sizes; alphas {1,1.5} (F1, C2) or {1,1.5,2,2.5} (C1); 10 seeds;
   // Table 3: B = 5000 with alpha 1..11 (F1, C1) or 1..7 (C2).
   const std::map<std::string, size_t> want{{"f1-fig2", 13 * 2 * 10}, {"c1-fig1", 13 * 4 * 10},
                                            {"c2-fig2", 13 * 2 * 10}, {"f1-table3", 11 * 10},

@@ -245,7 +245,7 @@ TEST(SweepCli, ShortBatchThatSplitsAGhostBatchFailsBeforeAnyRun) {
 // Kill -9 a real sweep mid-run, restart it: every run present once, earlier results untouched.
 TEST(SweepCli, ResumesAfterSigkillWithStoredResultsByteIdentical) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
   const auto args = tiny_sweep(root, store);
@@ -304,7 +304,7 @@ TEST(SweepCli, ResumesAfterSigkillWithStoredResultsByteIdentical) {
 // Two processes on one sweep, no shards: claims share the work.
 TEST(SweepCli, TwoProcessesShareOneSweepWithoutDoubleWork) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
   const auto args = tiny_sweep(root, store);
@@ -332,7 +332,7 @@ TEST(SweepCli, TwoProcessesShareOneSweepWithoutDoubleWork) {
 // --checkpoint-every its checkpoint is kept, and the next sweep continues it.
 TEST(SweepCli, SigintStopsWithoutStoringAndACheckpointedRunContinues) {
   const std::string root = nesgd::testing::fashion_mnist_root();
-  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
   // L** out of reach: the run goes to its cap unless stopped.

@@ -73,7 +73,7 @@ TEST(NoiseEnhancement, AlphaHalfIsTheUnionBatch) {
 }
 
 TEST(NoiseEnhancement, IdentityWithTheUnionGradient) {
-  // PAPER.md: g_NE = g_2B + (alpha - 1/2) (g_B - g_B').
+  // Mori & Ueda: g_NE = g_2B + (alpha - 1/2) (g_B - g_B').
   Toy toy;
   const double alpha = 2.5;
   auto w = weights();

@@ -33,6 +33,16 @@ inline CommandResult run_nesgd(const std::string& args) {
   return r;
 }
 
+// What a test that needs real data says when it skips: how to provide the data.
+constexpr const char* kNoFashionMnist =
+    "no Fashion-MNIST here. Provide it with `apt install dataset-fashion-mnist`, or set NESGD_DATA_DIR to a data "
+    "root holding fashion-mnist/ (`nesgd data fetch fashion-mnist --data-dir DIR` downloads one there), or put the "
+    "project's data folder beside the checkout (../shared/data)";
+constexpr const char* kNoCifar10Subset =
+    "no CIFAR-10 subset here. Provide it by setting NESGD_DATA_DIR to a data root holding cifar-10-subset/ "
+    "(`nesgd data fetch cifar10-subset --data-dir DIR` makes one there from the official CIFAR-10), or put the "
+    "project's data folder beside the checkout (../shared/data)";
+
 // A data root holding real Fashion-MNIST, or "" if this machine has none:
 // ../shared/data beside the checkout, $NESGD_DATA_DIR, or Debian's package.
 inline std::string fashion_mnist_root() {

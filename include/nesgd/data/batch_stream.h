@@ -1,7 +1,7 @@
 // nesgd/data/batch_stream.h - one seeded stream of minibatch indices.
 //
 // NE needs two minibatches B and B' per step that are independent of each
-// other (PAPER.md: "a second minibatch B' of the same size, independent of B").
+// other (the paper: a second minibatch B' of the same size, independent of B).
 // Each BatchStream owns its own generator, seeded from (seed, stream id), so
 // the streams share no state: drawing from B' never shifts B, and the run with
 // alpha = 1 (which never draws B') sees exactly the same B as any other alpha.

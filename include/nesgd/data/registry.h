@@ -38,6 +38,12 @@ struct DatasetSpec {
   // unpacked, and `folder` is the archive's top folder, holding `files`.
   // Empty name: each file is downloaded on its own.
   DatasetFile archive;
+  // Datasets made from another registered dataset by a fixed selection of its
+  // records (cifar10-subset, see cifar_subset.h): the source's name. Where no
+  // root holds the dataset, fetching it locates (or fetches) the source,
+  // applies the selection and checks every result against `files`' SHA-256
+  // before writing it. Empty: not derived.
+  std::string derived_from;
 };
 
 // All registered datasets, in a stable order.
@@ -45,5 +51,9 @@ const std::vector<DatasetSpec>& registered_datasets();
 
 // Looks a dataset up by name; throws nesgd::Error listing the known names.
 const DatasetSpec& find_dataset(const std::string& name);
+
+// Bytes a fetch downloads when nothing is present: the archive, else the sum
+// of the files; a derived dataset's are its source's. 0: no download URL.
+uint64_t download_bytes(const DatasetSpec& spec);
 
 }  // namespace nesgd::data

@@ -17,6 +17,12 @@
 // into <root>/<folder>/, and the SHA-256 of every unpacked file is written to
 // <folder>/SHA256SUMS; later checks use those sums (no per-file sums are
 // published), and a file without one is checked by size and record structure.
+// Derived datasets (DatasetSpec::derived_from: cifar10-subset) found in no
+// root are made on first use: their source is located in any root (or
+// fetched), the selection rule is applied, and the results are written into
+// the cache (or the --data-dir / NESGD_DATA_DIR root of `nesgd data fetch`)
+// only if each matches the registry's SHA-256. Without a download this needs
+// the source already present.
 #pragma once
 
 #include <string>
@@ -40,7 +46,7 @@ struct DataOptions {
 
 struct Located {
   std::string folder;  // absolute folder holding the dataset's files
-  std::string origin;  // "--data-dir", "NESGD_DATA_DIR", "system package", "cache"
+  std::string origin;  // "--data-dir", "NESGD_DATA_DIR", "system package", "cache" (+ how it got there)
 };
 
 // The user cache root (no dataset folder appended).
@@ -50,8 +56,9 @@ std::string default_cache_dir();
 // explaining every place looked and how to fix it when none has the dataset.
 Located locate_dataset(const DatasetSpec& spec, const DataOptions& options);
 
-// Downloads every missing or invalid file of `spec` into the cache (or into
-// options.data_dir when set). Returns the folder. Throws nesgd::Error.
+// Downloads (or, for a derived dataset, makes) every missing or invalid file of
+// `spec` into the cache (or into options.data_dir / NESGD_DATA_DIR when set).
+// Returns the folder. Throws nesgd::Error.
 std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options);
 
 struct FileCheck {

@@ -22,8 +22,8 @@
 
 namespace nesgd::exp {
 
-// Seeds per point in the paper: "Each point is repeated 10 times from
-// different random initializations" (PAPER.md, protocol).
+// Seeds per point in the paper: each point is repeated 10 times from
+// different random initializations.
 constexpr int kPaperSeeds = 10;
 // Seeds per point in the --quick presets: enough for a standard deviation.
 constexpr int kQuickSeeds = 3;

@@ -1,6 +1,6 @@
 // nesgd/models/conv_nets.h - the paper's convolutional networks C1 (CIFAR-10) and C2 (CIFAR-100).
 //
-// PAPER.md, configs C1 and C2: VGG-like stacks of 3x3 convolutions (stride 1,
+// The paper's configs C1 and C2: VGG-like stacks of 3x3 convolutions (stride 1,
 // 'same' padding, i.e. padding 1), each followed by ghost batch norm (ghost
 // size 100) and ReLU, with a 2x2 max-pool (stride 2) after each stack.
 //   C1: 3 x conv64, pool, 3 x conv128, pool, 3 x conv256, pool, dense 10 (softmax)
@@ -38,7 +38,7 @@ struct ConvStack {
   int64_t convs;
 };
 
-constexpr int64_t kConvKernel = 3;    // PAPER.md: 3x3 kernels, stride 1
+constexpr int64_t kConvKernel = 3;    // the paper: 3x3 kernels, stride 1
 constexpr int64_t kPoolSize = 2;      // max-pool 2 after each stack
 constexpr int64_t kC2DenseWidth = 1024;
 
@@ -55,7 +55,7 @@ struct ConvNetOptions {
   bool channels_last = true;        // NHWC activations (faster oneDNN convolutions on CPU)
 };
 
-// PAPER.md's C1 / C2 for inputs of the given shape and class count.
+// The paper's C1 / C2 for inputs of the given shape and class count.
 ConvNetOptions c1_options(int64_t in_channels = 3, int64_t height = 32, int64_t width = 32, int64_t num_classes = 10);
 ConvNetOptions c2_options(int64_t in_channels = 3, int64_t height = 32, int64_t width = 32, int64_t num_classes = 100);
 

@@ -1,6 +1,6 @@
 // nesgd/models/f1.h - the paper's F1 network for Fashion-MNIST.
 //
-// PAPER.md, config F1: fully connected, 7 hidden layers x 500 ReLU, softmax 10.
+// The paper's config F1: fully connected, 7 hidden layers x 500 ReLU, softmax 10.
 // 784 -> 7 x (500, ReLU) -> 10: 1,900,510 parameters
 // (784*500+500 + 6*(500*500+500) + 500*10+10).
 #pragma once
@@ -9,7 +9,7 @@
 
 namespace nesgd::models {
 
-constexpr int64_t kF1HiddenLayers = 7;  // PAPER.md, F1
+constexpr int64_t kF1HiddenLayers = 7;  // the paper's F1
 constexpr int64_t kF1HiddenWidth = 500;
 
 class F1Impl : public Network {

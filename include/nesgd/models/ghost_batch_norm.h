@@ -31,8 +31,8 @@
 // Keras itself groups ghost batches by a reshape to [V, G, ...], i.e. sample
 // n belongs to ghost n mod G (strided), and updates the moving averages once
 // per call with the ghost-averaged moments, as above. We use consecutive
-// chunks, as the issue specifies; for randomly ordered minibatches the two
-// groupings have the same distribution.
+// chunks (a ghost batch is a contiguous slice of the batch); for randomly
+// ordered minibatches the two groupings have the same distribution.
 //
 // With NE the trainer sends B and B' through the network in separate forward
 // calls, so a ghost batch never mixes samples of B and B', and the running
@@ -46,9 +46,9 @@
 
 namespace nesgd::models {
 
-// PAPER.md, C1/C2: "ghost BN (100)".
+// The paper, C1/C2: ghost batch norm over ghost batches of 100.
 constexpr int64_t kPaperGhostBatchSize = 100;
-// Keras BatchNormalization defaults (PAPER.md: the authors likely used Keras).
+// Keras BatchNormalization defaults (the paper's authors likely used Keras).
 constexpr double kKerasBnMomentum = 0.99;
 constexpr double kKerasBnEps = 1e-3;
 // PyTorch's BatchNorm defaults, expressed with Keras's momentum (1 - 0.1).

@@ -1,6 +1,6 @@
 // nesgd/noise/noise_meter.h - measures NE's gradient noise at fixed weights (torch-free).
 //
-// The paper's method rests on two statements (PAPER.md): the NE gradient
+// The paper's method rests on two statements (Mori & Ueda): the NE gradient
 //   g_NE = alpha g_B + (1 - alpha) g_B'      (B, B' independent minibatches of size B)
 // has its noise covariance multiplied by exactly alpha^2 + (1 - alpha)^2, and
 // that noise is NOT the noise of a plain batch of B_eff = B / (alpha^2 + (1 - alpha)^2)

@@ -1,6 +1,6 @@
 // nesgd/optim/optimizer_config.h - which optimizer, with which settings (torch-free).
 //
-// Defaults are Keras's (PAPER.md: the authors very likely used Keras; the
+// Defaults are Keras's (the paper's authors very likely used Keras; the
 // paper says only "Adam with default hyperparameters"): Keras's Adam update
 // (keras-adam, optim/keras_adam.h: epsilon added to sqrt(v), bias correction
 // in the step size) with Keras's epsilon 1e-7, which differs from PyTorch's

@@ -7,7 +7,7 @@
 //
 // Conventions (docs/EXPERIMENTS.md):
 // - Statistics are over the point's converged runs only: convergence time is
-//   defined only for them (PAPER.md: "number of iterations until the stop"),
+//   defined only for them (the paper: iterations until the stop),
 //   and a run capped before L** has not finished training. Runs that ended
 //   not_converged or diverged are counted (n_runs, n_not_converged,
 //   n_diverged) and shown, never silently dropped.
@@ -96,7 +96,7 @@ struct Figure3Series {
 };
 std::vector<Figure3Series> figure3_series(const std::vector<PointSummary>& points);
 
-// --- the paper's published numbers (PAPER.md, Tables 2 and 3) -----------------------------------------
+// --- the paper's published numbers (Mori & Ueda, Tables 2 and 3) -------------------------------------
 
 struct PaperTable2Row {
   std::string config;

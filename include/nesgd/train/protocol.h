@@ -1,9 +1,9 @@
 // nesgd/train/protocol.h - the paper's stopping rule as a small state machine.
 //
-// PAPER.md, protocol for every config: "learning rate halved (once) when the
-// training loss reaches L*; training stops when the training loss falls below
-// L**. Convergence time = number of iterations (optimizer steps) until the
-// stop." Guards we add so a run always ends: a cap on iterations (status
+// The paper's protocol for every config: the learning rate is halved (once)
+// when the training loss reaches L*; training stops when the training loss
+// falls below L**; convergence time is the number of iterations (optimizer
+// steps) until the stop. Guards we add so a run always ends: a cap on iterations (status
 // not_converged) and a non-finite loss (status diverged).
 //
 // The Protocol sees only numbers (iteration counts and losses), never tensors

@@ -2,7 +2,7 @@
 //
 // A RunConfig plus the dataset's content determines a run's result on a given
 // machine: it is stored whole with every result (to_json) so any number can be
-// traced back and rerun. Defaults are the paper's (PAPER.md) or, where the
+// traced back and rerun. Defaults are the paper's (Mori & Ueda) or, where the
 // paper is silent, Keras's, each named in paper_defaults() / optimizer_config.h.
 #pragma once
 
@@ -15,8 +15,8 @@
 
 namespace nesgd::train {
 
-// How "training loss" is measured for the L*/L** rule (the paper does not say;
-// PAPER.md): the Keras running mean of minibatch losses over the last epoch,
+// How "training loss" is measured for the L*/L** rule (the paper does not
+// say): the Keras running mean of minibatch losses over the last epoch,
 // or the exact mean loss over the whole training set in evaluation mode.
 enum class LossMeasure { kEpochMean, kFull };
 std::string to_string(LossMeasure m);
@@ -25,7 +25,7 @@ LossMeasure loss_measure_from_string(const std::string& s);  // "epoch-mean" | "
 struct PaperConfig {
   std::string model;
   std::string dataset;  // the paper's dataset for this model
-  double l_star;        // PAPER.md, table of configs
+  double l_star;        // the paper's table of configs
   double l_stop;
 };
 // F1: 0.01 / 0.001 (Fashion-MNIST); C1: 0.01 / 0.001 (CIFAR-10); C2: 0.02 / 0.001 (CIFAR-100).
@@ -56,7 +56,7 @@ struct RunConfig {
   int blas_threads = 0;         // OpenBLAS threads; 0 = the project's measured default
   std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
   bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory)
-  // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h; ignored by F1). PAPER.md: ghost batches
+  // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h; ignored by F1). The paper: ghost batches
   // of 100; the BN hyperparameters are not stated, so Keras's (the authors' framework) by default.
   std::string bn_convention = "keras";  // keras (momentum 0.99, eps 1e-3) | pytorch (0.1, 1e-5)
   int64_t ghost_batch_size = 100;       // models::kPaperGhostBatchSize

@@ -31,7 +31,7 @@ struct CurvePoint {
   double lr = 0.0;              // learning rate in force after this check
   double seconds = 0.0;         // wall time since the run started
   // With RunConfig::log_noise_scale: EMA-smoothed gradient noise scale from
-  // the B and 2B gradients (noise/noise_scale.h); NaN otherwise.
+  // the B and 2B gradients (optim/noise_scale.h); NaN otherwise.
   double b_simple = 0.0;
   double g_squared = 0.0;
   double trace_sigma = 0.0;

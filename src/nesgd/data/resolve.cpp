@@ -6,16 +6,20 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "nesgd/data/archive.h"
 #include "nesgd/data/cifar.h"
+#include "nesgd/data/cifar_subset.h"
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
 #include "nesgd/data/sha256.h"
@@ -174,8 +178,15 @@ std::string install_hint(const DatasetSpec& spec) {
   return spec.system_dirs.empty() ? "" : fmt::format(", or `apt install dataset-{}`", spec.folder);
 }
 
-// "run `nesgd data fetch X`, " where X can be downloaded; nothing otherwise.
+// "run `nesgd data fetch X`, " where X can be downloaded or derived; nothing otherwise.
 std::string fetch_hint(const DatasetSpec& spec, const std::string& data_dir = "") {
+  if (!spec.derived_from.empty()) {
+    return data_dir.empty()
+               ? fmt::format("run `nesgd data fetch {}` (made from {}, downloaded first if absent), ", spec.name,
+                             spec.derived_from)
+               : fmt::format("run `nesgd data fetch {} --data-dir {}` to make it there from {}, or ", spec.name,
+                             data_dir, spec.derived_from);
+  }
   if (spec.base_url.empty()) {
     return "";
   }
@@ -185,10 +196,12 @@ std::string fetch_hint(const DatasetSpec& spec, const std::string& data_dir = ""
 }
 
 // Walks the roots in the documented order. Records every place looked at in
-// `looked`; an explicitly named root without the dataset is an error. With
-// `accept_partial` a folder missing some files counts (verify reports them).
+// `looked`; an explicitly named root without the dataset is an error (unless
+// `lenient`: then the search goes on, as it does for a derived dataset's
+// source). With `accept_partial` a folder missing some files counts (verify
+// reports them).
 std::optional<Located> search(const DatasetSpec& spec, const DataOptions& options, std::vector<std::string>& looked,
-                              bool accept_partial = false) {
+                              bool accept_partial = false, bool lenient = false) {
   auto try_folder = [&](const fs::path& folder, const std::string& origin) -> std::optional<std::string> {
     std::error_code ec;
     std::string problem;
@@ -208,6 +221,9 @@ std::optional<Located> search(const DatasetSpec& spec, const DataOptions& option
     }
     if (auto folder = try_folder(fs::path(root) / spec.folder, origin)) {
       return Located{*folder, origin};
+    }
+    if (lenient) {
+      return std::nullopt;
     }
     if (missing_files(spec, root).empty()) {
       throw Error(
@@ -458,6 +474,144 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
   return folder.string();
 }
 
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(path + ": cannot open");
+  }
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    throw Error(path + ": read error");
+  }
+  return bytes;
+}
+
+std::string sha256_of(const std::string& bytes) {
+  Sha256 hasher;
+  hasher.update(bytes.data(), bytes.size());
+  return hasher.hex_digest();
+}
+
+// Writes through `<path>.part-<pid>` and a rename: a reader never sees half a file.
+void write_file_replacing(const fs::path& path, const std::string& bytes) {
+  const std::string tmp = path.string() + ".part-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw Error(fmt::format("cannot write {} (folder not writable, or disk full?)", tmp));
+    }
+  }
+  fs::rename(tmp, path);
+}
+
+// The selection rule of a derived dataset, applied to its source's files.
+std::vector<DerivedFile> derive_files(const DatasetSpec& spec,
+                                      const std::function<std::string(const std::string&)>& source_file) {
+  if (spec.name == "cifar10-subset") {
+    return select_cifar10_subset(source_file("data_batch_1.bin"), source_file("test_batch.bin"));
+  }
+  throw Error(spec.name + ": no rule to derive it from " + spec.derived_from);
+}
+
+// Derived datasets (cifar10-subset): if any file is missing or bad, find the
+// source dataset in any root (fetched into `root` first if absent and
+// downloads are allowed), read and check its files as load_dataset would,
+// apply the selection, check every result against the registry's SHA-256,
+// and only then write the files into root/<folder>/ and a SHA256SUMS
+// manifest. A source that is not the official data writes nothing.
+std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, const fs::path& root) {
+  const fs::path folder = root / spec.folder;
+  bool complete = true;
+  for (const auto& file : spec.files) {
+    const std::string existing = find_file(folder, file);
+    complete = complete && !existing.empty() && has_content(existing, file);
+  }
+  if (complete) {
+    if (!options.quiet) {
+      std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
+    }
+    return folder.string();
+  }
+  const DatasetSpec& source = find_dataset(spec.derived_from);
+  std::vector<std::string> looked;
+  std::optional<Located> from = search(source, options, looked, /*accept_partial=*/false, /*lenient=*/true);
+  if (!from) {
+    if (!options.allow_download) {
+      std::string text = fmt::format("{} is made from {}, which was not found either. Looked for {} in:",
+                                     spec.name, source.name, source.name);
+      for (const auto& place : looked) {
+        text += "\n  " + place;
+      }
+      throw Error(text + fmt::format("\nDownloading was not allowed. Fix: run `nesgd data fetch {}` (downloads {}, {}), "
+                                     "or, with {} in DIR/{}/, `nesgd data fetch {} --data-dir DIR`",
+                                     spec.name, source.name, size_text(download_bytes(source)), source.name,
+                                     source.folder, spec.name));
+    }
+    if (!options.quiet) {
+      std::fprintf(stderr, "%s is made from %s, which is not here yet: fetching it first\n", spec.name.c_str(),
+                   source.name.c_str());
+    }
+    from = Located{fetch_dataset(source, options), "downloaded"};
+  }
+  if (!options.quiet) {
+    std::fprintf(stderr, "deriving %s from %s (%s)\n", spec.name.c_str(), from->folder.c_str(),
+                 from->origin.c_str());
+  }
+  const std::string fix = fmt::format("Fix: delete {} and run `nesgd data fetch {}`", from->folder, source.name);
+  auto source_file = [&](const std::string& name) {
+    for (const auto& file : source.files) {
+      if (file.name != name) {
+        continue;
+      }
+      const std::string path = find_file(from->folder, file);
+      if (path.empty()) {
+        throw Error(fmt::format("{}: {} is missing. {}", from->folder, name, fix));
+      }
+      std::string bytes = read_whole_file(path);
+      const std::string want = expected_sum(from->folder, file);
+      if (file.bytes != 0 && bytes.size() != file.bytes) {
+        throw Error(fmt::format("{}: {} bytes, want {}: not the official {} file. {}", path, bytes.size(), file.bytes,
+                                source.name, fix));
+      }
+      if (!want.empty() && sha256_of(bytes) != want) {
+        throw Error(fmt::format("{}: SHA-256 is {}, want {}: the file is corrupt. {}", path, sha256_of(bytes), want,
+                                fix));
+      }
+      return bytes;
+    }
+    throw Error(fmt::format("{}: registry has no file {}", source.name, name));
+  };
+  const std::vector<DerivedFile> derived = derive_files(spec, source_file);
+  std::string manifest = fmt::format("# SHA-256 of the files nesgd derived from {} (cifar_subset.h's rule)\n",
+                                     source.name);
+  for (const auto& d : derived) {
+    const auto entry = std::find_if(spec.files.begin(), spec.files.end(),
+                                    [&](const DatasetFile& f) { return f.name == d.name; });
+    const std::string got = sha256_of(d.content);
+    if (entry == spec.files.end() || (!entry->sha256.empty() && got != entry->sha256)) {
+      throw Error(fmt::format(
+          "{} made from {} gives {} with SHA-256 {}, want {}: that {} is not the official data, so nothing was "
+          "written. {}",
+          spec.name, from->folder, d.name, got, entry == spec.files.end() ? "(not registered)" : entry->sha256,
+          source.name, fix));
+    }
+    manifest += got + "  " + d.name + "\n";
+  }
+  fs::create_directories(folder);
+  for (const auto& d : derived) {
+    write_file_replacing(folder / d.name, d.content);
+  }
+  write_file_replacing(folder / kManifestName, manifest);
+  if (!options.quiet) {
+    std::fprintf(stderr, "  wrote %zu files into %s, sha256 ok\n", derived.size(), folder.c_str());
+  }
+  return folder.string();
+}
+
 // Reads the CIFAR splits: every registered .bin file whose name starts with
 // "test" is test data, the other .bin files (in registry order) training data.
 void read_cifar_splits(const DatasetSpec& spec, const Located& where, bool verify, DatasetSplits& splits) {
@@ -525,6 +679,9 @@ Located locate_dataset(const DatasetSpec& spec, const DataOptions& options) {
 
 std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options) {
   const fs::path folder = fs::path(fetch_root(options)) / spec.folder;
+  if (!spec.derived_from.empty()) {
+    return fetch_derived(spec, options, fs::path(fetch_root(options)));
+  }
   const std::string base = download_base(spec, options);
   if (!spec.archive.name.empty()) {
     return fetch_archive(spec, options, fs::path(fetch_root(options)), base);
@@ -615,6 +772,18 @@ DatasetSplits load_dataset(const std::string& name, const DataOptions& options) 
   const DatasetSpec& spec = find_dataset(name);
   std::vector<std::string> looked;
   std::optional<Located> where = search(spec, options, looked);
+  if (!where && !spec.derived_from.empty()) {
+    // Made on first use from its source (no download when the source is here).
+    try {
+      where = Located{fetch_dataset(spec, options), "cache, derived from " + spec.derived_from};
+    } catch (const Error& e) {
+      std::string text = spec.name + " not found. Looked in:";
+      for (const auto& place : looked) {
+        text += "\n  " + place;
+      }
+      throw Error(text + "\n" + e.what());
+    }
+  }
   if (!where) {
     if (!options.allow_download || download_base(spec, options).empty()) {
       throw not_found(spec, options, looked);

@@ -18,7 +18,7 @@
 namespace nesgd::exp {
 namespace {
 
-// PAPER.md, "Sweeps": the batch-size grid shared by every config, and the
+// The paper's sweeps: the batch-size grid shared by every config, and the
 // batch size of the "raise alpha" study (Table 3, Figure 3).
 const std::vector<int64_t> kPaperBatchSizes{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 2000, 3000, 5000};
 constexpr int64_t kPaperLargeBatch = 5000;

@@ -13,14 +13,14 @@ ConvNetOptions c1_options(int64_t in_channels, int64_t height, int64_t width, in
   o.height = height;
   o.width = width;
   o.num_classes = num_classes;
-  o.stacks = {{64, 3}, {128, 3}, {256, 3}};  // PAPER.md, C1
+  o.stacks = {{64, 3}, {128, 3}, {256, 3}};  // the paper's C1
   return o;
 }
 
 ConvNetOptions c2_options(int64_t in_channels, int64_t height, int64_t width, int64_t num_classes) {
   ConvNetOptions o = c1_options(in_channels, height, width, num_classes);
   o.name = "c2";
-  o.stacks.push_back({512, 2});  // PAPER.md, C2: "as C1 plus 2x conv512 and pool"
+  o.stacks.push_back({512, 2});  // the paper's C2: C1 plus 2x conv512 and a pool
   o.dense_hidden = {kC2DenseWidth};
   return o;
 }

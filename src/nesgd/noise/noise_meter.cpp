@@ -12,7 +12,7 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
-#include "nesgd/noise/noise_scale.h"
+#include "nesgd/optim/noise_scale.h"
 #include "nesgd/noise/statistics.h"
 
 namespace nesgd::noise {
@@ -387,7 +387,7 @@ NoiseReport measure_noise(const GradientOracle& oracle, int64_t n, const NoiseMe
   for (size_t i = 0; i < g2.size(); ++i) {
     const double small = 0.5 * (raw_u[i] + raw_v[i]);
     const double big = 0.25 * (raw_u[i] + raw_v[i] + 2.0 * raw_uv[i]);
-    const NoiseScaleEstimate e = estimate_noise_scale(small, big_b, big, 2 * big_b);
+    const optim::NoiseScaleEstimate e = optim::estimate_noise_scale(small, big_b, big, 2 * big_b);
     g2[i] = e.g_squared;
     tr[i] = e.trace_sigma;
   }

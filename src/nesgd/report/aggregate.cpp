@@ -148,7 +148,7 @@ std::vector<Figure3Series> figure3_series(const std::vector<PointSummary>& point
   return out;
 }
 
-// --- PAPER.md, "Reported results" -------------------------------------------------------------------
+// --- the paper's reported results (Mori & Ueda, Tables 2 and 3) ------------------------------------
 
 const std::vector<PaperTable2Row>& paper_table2() {
   static const std::vector<PaperTable2Row> rows{

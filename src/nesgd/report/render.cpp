@@ -37,7 +37,7 @@ constexpr double kLogMargin = 1.7782794100389228;
 std::string num(double v, const char* spec = "{:.10g}") { return std::isfinite(v) ? fmt::format(spec, v) : ""; }
 std::string fmt_alpha(double a) { return fmt::format("{:g}", a); }
 
-// "90.17 +- 0.14" from fractions; the paper's style (PAPER.md writes +-).
+// "90.17 +- 0.14" from fractions; the paper's style (mean +- std).
 std::string fmt_pct(const Stat& s) {
   if (s.n == 0 || !std::isfinite(s.mean)) return "-";
   if (!std::isfinite(s.std)) return fmt::format("{:.2f}", 100.0 * s.mean);
@@ -647,7 +647,8 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
         "</style>\n</head>\n<body>\n<h1>" + html_escape(options.title) + "</h1>\n";
     if (!banner.empty()) h += "<p class=\"banner\">" + html_escape(banner) + "</p>\n";
     h += "<p>" + html_escape(counts) + " " + html_escape(method_note) +
-         " Paper values: PAPER.md (Mori &amp; Ueda, arXiv 2009.13094), 10 seeds per point.</p>\n";
+         " Paper values: Mori &amp; Ueda, \"Improved generalization by noise enhancement\", arXiv 2009.13094, "
+         "Tables 2 and 3, 10 seeds per point.</p>\n";
     for (const auto& w : result.warnings) h += "<p class=\"warn\">" + html_escape(w) + "</p>\n";
     if (!sweep_facts.empty()) {
       h += "<h2>Sweeps in the store</h2>\n<table><tr><th>sweep</th><th>runs in grid</th><th>stored</th></tr>\n";

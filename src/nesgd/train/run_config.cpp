@@ -18,7 +18,7 @@ LossMeasure loss_measure_from_string(const std::string& s) {
 }
 
 const PaperConfig& paper_config(const std::string& model) {
-  // PAPER.md, "The study": L* (halve LR once) and L** (stop) per config.
+  // The paper's study (Mori & Ueda, arXiv 2009.13094): L* (halve LR once) and L** (stop) per config.
   static const std::vector<PaperConfig> configs{
       {"f1", "fashion-mnist", 0.01, 0.001},
       {"c1", "cifar10", 0.01, 0.001},

@@ -13,7 +13,7 @@
 #include "nesgd/error.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
-#include "nesgd/noise/noise_scale.h"
+#include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/optimizers.h"
 #include "nesgd/train/run_info.h"
@@ -176,7 +176,7 @@ class TrainingRun {
           // The weights the L* check judged, before any step at the halved LR.
           if (!files_.save_model_at_l_star.empty()) models::save_model(*model_, spec_, files_.save_model_at_l_star);
         }
-        const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : noise::NoiseScaleEstimate{kNaN, kNaN, kNaN};
+        const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : optim::NoiseScaleEstimate{kNaN, kNaN, kNaN};
         result_.curve.push_back({it, measured, r.loss_b, optim::get_lr(*optimizer_), elapsed(), ns.b_simple,
                                  ns.g_squared, ns.trace_sigma});
       }
@@ -215,7 +215,7 @@ class TrainingRun {
     std::vector<torch::Tensor> g_2b;
     for (size_t i = 0; i < g_b.size(); ++i) g_2b.push_back(0.5 * (g_b[i] + g_bp[i]));
     const double small = 0.5 * (squared_norm(g_b) + squared_norm(g_bp));  // two estimates of E|g_B|^2
-    noise_tracker_.add(noise::estimate_noise_scale(small, batch, squared_norm(g_2b), 2 * batch));
+    noise_tracker_.add(optim::estimate_noise_scale(small, batch, squared_norm(g_2b), 2 * batch));
   }
 
   void report_progress(int64_t it, double minibatch_loss, bool is_check) {
@@ -362,7 +362,7 @@ class TrainingRun {
   std::optional<data::BatchStream> stream_b_, stream_b_prime_;
   std::optional<EpochMeanLoss> epoch_mean_;
   int64_t check_every_ = 1;
-  noise::NoiseScaleTracker noise_tracker_;
+  optim::NoiseScaleTracker noise_tracker_;
   double last_train_loss_ = kNaN;
   double last_progress_ = -1e9;
   RunResult result_;

@@ -1,4 +1,4 @@
-// nesgd/noise/noise_scale.h - the gradient noise scale B_simple (torch-free).
+// nesgd/optim/noise_scale.h - the gradient noise scale B_simple (torch-free).
 //
 // McCandlish, Kaplan, Amodei et al. (2018), "An Empirical Model of Large-Batch
 // Training", appendix A.1: from the squared norms of minibatch gradients at
@@ -12,12 +12,15 @@
 // separately (EMA) before the ratio is taken, as the paper recommends.
 // NE computes g_B and g_B' every step, and g_2B = (g_B + g_B') / 2, so the
 // pair (B, 2B) comes for free.
+// It sits with the optimizer-level code, below both of its users: the trainer
+// logs it along a run (--log-noise-scale) and the noise meter (noise/) reports
+// it at fixed weights. It only does arithmetic on norms; it sees no tensors.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace nesgd::noise {
+namespace nesgd::optim {
 
 struct NoiseScaleEstimate {
   double g_squared = 0.0;    // |G|^2 estimate
@@ -47,4 +50,4 @@ class NoiseScaleTracker {
   int64_t count_ = 0;
 };
 
-}  // namespace nesgd::noise
+}  // namespace nesgd::optim

@@ -1,11 +1,11 @@
-#include "nesgd/noise/noise_scale.h"
+#include "nesgd/optim/noise_scale.h"
 
 #include <cstdio>
 #include <limits>
 
 #include "nesgd/error.h"
 
-namespace nesgd::noise {
+namespace nesgd::optim {
 
 NoiseScaleEstimate estimate_noise_scale(double sq_norm_small, int64_t b_small, double sq_norm_big, int64_t b_big) {
   if (b_small <= 0 || b_big <= b_small) throw Error("noise scale needs 0 < B_small < B_big");
@@ -55,4 +55,4 @@ void NoiseScaleTracker::load_state(const std::string& state) {
   count_ = count;
 }
 
-}  // namespace nesgd::noise
+}  // namespace nesgd::optim
