@@ -27,6 +27,7 @@
 #   --tests REGEX    run only the ctest tests matching REGEX (default: all)
 #   --skip-tests     do not run ctest
 #   --configure-only stop after CMake's configure step (checks the dependency set-up)
+#   --build-only     stop after the build (scripts/gpu_pack_study.sh builds this way)
 #   --build-dir DIR  default build-gpu (git-ignored, like every build*/ folder)
 #   --out DIR        where logs, JSON and summary.txt go (default BUILD_DIR/check)
 #   --test-timeout S ctest's limit in seconds for the whole suite (default 420)
@@ -65,6 +66,7 @@ CPU_ONLY=0
 TESTS_REGEX=""
 SKIP_TESTS=0
 CONFIGURE_ONLY=0
+BUILD_ONLY=0
 BUILD_DIR=build-gpu
 CHECK_DIR=""
 TEST_TIMEOUT=420
@@ -74,6 +76,7 @@ while [ $# -gt 0 ]; do
     --tests) TESTS_REGEX="$2"; shift ;;
     --skip-tests) SKIP_TESTS=1 ;;
     --configure-only) CONFIGURE_ONLY=1 ;;
+    --build-only) BUILD_ONLY=1 ;;
     --build-dir) BUILD_DIR="$2"; shift ;;
     --out) CHECK_DIR="$2"; shift ;;
     --test-timeout) TEST_TIMEOUT="$2"; shift ;;
@@ -222,6 +225,7 @@ else
   [ -x "$BUILD_DIR/nesgd" ] && [ -x "$BUILD_DIR/nesgd_bench" ] || { tail -40 "$RES/build.log"; exit 1; }
   log "nesgd and nesgd_bench were built: going on"
 fi
+[ "$BUILD_ONLY" = 1 ] && { log "--build-only: built $BUILD_DIR"; exit 0; }
 
 if [ "$CPU_ONLY" = 0 ]; then
 # --- (2) C1 step timings on the GPU, nesgd beside PyTorch-Python -------------------------------

@@ -175,6 +175,15 @@ class PackRun {
     return all;
   }
 
+  // Host indices -> a device tensor without a host synchronization: on CUDA the
+  // copy goes through pinned memory, asynchronously (a copy from pageable
+  // memory would wait for the device's queue first, every step).
+  torch::Tensor to_device(const std::vector<int64_t>& indices) const {
+    torch::Tensor host = torch::tensor(indices, torch::kInt64);
+    if (!device_.is_cuda()) return host;
+    return host.pin_memory().to(device_, /*non_blocking=*/true);
+  }
+
   // Per-member mean cross-entropy of logits [K, b, classes] against labels [K, b] -> [K].
   static torch::Tensor member_losses(const torch::Tensor& logits, const torch::Tensor& y) {
     const int64_t k = logits.size(0), b = logits.size(1);
@@ -199,7 +208,7 @@ class PackRun {
     optimizer_->zero_grad();
     torch::Tensor loss_b, loss_b_prime;
     {
-      auto [x, y] = gather_k(torch::tensor(idx_b, torch::kInt64).to(device_, /*non_blocking=*/true));
+      auto [x, y] = gather_k(to_device(idx_b));
       loss_b = member_losses(pack_->forward(x, true), y);
       if (any_b_prime_) {
         // B' is its own forward call, as in a single run: ghost BN updates its
@@ -213,7 +222,7 @@ class PackRun {
         }
         int64_t b2 = 0;
         const std::vector<int64_t> idx_bp = draw(true, b2);
-        auto [xp, yp] = gather_k(torch::tensor(idx_bp, torch::kInt64).to(device_, true));
+        auto [xp, yp] = gather_k(to_device(idx_bp));
         loss_b_prime = member_losses(pack_->forward(xp, true), yp);
         if (!saved.empty()) {
           torch::NoGradGuard no_grad;
