@@ -372,12 +372,11 @@ Command add_sweep_command(CLI::App& app) {
       ->check(non_negative_number("0 = off"));
   cmd->add_option("--pack", state->pack,
                   "Train up to K runs at once as one stacked network (runs that differ only in seed, alpha and "
-                  "learning rate; each member's result is its single run's). 'auto' fills half the device's memory "
-                  "(estimated from the model and B), at most " +
-                      std::to_string(train::kMaxAutoPackCpu) + " runs on a CPU and " +
+                  "learning rate; each member's result is its single run's). 'auto': on a GPU as many as fit in "
+                  "half its memory (estimated from the model and B), at most " +
                       std::to_string(train::kMaxAutoPackGpu) +
-                      " on a GPU; 1 = one run at a time. Packs keep no checkpoints: with --checkpoint-every, "
-                      "auto means 1")
+                      "; on a CPU 1 (a pack there is no faster than its runs one by one). 1 = one run at a time. "
+                      "Packs keep no checkpoints: with --checkpoint-every, auto means 1")
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", state->quiet, "Only the final summary line");
   state->data.add_to(cmd);

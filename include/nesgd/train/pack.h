@@ -72,10 +72,11 @@ std::string pack_key(const RunConfig& config);
 std::vector<RunResult> train_pack(std::vector<RunConfig> configs, const data::DatasetSplits& data,
                                   const PackHooks& hooks = {});
 
-// A pack size for `config` on its device: as many members as fit in a fraction of the
-// device's free memory (estimated from the model's parameters and activations at B),
-// capped at kMaxAutoPackCpu on CPUs and kMaxAutoPackGpu on GPUs. At least 1.
-constexpr int64_t kMaxAutoPackCpu = 8;
+// A pack size for `config` on its device. On a GPU: as many members as fit in
+// half the card's memory (estimated from the model's parameters and its
+// activations at B), at most kMaxAutoPackGpu. On a CPU: 1, since a pack there
+// does each member's work at the speed of its single run (measured 0.94-0.97x
+// on 2 cores, docs/PERFORMANCE.md), so it has nothing to gain.
 constexpr int64_t kMaxAutoPackGpu = 64;
 int64_t auto_pack_size(const RunConfig& config);
 

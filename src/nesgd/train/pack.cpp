@@ -472,8 +472,12 @@ int64_t auto_pack_size(const RunConfig& config_in) {
   const double passes = config.alpha != 1.0 ? 2.0 : 1.0;
   const double per_member = bytes_per_value * (4.0 * params + passes * static_cast<double>(config.batch_size) *
                                                                   activations * kSavedTensorsPerActivation);
+  // On a CPU a pack does the same work per member as its single runs, and on
+  // 2 cores measured 0.94-0.97x their speed (docs/PERFORMANCE.md, "Packs"):
+  // there auto trains one run at a time.
+  if (!device.is_cuda()) return 1;
   const double free = device_memory_bytes(device);
-  const int64_t cap = device.is_cuda() ? kMaxAutoPackGpu : kMaxAutoPackCpu;
+  const int64_t cap = kMaxAutoPackGpu;
   const auto fit = static_cast<int64_t>(kAutoPackMemoryShare * free / per_member);
   return std::max<int64_t>(1, std::min(cap, fit));
 }
