@@ -42,6 +42,11 @@ class PackOptimizer {
   void set_lr(int64_t slot, double lr);
   int64_t steps() const { return step_; }
 
+  // Adam's update member by member (LibTorch's operations on each member's
+  // slice; the default on a CPU) or over the whole stack at once with
+  // per-member factors broadcast (the default on a GPU). Same numbers either way.
+  void set_member_by_member(bool on) { member_by_member_ = on; }
+
   // The pack shrank to `slots` (models::PackedNetwork::keep): keep those
   // members' state, and step the new parameter tensors from now on.
   void keep(const std::vector<int64_t>& slots, std::vector<torch::Tensor> new_params);
@@ -57,6 +62,7 @@ class PackOptimizer {
   std::vector<torch::Tensor> first_moment_;   // adam/adamw: m; sgd: momentum buffer
   std::vector<torch::Tensor> second_moment_;  // adam/adamw: v
   int64_t step_ = 0;
+  bool member_by_member_ = true;
 };
 
 }  // namespace nesgd::optim

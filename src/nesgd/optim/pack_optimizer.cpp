@@ -28,6 +28,7 @@ PackOptimizer::PackOptimizer(std::vector<torch::Tensor> params, const OptimizerC
     if (!(lr > 0.0)) throw Error("--lr must be positive");
   }
   upload_lrs();
+  member_by_member_ = params_.front().device().is_cpu();
 }
 
 void PackOptimizer::upload_lrs() {
@@ -87,6 +88,42 @@ void PackOptimizer::step() {
       first_moment_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
       second_moment_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
     }
+  }
+  if (member_by_member_) {
+    // On a CPU, member by member: LibTorch's own operations on each member's
+    // slice, with its learning rate as a scalar (addcdiv_). Over the whole
+    // stack the update takes an extra pass over a tensor K times larger than
+    // the cache (measured 1.5x slower for F1 at K = 8); a GPU, where launches
+    // cost more than passes, takes the broadcast form below.
+    const int64_t k = params_.front().size(0);
+    for (size_t i = 0; i < params_.size(); ++i) {
+      torch::Tensor& p_all = params_[i];
+      if (!p_all.grad().defined()) continue;
+      for (int64_t s = 0; s < k; ++s) {
+        torch::Tensor p = p_all.select(0, s);
+        torch::Tensor grad = p_all.grad().select(0, s);
+        torch::Tensor exp_avg = first_moment_[i].select(0, s);
+        torch::Tensor exp_avg_sq = second_moment_[i].select(0, s);
+        const double lr = lrs_[static_cast<size_t>(s)];
+        if (config_.name == "keras-adam") {
+          const double lr_t = lr * std::sqrt(bias_correction2) / bias_correction1;
+          exp_avg.mul_(beta1).add_(grad, 1.0 - beta1);
+          exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
+          p.addcdiv_(exp_avg, exp_avg_sq.sqrt().add_(config_.eps), -lr_t);
+          continue;
+        }
+        if (config_.name == "adamw") {
+          if (wd != 0.0) p.mul_(1.0 - lr * wd);
+        } else if (wd != 0.0) {
+          grad = grad.add(p, wd);
+        }
+        exp_avg.mul_(beta1).add_(grad, 1.0 - beta1);
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
+        const torch::Tensor denom = (exp_avg_sq.sqrt() / std::sqrt(bias_correction2)).add_(config_.eps);
+        p.addcdiv_(exp_avg, denom, -(lr / bias_correction1));
+      }
+    }
+    return;
   }
   if (config_.name == "keras-adam") {
     // Keras: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t) (in double, as optim/keras_adam.cpp), then
