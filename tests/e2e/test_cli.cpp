@@ -25,16 +25,7 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 // Runs `nesgd <args>` with only the given environment changes (sh syntax, e.g. "XDG_CACHE_HOME=/x").
 nesgd::testing::CommandResult run_with_env(const std::string& env, const std::string& args) {
-  const std::string cmd = "env -u NESGD_DATA_DIR " + env + " '" + NESGD_BINARY + "' " + args + " 2>&1";
-  nesgd::testing::CommandResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, got);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return nesgd::testing::run_command("env -u NESGD_DATA_DIR " + env + " '" + NESGD_BINARY + "' " + args + " 2>&1");
 }
 
 // The two lines `nesgd data list` prints for `name`.

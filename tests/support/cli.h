@@ -19,9 +19,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `nesgd <args>` through the shell, capturing stdout+stderr.
-inline CommandResult run_nesgd(const std::string& args) {
-  const std::string cmd = std::string("'") + NESGD_BINARY + "' " + args + " 2>&1";
+// Runs a shell command line, capturing what it prints (add 2>&1 for stderr).
+inline CommandResult run_command(const std::string& cmd) {
   CommandResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -31,6 +30,11 @@ inline CommandResult run_nesgd(const std::string& args) {
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs `nesgd <args>` through the shell, capturing stdout+stderr.
+inline CommandResult run_nesgd(const std::string& args) {
+  return run_command(std::string("'") + NESGD_BINARY + "' " + args + " 2>&1");
 }
 
 // What a test that needs real data says when it skips: how to provide the data.

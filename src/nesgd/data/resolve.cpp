@@ -381,6 +381,17 @@ bool is_idx_dataset(const DatasetSpec& spec) {
   return !spec.files.empty();
 }
 
+// True when `folder` already holds every file of `spec` with the registry's content (said on
+// stderr unless quiet): an archive or a derivation then has nothing to do.
+bool folder_complete(const DatasetSpec& spec, const DataOptions& options, const fs::path& folder) {
+  for (const auto& file : spec.files) {
+    const std::string existing = find_file(folder, file);
+    if (existing.empty() || !has_content(existing, file)) return false;
+  }
+  if (!options.quiet) std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
+  return true;
+}
+
 // Archive datasets (CIFAR): if any file is missing or bad, get the archive
 // (an already present copy in the root with the right SHA-256, else a
 // verified download), unpack the registered files into root/<folder>/, record
@@ -388,17 +399,7 @@ bool is_idx_dataset(const DatasetSpec& spec) {
 std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, const fs::path& root,
                           const std::string& base) {
   const fs::path folder = root / spec.folder;
-  bool complete = true;
-  for (const auto& file : spec.files) {
-    const std::string existing = find_file(folder, file);
-    complete = complete && !existing.empty() && has_content(existing, file);
-  }
-  if (complete) {
-    if (!options.quiet) {
-      std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
-    }
-    return folder.string();
-  }
+  if (folder_complete(spec, options, folder)) return folder.string();
   const std::string unpack_hint = fmt::format("unpack {} by hand (`tar xzf {} -C {}`) so that {} holds the files",
                                               spec.archive.name, spec.archive.name, root.string(), folder.string());
   if (!archive_supported()) {
@@ -525,17 +526,7 @@ std::vector<DerivedFile> derive_files(const DatasetSpec& spec,
 // manifest. A source that is not the official data writes nothing.
 std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, const fs::path& root) {
   const fs::path folder = root / spec.folder;
-  bool complete = true;
-  for (const auto& file : spec.files) {
-    const std::string existing = find_file(folder, file);
-    complete = complete && !existing.empty() && has_content(existing, file);
-  }
-  if (complete) {
-    if (!options.quiet) {
-      std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
-    }
-    return folder.string();
-  }
+  if (folder_complete(spec, options, folder)) return folder.string();
   const DatasetSpec& source = find_dataset(spec.derived_from);
   std::vector<std::string> looked;
   std::optional<Located> from = search(source, options, looked, /*accept_partial=*/false, /*lenient=*/true);
