@@ -200,15 +200,8 @@ int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::stri
 
 // --pack: "auto" (0), or the most runs a pack may hold (1 = one run at a time).
 int64_t parse_pack(const SweepState& s) {
-  const bool explicit_pack = given(s.cmd, "--pack");
-  if (s.pack == "auto") {
-    // Packs keep no checkpoints: a sweep that asks for checkpoints trains its runs one at a time.
-    if (s.checkpoint_every > 0) {
-      if (explicit_pack) throw Error("--checkpoint-every needs --pack 1: packs keep no checkpoints");
-      return 1;
-    }
-    return 0;
-  }
+  // Packs keep no checkpoints: with checkpoints, auto trains the runs one at a time.
+  if (s.pack == "auto") return s.checkpoint_every > 0 ? 1 : 0;
   int64_t k = 0;
   try {
     size_t used = 0;
@@ -233,6 +226,7 @@ int run(SweepState& s) {
   } else if (exp::shard_from_slurm(shard) && !s.quiet) {
     std::fprintf(stderr, "shard %s from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT\n", shard.to_string().c_str());
   }
+  const int64_t pack = parse_pack(s);  // a bad --pack fails before anything, a dry run too
   if (s.dry_run) return dry_run(spec, shard, s.store);
   if (s.store.empty()) throw Error("--store DIR is required: the folder that holds (and resumes) the results");
 
@@ -246,7 +240,7 @@ int run(SweepState& s) {
   options.data.quiet = s.quiet;
   options.wait_for_others = !s.no_wait;
   options.checkpoint_every_seconds = s.checkpoint_every;
-  options.pack = parse_pack(s);
+  options.pack = pack;
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   exp::SweepHooks hooks;

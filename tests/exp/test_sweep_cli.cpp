@@ -455,3 +455,18 @@ TEST(SweepCli, SigkillMidPackKeepsStoppedMembersAndTheRerunCompletesThePack) {
   for (const auto& e : fs::directory_iterator(store + "/claims")) claims += e.path().extension() == ".lock" ? 1 : 0;
   EXPECT_EQ(claims, 0u);
 }
+
+TEST(SweepCli, BadPackIsExplained) {
+  TempDir tmp;
+  const std::string base = "sweep --store '" + tmp.path() + "/s' --batch-sizes 100 --dry-run";
+  for (const std::string bad : {"0", "-2", "x", "4k"}) {
+    const auto r = run_nesgd(base + " --pack " + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.output.find("--pack must be 'auto' or a positive integer"), std::string::npos) << r.output;
+  }
+  const auto r = run_nesgd(base + " --pack 4 --checkpoint-every 10");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--checkpoint-every needs --pack 1"), std::string::npos) << r.output;
+  EXPECT_EQ(run_nesgd(base + " --pack auto --checkpoint-every 10").exit_code, 0);
+  EXPECT_EQ(run_nesgd(base + " --pack 3").exit_code, 0);
+}
