@@ -61,6 +61,8 @@ struct RunConfig {
 };
 
 nlohmann::json to_json(const RunConfig& c);
-RunConfig run_config_from_json(const nlohmann::json& j);  // missing keys keep defaults
+// Missing keys keep their defaults. Throws nesgd::Error for a value of the
+// wrong type or out of range (a stored run or sweep file may have been edited).
+RunConfig run_config_from_json(const nlohmann::json& j);
 
 }  // namespace nesgd::train
