@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #endif
 
 #include "nesgd/error.h"
+#include "nesgd/json_read.h"
 
 namespace nesgd::exp {
 namespace {
@@ -121,27 +123,41 @@ std::string lower(std::string s) {
   return s;
 }
 
-// A list given as a JSON array (of numbers or range strings) or a single string/number.
-std::vector<double> json_number_list(const nlohmann::json& v, const std::string& what) {
+void check_list_length(size_t n, const std::string& what) {
+  if (n > kMaxListValues) {
+    throw Error(what + ": more than " + std::to_string(kMaxListValues) + " values; a sweep that large is a typo");
+  }
+}
+
+// A list given as a JSON array (of numbers or range strings) or a single
+// string/number. Nested arrays are not lists of lists: one level only.
+std::vector<double> json_number_list(const nlohmann::json& v, const std::string& what, bool nested = false) {
   if (v.is_string()) return parse_number_list(v.get<std::string>(), what);
   if (v.is_number()) return {v.get<double>()};
-  if (!v.is_array()) throw Error(what + ": expected a list such as [100, 200] or \"1..11\"");
+  if (nested || !v.is_array()) {
+    throw Error(what + ": expected a list such as [100, 200] or \"1..11\", got " + json_read::excerpt(v));
+  }
   std::vector<double> out;
   for (const auto& e : v) {
-    const auto part = json_number_list(e, what);
+    const auto part = json_number_list(e, what, true);
     out.insert(out.end(), part.begin(), part.end());
+    check_list_length(out.size(), what);
   }
   return out;
 }
 
 template <typename Int>
 std::vector<Int> to_ints(const std::vector<double>& values, const std::string& what, bool allow_zero) {
+  // The first double that does not fit Int; checked before the conversion,
+  // which is undefined for values out of range.
+  const double limit = std::ldexp(1.0, std::numeric_limits<Int>::digits);
   std::vector<Int> out;
   for (double v : values) {
     if (v != std::floor(v) || v < (allow_zero ? 0 : 1)) {
       throw Error(what + ": " + std::to_string(v) + " is not a " + (allow_zero ? "non-negative" : "positive") +
                   " integer");
     }
+    if (!(v < limit)) throw Error(what + ": " + std::to_string(v) + " is too large");
     out.push_back(static_cast<Int>(v));
   }
   return out;
@@ -176,6 +192,17 @@ std::vector<train::RunConfig> expand(const SweepSpec& spec) {
   check_unique(spec.batch_sizes, "batch sizes");
   check_unique(spec.alphas, "alphas");
   check_unique(spec.seeds, "seeds");
+  // The product is checked factor by factor: it must not overflow on the way.
+  size_t runs_total = 1;
+  for (size_t n : {spec.configs.size(), spec.batch_sizes.size(), spec.alphas.size(), spec.seeds.size()}) {
+    if (n > kMaxSweepRuns / runs_total) {
+      throw Error("the sweep has more than " + std::to_string(kMaxSweepRuns) + " runs (" +
+                  std::to_string(spec.configs.size()) + " configs x " + std::to_string(spec.batch_sizes.size()) +
+                  " batch sizes x " + std::to_string(spec.alphas.size()) + " alphas x " +
+                  std::to_string(spec.seeds.size()) + " seeds): check the lists, or split it into several sweeps");
+    }
+    runs_total *= n;
+  }
   std::vector<train::RunConfig> runs;
   runs.reserve(spec.size());
   for (const std::string& config : spec.configs) {
@@ -271,9 +298,14 @@ std::vector<double> parse_number_list(const std::string& text, const std::string
       throw Error(what + ": range '" + item + "' must run upwards with a positive step (e.g. 1..11 or 1..2:0.5)");
     }
     // a + k * step for k = 0..floor((b - a) / step), with a tolerance so 1..2:0.1 includes 2.
-    const auto count = static_cast<int64_t>(std::floor((b - a) / step + 1e-9));
-    if (count > 100000) throw Error(what + ": range '" + item + "' has more than 100000 values");
+    // The count is bounded as a double first: converting a huge one is undefined.
+    const double span = std::floor((b - a) / step + 1e-9);
+    if (!(span < static_cast<double>(kMaxListValues))) {
+      throw Error(what + ": range '" + item + "' has more than " + std::to_string(kMaxListValues) + " values");
+    }
+    const auto count = static_cast<int64_t>(span);
     for (int64_t k = 0; k <= count; ++k) out.push_back(a + static_cast<double>(k) * step);
+    check_list_length(out.size(), what);
   }
   if (out.empty()) throw Error(what + ": the list is empty; give at least one value");
   return out;
@@ -312,9 +344,14 @@ nlohmann::json toml_to_json(const std::string& text, const std::string& origin) 
 }
 
 SweepSpec sweep_spec_from_json(const nlohmann::json& j) {
+  namespace jr = json_read;
   if (!j.is_object()) throw Error("a sweep description must be an object (JSON {...} or a TOML document)");
   SweepSpec s;
-  if (j.contains("preset")) s = preset(j.at("preset").get<std::string>(), j.value("quick", false));
+  if (const auto* p = jr::find(j, "preset")) {
+    bool quick = false;
+    jr::get(j, "quick", quick, "sweep file");
+    s = preset(jr::string(*p, "sweep file: 'preset'"), quick);
+  }
   const nlohmann::json run_keys = train::to_json(train::RunConfig{});
   static const std::set<std::string> sweep_keys{"name", "preset", "quick", "configs", "batch_sizes", "alphas", "seeds"};
   nlohmann::json base = train::to_json(s.base);
@@ -332,7 +369,7 @@ SweepSpec sweep_spec_from_json(const nlohmann::json& j) {
                   "alphas, seeds and the fields of a run configuration (see `nesgd train --help`)");
     }
     if (key == "dataset") {
-      s.dataset_override = value.get<std::string>();
+      s.dataset_override = jr::string(value, "sweep file: 'dataset'");
     } else if (key == "optimizer") {
       if (!value.is_object()) throw Error("sweep file: 'optimizer' must be a table/object");
       for (const auto& [k, v] : value.items()) {
@@ -348,17 +385,19 @@ SweepSpec sweep_spec_from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("sweep file: a value has the wrong type: ") + e.what());
   }
-  if (j.contains("name")) s.name = j.at("name").get<std::string>();
-  if (j.contains("configs")) {
+  jr::get(j, "name", s.name, "sweep file");
+  if (const auto* c = jr::find(j, "configs")) {
     s.configs.clear();
-    const auto& c = j.at("configs");
-    if (c.is_string()) {
-      std::stringstream ss(c.get<std::string>());
+    if (c->is_string()) {
+      std::stringstream ss(c->get<std::string>());
       std::string item;
       while (std::getline(ss, item, ',')) s.configs.push_back(lower(trim(item)));
     } else {
-      for (const auto& e : c) s.configs.push_back(lower(e.get<std::string>()));
+      for (const auto& e : jr::array(*c, "sweep file: 'configs'")) {
+        s.configs.push_back(lower(jr::string(e, "sweep file: each of 'configs'")));
+      }
     }
+    check_list_length(s.configs.size(), "configs");
   }
   if (j.contains("batch_sizes")) s.batch_sizes = to_ints<int64_t>(json_number_list(j.at("batch_sizes"), "batch_sizes"), "batch_sizes", false);
   if (j.contains("alphas")) s.alphas = json_number_list(j.at("alphas"), "alphas");
@@ -375,11 +414,17 @@ nlohmann::json sweep_json_from_file(const std::string& path) {
   const std::string text = ss.str();
   const bool is_toml = path.size() >= 5 && lower(path.substr(path.size() - 5)) == ".toml";
   if (is_toml) return toml_to_json(text, path);
+  nlohmann::json j;
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
     throw Error(path + ": invalid JSON (" + e.what() + "); sweep files are .json or .toml");
   }
+  if (!j.is_object()) {
+    throw Error(path + ": a sweep file holds one JSON object {\"configs\": ..., \"batch_sizes\": ...}, not " +
+                json_read::excerpt(j));
+  }
+  return j;
 }
 
 SweepSpec sweep_spec_from_file(const std::string& path) {
