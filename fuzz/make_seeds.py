@@ -188,3 +188,15 @@ put("store", "no-config.json", '{"run_id": "x", "status": "converged"}')
 put("store", "array.json", '[{"run_id": "x"}]')
 put("store", "broken.json", '{"run_id": "0123')
 
+# --- model files: the model spec a LibTorch archive carries ----------------------------------------------------
+
+put("model_spec", "f1.json", json.dumps({"name": "f1", "in_channels": 1, "height": 28, "width": 28, "num_classes": 10,
+                                         "bn_convention": "keras", "ghost_batch_size": 100}))
+put("model_spec", "c2.json", json.dumps({"name": "c2", "in_channels": 3, "height": 32, "width": 32, "num_classes": 100,
+                                         "bn_convention": "pytorch", "ghost_batch_size": 50}))
+put("model_spec", "old-c1.json", '{"name":"c1","in_channels":3,"height":32,"width":32,"num_classes":10}')
+put("model_spec", "huge-input.json", '{"name":"f1","in_channels":3,"height":100000,"width":100000,"num_classes":10}')
+put("model_spec", "wrong-type.json", '{"name":"f1","in_channels":"1","height":28,"width":28,"num_classes":10}')
+put("model_spec", "missing.json", '{"name":"f1"}')
+put("model_spec", "unknown.json", '{"name":"resnet50","in_channels":3,"height":224,"width":224,"num_classes":1000}')
+
