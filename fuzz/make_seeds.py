@@ -200,3 +200,43 @@ put("model_spec", "wrong-type.json", '{"name":"f1","in_channels":"1","height":28
 put("model_spec", "missing.json", '{"name":"f1"}')
 put("model_spec", "unknown.json", '{"name":"resnet50","in_channels":3,"height":224,"width":224,"num_classes":1000}')
 
+# --- checkpoints: the training state a LibTorch archive carries ------------------------------------------------
+
+MASK64 = (1 << 64) - 1
+
+
+def mt19937_64_text(seed):
+    """The text std::mt19937_64 writes with operator<< right after seeding."""
+    mt = [seed & MASK64]
+    for i in range(1, 312):
+        mt.append((6364136223846793005 * (mt[-1] ^ (mt[-1] >> 62)) + i) & MASK64)
+    return " ".join(str(v) for v in mt) + " 312"
+
+
+def stream_state(n, batch, sampling, cursor, epoch, drawn, seed, order=None):
+    order = order if order is not None else list(range(n))
+    return (f"nesgd-stream-v1 {n} {batch} {sampling} {cursor} {epoch} {drawn}\n{mt19937_64_text(seed)}\n"
+            + "".join(f"{v} " for v in order))
+
+
+def checkpoint(stream_b, stream_b_prime, **extra):
+    state = {"version": 1, "config": config, "iterations": 12, "iterations_to_l_star": -1, "samples_processed": 4800,
+             "step_seconds": 1.5, "elapsed": 2.25, "last_train_loss": 0.75, "epoch_mean": [0.8, 0.7],
+             "stream_b": stream_b, "stream_b_prime": stream_b_prime,
+             "noise_tracker": "0x1.fae147ae147aep-1 0x0p+0 0x0p+0 0x0p+0 0",
+             "curve": [[6, 0.9, 0.85, 0.001, 1.0, None, None, None], [12, 0.75, None, 0.001, 2.0, 3.5, 0.25, 0.875]]}
+    state.update(extra)
+    return json.dumps(state)
+
+
+put("checkpoint", "ne-epoch.json",
+    checkpoint(stream_state(8, 2, "epoch", 4, 3, 12, 11, [3, 1, 7, 0, 5, 2, 6, 4]), stream_state(8, 2, "epoch", 2, 3, 12, 12)))
+put("checkpoint", "plain-iid.json", checkpoint(stream_state(6, 3, "iid", 0, 2, 12, 5), ""))
+put("checkpoint", "noise-logged.json",
+    checkpoint(stream_state(4, 4, "epoch", 4, 1, 1, 3), "", noise_tracker="0x1.fae147ae147aep-1 0x1.8p+0 0x1p-2 0x1.47ae147ae147cp-6 2",
+               iterations_to_l_star=10))
+put("checkpoint", "cursor-out-of-range.json", checkpoint(stream_state(8, 2, "epoch", -6, 3, 12, 11), ""))
+put("checkpoint", "order-not-a-permutation.json",
+    checkpoint(stream_state(4, 2, "epoch", 0, 1, 0, 11, [0, 0, 9, 1]), ""))
+put("checkpoint", "old-version.json", checkpoint("", "", version=0))
+put("checkpoint", "missing-fields.json", '{"version": 1, "config": {}}')
