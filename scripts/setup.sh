@@ -10,6 +10,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libarchive-dev libsqlite3-dev
   libgtest-dev libgmock-dev
+  clang libclang-rt-dev   # fuzz targets (scripts/fuzz.sh): libFuzzer, ASan, UBSan
   gnuplot-nox             # figures (report)
   libtomlplusplus-dev     # TOML sweep files (header-only toml++; JSON works without it)
   libexpat1-dev           # tests: SVG figures parse as XML

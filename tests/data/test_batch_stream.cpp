@@ -203,3 +203,52 @@ TEST(BatchStream, KerasModeStateRoundTripMidEpochAndAtTheShortBatch) {
   BatchStream epoch(n, batch, 1, Sampling::kEpoch);
   EXPECT_THROW(epoch.load_state(keras.save_state()), nesgd::Error);
 }
+
+// Found while writing the checkpoint fuzz target (its seeds
+// fuzz/corpus/checkpoint/cursor-out-of-range.json and order-not-a-permutation.json
+// reproduce it): load_state took the position and the order
+// from the checkpoint unchecked, so a damaged one made next() read before the
+// order's start (a negative position) or hand out indices outside the data
+// set, and an all-zero generator state would make the next draw loop forever.
+// Each is an nesgd::Error, and the stream is left as it was.
+TEST(BatchStream, DamagedStateIsRefusedAndLeavesTheStreamAsItWas) {
+  BatchStream saved(8, 2, derive_seed(11, 1), Sampling::kEpoch);
+  saved.next();
+  const std::string good = saved.save_state();
+  // "nesgd-stream-v1 n batch sampling cursor epoch drawn\n<generator>\n<order>"
+  const size_t line = good.find('\n');
+  const size_t gen_end = good.find('\n', line + 1);
+  const std::string generator = good.substr(line + 1, gen_end - line - 1);
+  const std::string order = good.substr(gen_end + 1);
+  auto state = [&](const std::string& header, const std::string& gen, const std::string& ord) {
+    return header + "\n" + gen + "\n" + ord;
+  };
+  std::string zero_generator;
+  for (size_t i = 0; i < std::mt19937_64::state_size; ++i) zero_generator += "0 ";
+  zero_generator += "312";
+  const std::vector<std::pair<std::string, std::string>> damaged{
+      {state("nesgd-stream-v1 8 2 epoch -6 1 1", generator, order), "position -6"},
+      {state("nesgd-stream-v1 8 2 epoch 9 1 1", generator, order), "position 9"},
+      {state("nesgd-stream-v1 8 2 epoch 2 -1 1", generator, order), "epoch -1"},
+      {state("nesgd-stream-v1 8 2 epoch 2 1 1", generator, "0 0 1 2 3 4 5 6 "), "not a permutation of the 8 samples"},
+      {state("nesgd-stream-v1 8 2 epoch 2 1 1", generator, "0 1 2 3 4 5 6 99 "), "not a permutation"},
+      {state("nesgd-stream-v1 8 2 epoch 2 1 1", zero_generator, order), "random generator state is all zero"},
+      {state("nesgd-stream-v1 8 2 epoch 2 1 1", generator, "0 1 2"), "truncated"},
+  };
+  for (const auto& [text, fragment] : damaged) {
+    BatchStream fresh(8, 2, derive_seed(11, 1), Sampling::kEpoch);
+    BatchStream reference(8, 2, derive_seed(11, 1), Sampling::kEpoch);
+    try {
+      fresh.load_state(text);
+      ADD_FAILURE() << "accepted: " << text.substr(0, 40);
+      continue;
+    } catch (const nesgd::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(draw(fresh, 6), draw(reference, 6)) << "a refused state changed the stream: " << fragment;
+  }
+  // The good state still restores exactly.
+  BatchStream restored(8, 2, derive_seed(99, 1), Sampling::kEpoch);
+  restored.load_state(good);
+  EXPECT_EQ(draw(restored, 6), draw(saved, 6));
+}

@@ -14,6 +14,8 @@
 
 #include "support/data.h"
 #include "support/fs.h"
+#include "support/cli.h"
+#include "support/limits.h"
 
 #include "nesgd/data/archive.h"
 #include "nesgd/data/cifar.h"
@@ -306,9 +308,71 @@ TEST_F(ArchiveFetch, ArchiveWithoutTheRegisteredMembersIsRejected) {
   expect_error([&] { fetch_dataset(spec_, options_); },
                {"archive lacks tiny-batches-bin/data_batch_2.bin", "not the official archive"});
   spec_.files.pop_back();
-  spec_.files[0].bytes = 4 * 3073;  // the member is 5 records
-  expect_error([&] { fetch_dataset(spec_, options_); }, {"member tiny-batches-bin/data_batch_1.bin holds 15365 bytes, want 12292"});
+  spec_.files[0].bytes = 6 * 3073;  // the member is 5 records
+  expect_error([&] { fetch_dataset(spec_, options_); }, {"member tiny-batches-bin/data_batch_1.bin holds 15365 bytes, want 18438"});
+  spec_.files[0].bytes = 4 * 3073;
+  expect_error([&] { fetch_dataset(spec_, options_); }, {"member tiny-batches-bin/data_batch_1.bin holds more than 12292 bytes"});
   EXPECT_FALSE(fs::exists(root_ / "data" / "tiny-batches-bin" / "data_batch_1.bin"));
+}
+
+// Found while writing the archive fuzz target (fuzz/corpus/archive/crash-lrzip-magic):
+// libarchive's support_filter_all() answered data that starts like an lrzip
+// (or grzip, lzop) file by running that program on it, through PATH. A fake
+// program on PATH shows whether anything was started.
+TEST_F(TempRoot, ArchiveOfAnOutsideCompressionIsRefusedWithoutStartingAProgram) {
+  if (!archive_supported()) GTEST_SKIP() << "built without libarchive: no extraction to test";
+  const fs::path bin = root_ / "bin";
+  fs::create_directories(bin);
+  const fs::path started = root_ / "started";
+  for (const char* program : {"lrzip", "grzip", "lzop"}) {
+    std::ofstream(bin / program) << "#!/bin/sh\necho " << program << " >> '" << started.string() << "'\n";
+    fs::permissions(bin / program, fs::perms::owner_all);
+  }
+  const std::string old_path = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
+  ::setenv("PATH", (bin.string() + ":" + old_path).c_str(), 1);
+  const std::vector<std::pair<std::string, std::string>> magics{
+      {"lrzip", std::string("LRZI\x00\x06", 6) + std::string(18, '\0')},
+      {"grzip", std::string("GRZipII\x00\x02\x04:)", 12) + std::string(20, '\0')},
+      {"lzop", std::string("\x89LZO\x00\r\n\x1a\n", 9) + std::string(40, '\0')}};
+  for (const auto& [name, bytes] : magics) {
+    const std::string file = path(name + ".tar");
+    std::ofstream(file, std::ios::binary) << bytes;
+    std::vector<ArchiveMember> members{{"a/b.bin", path("b.bin"), 0, ""}};
+    expect_error([&] { extract_members(file, members); }, {file, "cannot open as an archive"});
+  }
+  ::setenv("PATH", old_path.c_str(), 1);
+  EXPECT_FALSE(fs::exists(started)) << "started: " << (fs::exists(started) ? nesgd::testing::read_text(started.string()) : "");
+  EXPECT_FALSE(fs::exists(path("b.bin")));
+}
+
+// Found while writing the archive fuzz target: a member's expected size was checked
+// only after the whole member had been written, so a small archive whose
+// member inflates to gigabytes filled the disk first. Writing must stop at the
+// expected size: here under a 1 MiB cap per written file, an 8 MiB member
+// expected to be one record is refused without the child being killed for
+// writing past the cap.
+TEST_F(TempRoot, ArchiveMemberLargerThanExpectedStopsAtItsSize) {
+  if (!archive_supported()) GTEST_SKIP() << "built without libarchive: no extraction to test";
+  if (std::system("tar --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no `tar` to build the test archive";
+  fs::create_directories(root_ / "src" / "a");
+  {
+    std::ofstream big(root_ / "src" / "a" / "big.bin", std::ios::binary);
+    big.seekp((8 << 20) - 1);
+    big.put('\0');  // 8 MiB of zeros: the .tar.gz is a few kB
+  }
+  const std::string archive = path("bomb.tar.gz");
+  const std::string tar = "tar czf '" + archive + "' -C '" + (root_ / "src").string() + "' a";
+  ASSERT_EQ(std::system(tar.c_str()), 0) << tar;
+  const auto outcome = nesgd::testing::run_with_file_size_limit(1 << 20, [&] {
+    std::vector<ArchiveMember> members{{"a/big.bin", path("big.bin"), 3073, ""}};
+    extract_members(archive, members);
+  });
+  EXPECT_EQ(outcome, nesgd::testing::LimitedOutcome::kNesgdError) << nesgd::testing::to_string(outcome);
+  std::vector<ArchiveMember> members{{"a/big.bin", path("big.bin"), 3073, ""}};
+  expect_error([&] { extract_members(archive, members); }, {"member a/big.bin holds more than 3073 bytes"});
+  for (const auto& entry : fs::directory_iterator(root_)) {
+    EXPECT_EQ(entry.path().filename().string().find("big.bin"), std::string::npos) << "left behind: " << entry.path();
+  }
 }
 
 TEST(CifarSubset, RealSharedSubsetLoadsWithTheReadmeCounts) {

@@ -13,6 +13,7 @@
 #include "nesgd/data/sha256.h"
 #include "nesgd/error.h"
 #include "support/fs.h"
+#include "support/limits.h"
 
 namespace fs = std::filesystem;
 using namespace nesgd::data;
@@ -185,6 +186,24 @@ TEST_F(IdxTest, ZeroOrHugeDimension) {
   // Must be refused from the header alone, without trying to allocate 16 EiB.
   write_bytes(path("h.idx"), header(0x00000802, {0xffffffffu, 0xffffffffu}));
   expect_error(path("h.idx"), {"corrupt header"});
+}
+
+// Found by fuzzing (fuzz/corpus/idx/claims-2e31-images): a 10-byte file whose
+// header claims 2^31 one-byte images made read_idx allocate (and zero) 2 GiB
+// before noticing the data was not there. It must fail on the missing data,
+// within a small allocation, raw and gzip alike.
+TEST_F(IdxTest, HeaderClaimingGigabytesFailsWithoutAllocatingThem) {
+  constexpr uint64_t kHeadroom = uint64_t{256} << 20;  // far below the 2 GiB claimed
+  for (bool gzip : {false, true}) {
+    Bytes bytes = header(0x00000801, {0x80000000u});
+    bytes.insert(bytes.end(), {1, 2});
+    const std::string file = path(gzip ? "claims.gz" : "claims.idx");
+    write_bytes(file, bytes, gzip);
+    expect_error(file, {"truncated", "dims 2147483648 need 2147483648 bytes of data, only 2 present"});
+    const auto outcome = nesgd::testing::run_with_memory_headroom(kHeadroom, [&] { read_idx(file); });
+    EXPECT_EQ(outcome, nesgd::testing::LimitedOutcome::kNesgdError)
+        << (gzip ? "gzip: " : "raw: ") << nesgd::testing::to_string(outcome);
+  }
 }
 
 TEST_F(IdxTest, TrailingBytes) {

@@ -13,6 +13,7 @@
 #include "nesgd/error.h"
 #include "nesgd/exp/store.h"
 #include "support/cli.h"
+#include "support/data.h"
 
 namespace ex = nesgd::exp;
 namespace fs = std::filesystem;
@@ -102,6 +103,28 @@ TEST(Store, LoadsSortedAndReportsAHandEditedFile) {
     FAIL();
   } catch (const nesgd::Error& e) {
     EXPECT_NE(std::string(e.what()).find("e5.json"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzzing (fuzz/corpus/store/array.json and its relatives): a run
+// record, sweep record or store marker of valid JSON but the wrong shape made
+// nlohmann::json throw its own type_error ("cannot use value() with array")
+// out of the store and the report. Each is an nesgd::Error naming the file.
+TEST(Store, HandEditedFilesOfTheWrongShapeAreNamedErrors) {
+  using nesgd::testing::expect_error;
+  TempDir tmp;
+  for (const char* marker : {"[1]", "{\"format\": \"nesgd-store\", \"version\": \"1\"}", "\"nesgd-store\""}) {
+    std::ofstream(tmp.path() + "/store.json") << marker;
+    expect_error([&] { ex::ResultStore{tmp.path()}; }, {"store.json is not a nesgd store marker"});
+  }
+  std::ofstream(tmp.path() + "/store.json") << "{\"format\": \"nesgd-store\"}";  // no version: version 1
+  ex::ResultStore store(tmp.path());
+  std::ofstream(tmp.path() + "/runs/a1.json") << "[{\"run_id\": \"x\"}]";
+  expect_error([&] { store.load_results(); }, {"a1.json is not a run record", "edited by hand"});
+  fs::remove(tmp.path() + "/runs/a1.json");
+  for (const char* sweep : {"[]", "{\"name\": 3}", "{\"name\": \"s\", \"run_ids\": [1]}", "{\"run_ids\": {}}"}) {
+    std::ofstream(tmp.path() + "/sweeps/s-0.json") << sweep;
+    expect_error([&] { store.sweeps(); }, {"s-0.json is not a sweep record", "delete it"});
   }
 }
 

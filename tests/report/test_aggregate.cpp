@@ -6,6 +6,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/report/aggregate.h"
+#include "support/data.h"
 
 namespace rp = nesgd::report;
 
@@ -130,6 +131,31 @@ TEST(Aggregate, Table3AndFigure3Paths) {
   EXPECT_EQ(s.reduce_b[1].batch_size, 100);
   ASSERT_EQ(s.raise_alpha.size(), 4u);  // alpha 1, 1.5, 2, 3 at B = 200
   EXPECT_EQ(s.raise_alpha.back().alpha, 3.0);
+}
+
+// Found by fuzzing (fuzz/corpus/store/array.json): fields of the wrong type in
+// a stored run escaped as nlohmann::json's exceptions, and a number too large
+// for an integer field was converted with undefined behaviour.
+TEST(Aggregate, StoredRunsWithFieldsOfTheWrongTypeAreNamedErrors) {
+  using nesgd::testing::expect_error;
+  auto row = [](const char* text) { return [text] { rp::run_row_from_record(nlohmann::json::parse(text)); }; };
+  expect_error(row(R"([{"run_id": "x"}])"), {"no \"config\" object"});
+  expect_error(row(R"({"run_id": 5, "config": {}})"), {"'run_id' must be a string, got 5"});
+  expect_error(row(R"({"run_id": "r1", "config": {}, "status": 3})"), {"stored run r1", "'status' must be a string"});
+  expect_error(row(R"({"run_id": "r1", "config": {"batch_size": 1e300}, "status": "converged"})"),
+               {"'batch_size' must be an integer, got 1e+300"});
+  expect_error(row(R"({"run_id": "r1", "config": {"model": ["f1"]}, "status": "converged"})"),
+               {"'model' must be a string"});
+  expect_error(row(R"({"run_id": "r1", "config": {}, "status": "converged", "iterations": "many"})"),
+               {"stored run r1", "'iterations' must be an integer"});
+  // A well-formed record still reads, with the documented defaults.
+  const auto r = rp::run_row_from_record(nlohmann::json::parse(
+      R"({"run_id": "r1", "config": {"model": "c1", "batch_size": 500}, "status": "converged", "iterations": 7})"));
+  EXPECT_EQ(r.config, "C1");
+  EXPECT_EQ(r.batch_size, 500);
+  EXPECT_EQ(r.iterations, 7);
+  EXPECT_EQ(r.loss_measure, "epoch-mean");
+  EXPECT_TRUE(std::isnan(r.test_accuracy));
 }
 
 TEST(Aggregate, PaperValuesAreThoseOfPaperMd) {

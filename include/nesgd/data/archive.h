@@ -24,10 +24,11 @@ struct ArchiveMember {
 // True if this build can extract archives (it was built with libarchive).
 bool archive_supported();
 
-// Extracts every member of `members` from `archive_path` (gzip/bzip2/xz tar,
-// whatever libarchive recognizes). Throws nesgd::Error for an unreadable
-// archive, a member that is missing, not a regular file or of the wrong size;
-// on error no destination file is written at all.
+// Extracts every member of `members` from `archive_path` (a tar file, plain or
+// compressed with gzip, bzip2 or xz; no other program is ever run). Throws
+// nesgd::Error for an unreadable archive, a member that is missing, not a
+// regular file or of the wrong size (writing stops as soon as a member passes
+// its expected size); on error no destination file is written at all.
 void extract_members(const std::string& archive_path, std::vector<ArchiveMember>& members);
 
 }  // namespace nesgd::data

@@ -27,6 +27,11 @@ namespace nesgd::exp {
 constexpr int kPaperSeeds = 10;
 // Seeds per point in the --quick presets: enough for a standard deviation.
 constexpr int kQuickSeeds = 3;
+// Bounds that turn a typo ("1..1e9") or a hostile sweep file into an error
+// instead of an allocation of gigabytes: values in one list, runs in one sweep.
+// The paper's largest study has 520 runs.
+constexpr size_t kMaxListValues = 100000;
+constexpr size_t kMaxSweepRuns = 100000;
 
 struct SweepSpec {
   std::string name;                   // e.g. "f1-fig2", "f1-fig2-quick" or "custom"; recorded in the store
@@ -43,7 +48,7 @@ struct SweepSpec {
 // The runs of a sweep in the documented order. Each config gets its paper
 // dataset (unless dataset_override) and its paper L*/L** (unless the base
 // sets them); every run is validated. Throws nesgd::Error on an empty list, a
-// duplicate value or a bad configuration, naming the field.
+// duplicate value, more than kMaxSweepRuns runs or a bad configuration, naming the field.
 std::vector<train::RunConfig> expand(const SweepSpec& spec);
 
 // --- presets ----------------------------------------------------------------------------------------

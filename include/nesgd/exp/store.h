@@ -88,13 +88,15 @@ class ResultStore {
   // `record` is written as pretty JSON; it must hold "run_id" == id.
   void store_result(const std::string& id, const nlohmann::json& record, RunClaim& claim);
 
-  // Every stored result, sorted by run id. A file that does not parse throws
-  // nesgd::Error naming it (the store never writes such a file).
+  // Every stored result, sorted by run id. A file that does not parse, or is
+  // not a JSON object, throws nesgd::Error naming it (the store never writes such a file).
   std::vector<nlohmann::json> load_results() const;
   std::vector<std::string> result_ids() const;
 
   // Records a sweep (its description and run ids) under sweeps/<name>-<digest>.json.
   void record_sweep(const std::string& name, const nlohmann::json& description);
+  // Every sweep record; one that does not parse or lacks the shape the report
+  // reads (an object, "name" a string, "run_ids" a list of strings) throws nesgd::Error naming it.
   std::vector<nlohmann::json> sweeps() const;
 
   // Rebuilds runs.csv and runs.jsonl from runs/ (serialized between

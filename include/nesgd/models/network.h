@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "nesgd/models/model_spec.h"
+
 namespace nesgd::models {
 
 class Network : public torch::nn::Module {
@@ -19,17 +21,6 @@ class Network : public torch::nn::Module {
   virtual torch::Tensor forward(torch::Tensor x) = 0;
   virtual std::string name() const = 0;
   virtual int64_t num_classes() const = 0;
-};
-
-struct ModelSpec {
-  std::string name;          // "f1"
-  int64_t in_channels = 1;
-  int64_t height = 28;
-  int64_t width = 28;
-  int64_t num_classes = 10;
-  // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h); F1 has none.
-  std::string bn_convention = "keras";  // or "pytorch"
-  int64_t ghost_batch_size = 100;       // kPaperGhostBatchSize
 };
 
 // Builds a model by name with Glorot-uniform weights and zero biases, drawing

@@ -47,7 +47,7 @@ struct RunRow {
 };
 
 // Reads a record written by the sweep (or by `nesgd train --out`). Throws
-// nesgd::Error naming the missing field.
+// nesgd::Error naming a missing field or one of the wrong type.
 RunRow run_row_from_record(const nlohmann::json& record);
 
 struct Stat {

@@ -83,6 +83,8 @@ nlohmann::json to_json(const RunConfig& c);
 // record without "sampling" reads as kLegacySampling and one without an
 // optimizer name as optim::kLegacyOptimizerName, the behaviour of the runs
 // written before (every record so far carries both keys; this keeps it so).
+// Throws nesgd::Error for a value of the wrong type or out of range (a stored
+// run or sweep file may have been edited).
 RunConfig run_config_from_json(const nlohmann::json& j);
 
 }  // namespace nesgd::train

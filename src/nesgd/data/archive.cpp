@@ -76,6 +76,12 @@ void write_entry(struct archive* a, const std::string& archive_path, ArchiveMemb
                              archive_error_string(a) ? archive_error_string(a) : "unknown error"));
     }
     if (got == 0) break;
+    // An expected size bounds what is written: a small archive whose member
+    // inflates to gigabytes (or never ends) stops here, not on a full disk.
+    if (member.bytes != 0 && total + static_cast<uint64_t>(got) > member.bytes) {
+      throw fail(fmt::format("{}: member {} holds more than {} bytes: not the official archive", archive_path,
+                             member.path, member.bytes));
+    }
     if (std::fwrite(buffer.data(), 1, static_cast<std::size_t>(got), out.get()) != static_cast<std::size_t>(got)) {
       throw fail(fmt::format("writing {} failed (disk full?)", tmp));
     }
@@ -99,7 +105,12 @@ bool archive_supported() { return true; }
 void extract_members(const std::string& archive_path, std::vector<ArchiveMember>& members) {
   Reader a(archive_read_new(), &archive_read_free);
   if (!a) throw Error("libarchive: out of memory");
-  archive_read_support_filter_all(a.get());
+  // Only the compressions libarchive decodes in process. support_filter_all()
+  // would also accept lrzip, lzop or grzip data by running those programs on
+  // it: an archive from outside must never make nesgd start a program.
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_bzip2(a.get());
+  archive_read_support_filter_xz(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), archive_path.c_str(), kBlock) != ARCHIVE_OK) {

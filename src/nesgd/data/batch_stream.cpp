@@ -100,19 +100,50 @@ std::string BatchStream::save_state() const {
 }
 
 void BatchStream::load_state(const std::string& state) {
+  // A checkpoint may be damaged: everything is read into locals and checked
+  // (positions in range, the order a permutation, a generator that is not
+  // stuck) before the stream changes, so a bad state leaves it as it was and
+  // can never make next() read outside the order or loop forever.
   std::istringstream in(state);
   std::string tag, sampling;
-  int64_t n = 0, batch = 0;
-  in >> tag >> n >> batch >> sampling >> cursor_ >> epoch_ >> drawn_;
+  int64_t n = 0, batch = 0, cursor = 0, epoch = 0, drawn = 0;
+  in >> tag >> n >> batch >> sampling >> cursor >> epoch >> drawn;
   if (!in || tag != "nesgd-stream-v1") throw Error("checkpoint holds no valid minibatch stream state");
   if (n != n_ || batch != batch_size_ || sampling != to_string(sampling_)) {
     throw Error("checkpointed stream is for " + std::to_string(n) + " samples, batch " + std::to_string(batch) +
                 ", " + sampling + " sampling; this run has " + std::to_string(n_) + ", " +
                 std::to_string(batch_size_) + ", " + to_string(sampling_));
   }
-  in >> rng_;
-  for (auto& v : order_) in >> v;
+  if (cursor < 0 || cursor > n_ || epoch < 0 || drawn < 0) {
+    throw Error("checkpointed stream state is damaged: position " + std::to_string(cursor) + ", epoch " +
+                std::to_string(epoch) + ", batches drawn " + std::to_string(drawn) + " out of range");
+  }
+  std::mt19937_64 rng;
+  in >> rng;
+  std::vector<int64_t> order(static_cast<size_t>(n_));
+  for (auto& v : order) in >> v;
   if (!in) throw Error("checkpointed stream state is truncated");
+  std::vector<bool> seen(static_cast<size_t>(n_), false);
+  for (int64_t v : order) {
+    if (v < 0 || v >= n_ || seen[static_cast<size_t>(v)]) {
+      throw Error("checkpointed stream state is damaged: its order is not a permutation of the " +
+                  std::to_string(n_) + " samples");
+    }
+    seen[static_cast<size_t>(v)] = true;
+  }
+  // The all-zero Mersenne Twister state is the one state that outputs zeros
+  // forever (a saved generator never is in it), and uniform_int_distribution
+  // would reject those zeros forever: a hang. A non-zero state cannot give a
+  // whole twisted block (312 words) of zeros.
+  std::mt19937_64 probe = rng;
+  bool stuck = true;
+  for (size_t i = 0; i < 2 * std::mt19937_64::state_size && stuck; ++i) stuck = probe() == 0;
+  if (stuck) throw Error("checkpointed stream state is damaged: its random generator state is all zero");
+  rng_ = rng;
+  order_ = std::move(order);
+  cursor_ = cursor;
+  epoch_ = epoch;
+  drawn_ = drawn;
 }
 
 }  // namespace nesgd::data

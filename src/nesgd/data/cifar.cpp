@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -61,7 +62,7 @@ CifarReadResult read_cifar(const std::string& path, CifarVariant variant) {
   if (variant == CifarVariant::kCifar100) result.coarse_labels.resize(static_cast<std::size_t>(n));
 
   Sha256 hasher;
-  std::vector<uint8_t> buffer(static_cast<std::size_t>(kRecordsPerRead * record));
+  std::vector<uint8_t> buffer(static_cast<std::size_t>(std::min(kRecordsPerRead, n) * record));
   for (int64_t first = 0; first < n; first += kRecordsPerRead) {
     const int64_t count = std::min(kRecordsPerRead, n - first);
     const std::size_t want = static_cast<std::size_t>(count * record);

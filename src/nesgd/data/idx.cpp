@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -145,9 +146,19 @@ IdxReadResult read_idx(const std::string& path) {
     }
   }
 
+  // The buffer grows with the data actually read, never to the header's claim
+  // at once: a 12-byte file whose header claims 2^31 images must be reported
+  // as truncated, not allocate 2 GB first. At most twice the data present (or
+  // one chunk) is ever allocated.
   auto& data = result.array.data;
-  data.resize(payload);
-  const uint64_t payload_got = source.read(data.data(), payload);
+  uint64_t payload_got = 0;
+  while (payload_got < payload) {
+    const uint64_t next = std::min(payload, std::max<uint64_t>(2 * payload_got, kChunk));
+    data.resize(next);
+    const uint64_t got = source.read(data.data() + payload_got, next - payload_got);
+    payload_got += got;
+    if (payload_got < next) break;
+  }
   if (payload_got < payload) {
     throw Error(fmt::format("{}: truncated: dims {} need {} bytes of data, only {} present{}", path, dims_text(dims),
                             payload, payload_got, source.stream_cut() ? cut_note : ""));

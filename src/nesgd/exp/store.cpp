@@ -17,6 +17,7 @@
 
 #include "nesgd/data/sha256.h"
 #include "nesgd/error.h"
+#include "nesgd/json_read.h"
 
 namespace nesgd::exp {
 namespace fs = std::filesystem;
@@ -184,19 +185,25 @@ ResultStore::ResultStore(std::string dir, StoreOptions options) : dir_(std::move
     const nlohmann::json m{{"format", "nesgd-store"}, {"version", kStoreFormatVersion}};
     write_file_durable(marker.string(), m.dump(2) + "\n");
   } else {
+    const std::string not_a_marker = marker.string() + " is not a nesgd store marker; use another --store folder";
     nlohmann::json m;
     try {
       m = nlohmann::json::parse(read_text(marker));
     } catch (const nlohmann::json::exception&) {
-      throw Error(marker.string() + " is not a nesgd store marker; use another --store folder");
+      throw Error(not_a_marker);
     }
-    if (m.value("format", "") != "nesgd-store") {
-      throw Error(marker.string() + " is not a nesgd store marker; use another --store folder");
+    const auto* format = json_read::find(m, "format");
+    const auto* version = json_read::find(m, "version");
+    if (format == nullptr || *format != "nesgd-store" || (version != nullptr && !version->is_number_integer())) {
+      throw Error(not_a_marker);
     }
-    if (m.value("version", 0) > kStoreFormatVersion) {
-      throw Error("store " + dir_ + " has format version " + std::to_string(m.value("version", 0)) +
-                  ", newer than this nesgd understands (" + std::to_string(kStoreFormatVersion) +
-                  "): update nesgd");
+    // Positive integers parse as unsigned: compare in the type they came in.
+    const bool newer = version != nullptr && (version->is_number_unsigned()
+                                                  ? version->get<uint64_t>() > uint64_t{kStoreFormatVersion}
+                                                  : version->get<int64_t>() > kStoreFormatVersion);
+    if (newer) {
+      throw Error("store " + dir_ + " has format version " + version->dump() + ", newer than this nesgd understands (" +
+                  std::to_string(kStoreFormatVersion) + "): update nesgd");
     }
   }
 }
@@ -271,13 +278,15 @@ std::vector<nlohmann::json> ResultStore::load_results() const {
   std::vector<nlohmann::json> out;
   for (const std::string& id : result_ids()) {
     const std::string path = result_path(id);
+    const std::string fix =
+        "; the store never writes partial files, so it was edited by hand: fix it, or delete it to have the run "
+        "done again";
     try {
       out.push_back(nlohmann::json::parse(read_text(path)));
     } catch (const nlohmann::json::exception& e) {
-      throw Error(path + " is not valid JSON (" + e.what() +
-                  "); the store never writes partial files, so it was edited by hand: fix it, or delete it to "
-                  "have the run done again");
+      throw Error(path + " is not valid JSON (" + e.what() + ")" + fix);
     }
+    if (!out.back().is_object()) throw Error(path + " is not a run record (a JSON object {...})" + fix);
   }
   return out;
 }
@@ -301,11 +310,25 @@ std::vector<nlohmann::json> ResultStore::sweeps() const {
   for (const auto& e : fs::directory_iterator(fs::path(dir_) / kSweepsDir)) {
     const std::string name = e.path().filename().string();
     if (name.empty() || name[0] == '.' || e.path().extension() != ".json") continue;
+    const std::string fix = "; delete it (the next `nesgd sweep` rewrites it)";
+    nlohmann::json sweep;
     try {
-      found.emplace_back(name, nlohmann::json::parse(read_text(e.path())));
+      sweep = nlohmann::json::parse(read_text(e.path()));
     } catch (const nlohmann::json::exception&) {
-      throw Error(e.path().string() + " is not valid JSON; delete it (the next `nesgd sweep` rewrites it)");
+      throw Error(e.path().string() + " is not valid JSON" + fix);
     }
+    // What the report reads of it: a name and the list of run ids.
+    const auto* sweep_name = json_read::find(sweep, "name");
+    const auto* ids = json_read::find(sweep, "run_ids");
+    bool ok = sweep.is_object() && (sweep_name == nullptr || sweep_name->is_string()) &&
+              (ids == nullptr || ids->is_array());
+    if (ok && ids != nullptr) {
+      ok = std::all_of(ids->begin(), ids->end(), [](const nlohmann::json& id) { return id.is_string(); });
+    }
+    if (!ok) {
+      throw Error(e.path().string() + " is not a sweep record ({\"name\": \"...\", \"run_ids\": [\"...\"], ...})" + fix);
+    }
+    found.emplace_back(name, std::move(sweep));
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<nlohmann::json> out;

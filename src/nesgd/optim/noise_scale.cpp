@@ -48,10 +48,20 @@ std::string NoiseScaleTracker::save_state() const {
 }
 
 void NoiseScaleTracker::load_state(const std::string& state) {
+  // Read into locals and checked: a damaged checkpoint leaves the tracker as it was.
+  double decay = 0.0, g2 = 0.0, trace = 0.0, weight = 0.0;
   long long count = 0;
-  if (std::sscanf(state.c_str(), "%la %la %la %la %lld", &decay_, &g2_, &trace_, &weight_, &count) != 5) {
+  if (std::sscanf(state.c_str(), "%la %la %la %la %lld", &decay, &g2, &trace, &weight, &count) != 5) {
     throw Error("invalid noise-scale tracker state in checkpoint");
   }
+  if (!(decay >= 0.0 && decay < 1.0) || count < 0) {
+    throw Error("invalid noise-scale tracker state in checkpoint: decay " + std::to_string(decay) + ", count " +
+                std::to_string(count));
+  }
+  decay_ = decay;
+  g2_ = g2;
+  trace_ = trace;
+  weight_ = weight;
   count_ = count;
 }
 

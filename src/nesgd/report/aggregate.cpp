@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "nesgd/error.h"
+#include "nesgd/json_read.h"
 #include "nesgd/exp/run_id.h"
 #include "nesgd/exp/store.h"
 
@@ -32,28 +33,35 @@ std::map<SettingKey, std::vector<PointSummary>> by_setting(const std::vector<Poi
 }  // namespace
 
 RunRow run_row_from_record(const nlohmann::json& record) {
-  if (!record.contains("config") || !record["config"].is_object()) {
-    throw Error("a stored run has no \"config\" object (run " + record.value("run_id", std::string("?")) +
+  // Stored runs may have been edited by hand: every field read is type-checked (json_read.h).
+  namespace jr = json_read;
+  RunRow r;
+  jr::get(record, "run_id", r.run_id, "stored run");
+  const std::string what = "stored run " + (r.run_id.empty() ? std::string("?") : r.run_id);
+  const auto* config = jr::find(record, "config");
+  if (config == nullptr || !config->is_object()) {
+    throw Error("a stored run has no \"config\" object (run " + (r.run_id.empty() ? "?" : r.run_id) +
                 "): it was not written by nesgd sweep/train");
   }
-  const nlohmann::json& c = record["config"];
-  RunRow r;
-  r.run_id = record.value("run_id", std::string());
+  const nlohmann::json& c = *config;
   if (r.run_id.empty()) r.run_id = exp::run_id_of_config_json(c);
-  r.config = exp::config_label(c.value("model", std::string("f1")));
+  std::string model = "f1";
+  jr::get(c, "model", model, what + ": config");
+  r.config = exp::config_label(model);
   r.setting_id = exp::setting_id_of_config_json(c);
-  r.batch_size = c.value("batch_size", int64_t{0});
-  r.alpha = c.value("alpha", 1.0);
-  r.seed = c.value("seed", uint64_t{0});
-  if (!record.contains("status")) throw Error("stored run " + r.run_id + " has no \"status\"");
-  r.status = record["status"].get<std::string>();
-  r.iterations = record.value("iterations", int64_t{0});
-  if (record.contains("test_accuracy") && record["test_accuracy"].is_number()) {
-    r.test_accuracy = record["test_accuracy"].get<double>();
+  jr::get(c, "batch_size", r.batch_size, what + ": config");
+  jr::get(c, "alpha", r.alpha, what + ": config");
+  jr::get(c, "seed", r.seed, what + ": config");
+  if (jr::find(record, "status") == nullptr) throw Error("stored run " + r.run_id + " has no \"status\"");
+  jr::get(record, "status", r.status, what);
+  jr::get(record, "iterations", r.iterations, what);
+  if (const auto* acc = jr::find(record, "test_accuracy"); acc != nullptr && acc->is_number()) {
+    r.test_accuracy = acc->get<double>();
   }
-  r.train_subset = c.value("train_subset", int64_t{0});
-  r.max_iterations = c.value("max_iterations", int64_t{0});
-  r.loss_measure = c.value("loss_measure", std::string("epoch-mean"));
+  jr::get(c, "train_subset", r.train_subset, what + ": config");
+  jr::get(c, "max_iterations", r.max_iterations, what + ": config");
+  r.loss_measure = "epoch-mean";
+  jr::get(c, "loss_measure", r.loss_measure, what + ": config");
   return r;
 }
 

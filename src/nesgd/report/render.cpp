@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "nesgd/error.h"
+#include "nesgd/json_read.h"
 #include "nesgd/exp/store.h"
 
 namespace nesgd::report {
@@ -566,12 +567,14 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
   std::vector<SweepFacts> sweep_facts;
   for (const auto& s : sweeps) {
     SweepFacts f;
-    f.name = s.value("name", std::string("?"));
-    if (s.contains("run_ids")) {
-      for (const auto& id : s["run_ids"]) {
-        f.ids.insert(id.get<std::string>());
+    f.name = "?";
+    json_read::get(s, "name", f.name, "sweep record");
+    if (const auto* ids = json_read::find(s, "run_ids")) {
+      for (const auto& id : json_read::array(*ids, "sweep record " + f.name + ": 'run_ids'")) {
+        const std::string text = json_read::string(id, "sweep record " + f.name + ": each of 'run_ids'");
+        f.ids.insert(text);
         ++f.grid;
-        if (stored_ids.count(id.get<std::string>())) ++f.stored;
+        if (stored_ids.count(text)) ++f.stored;
       }
     }
     const bool seen = std::any_of(sweep_facts.begin(), sweep_facts.end(),

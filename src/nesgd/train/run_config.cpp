@@ -5,6 +5,7 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
+#include "nesgd/json_read.h"
 
 namespace nesgd::train {
 
@@ -116,45 +117,47 @@ nlohmann::json to_json(const RunConfig& c) {
 }
 
 RunConfig run_config_from_json(const nlohmann::json& j) {
+  // Stored runs, checkpoints and sweep files are read back through here, so
+  // every value is type- and range-checked (json_read.h), never converted blindly.
+  namespace jr = json_read;
+  const std::string what = "run configuration";
+  jr::object(j, what);
   RunConfig c;
   c.sampling = kLegacySampling;
   c.optimizer.name = optim::kLegacyOptimizerName;
-  auto get = [&j](const char* key, auto& field) {
-    if (j.contains(key)) j.at(key).get_to(field);
-  };
-  get("model", c.model);
-  get("dataset", c.dataset);
-  get("batch_size", c.batch_size);
-  get("alpha", c.alpha);
-  get("seed", c.seed);
-  get("train_subset", c.train_subset);
-  get("l_star", c.l_star);
-  get("l_stop", c.l_stop);
-  if (j.contains("loss_measure")) c.loss_measure = loss_measure_from_string(j.at("loss_measure"));
-  get("eval_every", c.eval_every);
-  get("max_iterations", c.max_iterations);
-  get("sampling", c.sampling);
-  if (j.contains("optimizer")) {
-    const auto& o = j.at("optimizer");
-    auto geto = [&o](const char* key, auto& field) {
-      if (o.contains(key)) o.at(key).get_to(field);
-    };
-    geto("name", c.optimizer.name);
-    geto("lr", c.optimizer.lr);
-    geto("beta1", c.optimizer.beta1);
-    geto("beta2", c.optimizer.beta2);
-    geto("eps", c.optimizer.eps);
-    geto("momentum", c.optimizer.momentum);
-    geto("weight_decay", c.optimizer.weight_decay);
+  jr::get(j, "model", c.model, what);
+  jr::get(j, "dataset", c.dataset, what);
+  jr::get(j, "batch_size", c.batch_size, what);
+  jr::get(j, "alpha", c.alpha, what);
+  jr::get(j, "seed", c.seed, what);
+  jr::get(j, "train_subset", c.train_subset, what);
+  jr::get(j, "l_star", c.l_star, what);
+  jr::get(j, "l_stop", c.l_stop, what);
+  if (const auto* m = jr::find(j, "loss_measure")) {
+    c.loss_measure = loss_measure_from_string(jr::string(*m, what + ": 'loss_measure'"));
   }
-  get("device", c.device);
-  get("threads", c.threads);
-  get("blas_threads", c.blas_threads);
-  get("init_model", c.init_model);
-  get("log_noise_scale", c.log_noise_scale);
-  get("bn_convention", c.bn_convention);
-  get("ghost_batch_size", c.ghost_batch_size);
-  get("precision", c.precision);
+  jr::get(j, "eval_every", c.eval_every, what);
+  jr::get(j, "max_iterations", c.max_iterations, what);
+  jr::get(j, "sampling", c.sampling, what);
+  if (const auto* o = jr::find(j, "optimizer")) {
+    const std::string owhat = what + ": optimizer";
+    jr::object(*o, owhat);
+    jr::get(*o, "name", c.optimizer.name, owhat);
+    jr::get(*o, "lr", c.optimizer.lr, owhat);
+    jr::get(*o, "beta1", c.optimizer.beta1, owhat);
+    jr::get(*o, "beta2", c.optimizer.beta2, owhat);
+    jr::get(*o, "eps", c.optimizer.eps, owhat);
+    jr::get(*o, "momentum", c.optimizer.momentum, owhat);
+    jr::get(*o, "weight_decay", c.optimizer.weight_decay, owhat);
+  }
+  jr::get(j, "device", c.device, what);
+  jr::get(j, "threads", c.threads, what);
+  jr::get(j, "blas_threads", c.blas_threads, what);
+  jr::get(j, "init_model", c.init_model, what);
+  jr::get(j, "log_noise_scale", c.log_noise_scale, what);
+  jr::get(j, "bn_convention", c.bn_convention, what);
+  jr::get(j, "ghost_batch_size", c.ghost_batch_size, what);
+  jr::get(j, "precision", c.precision, what);
   return c;
 }
 

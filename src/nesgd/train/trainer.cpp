@@ -16,6 +16,7 @@
 #include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/optimizers.h"
+#include "nesgd/train/checkpoint_state.h"
 #include "nesgd/train/run_info.h"
 #include "nesgd/train/tensors.h"
 #include "nesgd/train/threads.h"
@@ -26,12 +27,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kCheckpointStateKey = "nesgd_checkpoint_state";
-constexpr int kCheckpointVersion = 1;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-double from_json_number(const nlohmann::json& j) { return j.is_null() ? kNaN : j.get<double>(); }
 
 double squared_norm(const std::vector<torch::Tensor>& tensors) {
   double s = 0.0;
@@ -257,26 +256,22 @@ class TrainingRun {
   }
 
   // -- checkpoints: model, optimizer, both streams, protocol and curve ----------------------------------
-  nlohmann::json checkpoint_state() const {
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& p : result_.curve) {
-      curve.push_back({p.iteration, finite_or_null(p.train_loss), finite_or_null(p.minibatch_loss), p.lr, p.seconds,
-                       finite_or_null(p.b_simple), finite_or_null(p.g_squared), finite_or_null(p.trace_sigma)});
-    }
-    return {{"version", kCheckpointVersion},
-            {"config", to_json(config_)},
-            {"iterations", result_.iterations},
-            {"iterations_to_l_star", protocol_.iterations_to_l_star()},
-            {"samples_processed", result_.samples_processed},
-            {"step_seconds", result_.step_seconds},
-            {"elapsed", elapsed()},
-            {"last_train_loss", finite_or_null(last_train_loss_)},
-            {"epoch_mean", epoch_mean_->values()},
-            {"epoch_mean_weights", epoch_mean_->weights()},
-            {"stream_b", stream_b_->save_state()},
-            {"stream_b_prime", stream_b_prime_ ? stream_b_prime_->save_state() : std::string()},
-            {"noise_tracker", noise_tracker_.save_state()},
-            {"curve", curve}};
+  CheckpointState checkpoint_state() const {
+    CheckpointState s;
+    s.config = to_json(config_);
+    s.iterations = result_.iterations;
+    s.iterations_to_l_star = protocol_.iterations_to_l_star();
+    s.samples_processed = result_.samples_processed;
+    s.step_seconds = result_.step_seconds;
+    s.elapsed = elapsed();
+    s.last_train_loss = last_train_loss_;
+    s.epoch_mean = epoch_mean_->values();
+    s.epoch_mean_weights = epoch_mean_->weights();
+    s.stream_b = stream_b_->save_state();
+    s.stream_b_prime = stream_b_prime_ ? stream_b_prime_->save_state() : std::string();
+    s.noise_tracker = noise_tracker_.save_state();
+    s.curve = result_.curve;
+    return s;
   }
 
   void save_checkpoint() {
@@ -286,7 +281,7 @@ class TrainingRun {
     optimizer_->save(optimizer_archive);
     archive.write("model", model_archive);
     archive.write("optimizer", optimizer_archive);
-    archive.write(kCheckpointStateKey, c10::IValue(checkpoint_state().dump()));
+    archive.write(kCheckpointStateKey, c10::IValue(to_json(checkpoint_state()).dump()));
     const fs::path target(files_.checkpoint);
     if (target.has_parent_path()) fs::create_directories(target.parent_path());
     const std::string tmp = files_.checkpoint + ".tmp-" + std::to_string(getpid());
@@ -310,39 +305,37 @@ class TrainingRun {
       throw Error("cannot read checkpoint " + path + " (" + e.what_without_backtrace() +
                   "): delete it to start the run afresh");
     }
-    const auto state = nlohmann::json::parse(state_value.toStringRef());
-    if (state.at("version") != kCheckpointVersion || state.at("config") != to_json(config_)) {
+    // nesgd's own part of the file: every field checked (checkpoint_state.h).
+    const CheckpointState state = checkpoint_state_from_text(state_value.toStringRef(), path);
+    if (state.config != to_json(config_)) {
       throw Error("checkpoint " + path + " belongs to another run configuration:\n  checkpoint: " +
-                  state.at("config").dump() + "\n  this run:   " + to_json(config_).dump() +
+                  state.config.dump() + "\n  this run:   " + to_json(config_).dump() +
                   "\nuse another --checkpoint path, or delete it to start afresh");
     }
+    if (static_cast<int64_t>(state.epoch_mean.size()) > epoch_mean_->window()) {
+      throw Error("checkpoint " + path + " holds " + std::to_string(state.epoch_mean.size()) +
+                  " epoch-mean losses, more than the window of " + std::to_string(epoch_mean_->window()) +
+                  ": the checkpoint is damaged; delete it to start the run afresh");
+    }
+    // The text states first (they are checked against this run), the tensors after.
+    stream_b_->load_state(state.stream_b);
+    if (stream_b_prime_) stream_b_prime_->load_state(state.stream_b_prime);
+    noise_tracker_.load_state(state.noise_tracker);
     model_->load(model_archive);
     optimizer_->load(optimizer_archive);
-    result_.iterations = state.at("iterations");
+    result_.iterations = state.iterations;
     result_.resumed_from_iteration = result_.iterations;
-    protocol_.restore(state.at("iterations_to_l_star"));
+    protocol_.restore(state.iterations_to_l_star);
     // Optimizer::load restores the LR on LibTorch 2.x but not on 1.x: set the
     // LR the run had at the checkpoint, halved if L* was already reached.
     optim::set_lr(*optimizer_,
                   config_.optimizer.lr * (protocol_.lr_scaled() ? protocol_.options().lr_factor : 1.0));
-    result_.samples_processed = state.at("samples_processed");
-    result_.step_seconds = state.at("step_seconds");
-    elapsed_before_ = state.at("elapsed");
-    last_train_loss_ = from_json_number(state.at("last_train_loss"));
-    const auto losses = state.at("epoch_mean").get<std::vector<double>>();
-    // Checkpoints written before weights existed held full batches only: weight 1.
-    const auto weights = state.contains("epoch_mean_weights")
-                             ? state.at("epoch_mean_weights").get<std::vector<double>>()
-                             : std::vector<double>(losses.size(), 1.0);
-    for (size_t i = 0; i < losses.size(); ++i) epoch_mean_->add(losses[i], weights.at(i));
-    stream_b_->load_state(state.at("stream_b"));
-    if (stream_b_prime_) stream_b_prime_->load_state(state.at("stream_b_prime"));
-    noise_tracker_.load_state(state.at("noise_tracker"));
-    for (const auto& p : state.at("curve")) {
-      result_.curve.push_back({p[0].get<int64_t>(), from_json_number(p[1]), from_json_number(p[2]), p[3].get<double>(),
-                               p[4].get<double>(), from_json_number(p[5]), from_json_number(p[6]),
-                               from_json_number(p[7])});
-    }
+    result_.samples_processed = state.samples_processed;
+    result_.step_seconds = state.step_seconds;
+    elapsed_before_ = state.elapsed;
+    last_train_loss_ = state.last_train_loss;
+    for (size_t i = 0; i < state.epoch_mean.size(); ++i) epoch_mean_->add(state.epoch_mean[i], state.epoch_mean_weights[i]);
+    result_.curve = state.curve;
   }
 
   RunConfig config_;
