@@ -35,7 +35,7 @@ struct CheckpointState {
   double last_train_loss = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> epoch_mean;     // minibatch losses in the epoch-mean window, oldest first
   // Each loss's batch size relative to a full batch (Keras's weighting; train/protocol.h).
-  // Checkpoints written before weights existed held full batches only: read as 1.
+  // Empty: every weight 1 (checkpoints written before weights existed held full batches only).
   std::vector<double> epoch_mean_weights;
   std::string stream_b;               // data::BatchStream::save_state of B
   std::string stream_b_prime;         // of B' (empty when alpha = 1)

@@ -25,7 +25,7 @@ nlohmann::json to_json(const CheckpointState& s) {
     curve.push_back({p.iteration, finite_or_null(p.train_loss), finite_or_null(p.minibatch_loss), p.lr, p.seconds,
                      finite_or_null(p.b_simple), finite_or_null(p.g_squared), finite_or_null(p.trace_sigma)});
   }
-  return {{"version", kCheckpointVersion},
+  nlohmann::json j{{"version", kCheckpointVersion},
           {"config", s.config},
           {"iterations", s.iterations},
           {"iterations_to_l_star", s.iterations_to_l_star},
@@ -34,11 +34,12 @@ nlohmann::json to_json(const CheckpointState& s) {
           {"elapsed", s.elapsed},
           {"last_train_loss", finite_or_null(s.last_train_loss)},
           {"epoch_mean", s.epoch_mean},
-          {"epoch_mean_weights", s.epoch_mean_weights},
           {"stream_b", s.stream_b},
           {"stream_b_prime", s.stream_b_prime},
           {"noise_tracker", s.noise_tracker},
           {"curve", curve}};
+  if (!s.epoch_mean_weights.empty()) j["epoch_mean_weights"] = s.epoch_mean_weights;
+  return j;
 }
 
 CheckpointState checkpoint_state_from_text(const std::string& text, const std::string& origin) {
@@ -90,8 +91,6 @@ CheckpointState checkpoint_state_from_text(const std::string& text, const std::s
       if (s.epoch_mean_weights.size() != s.epoch_mean.size()) {
         throw Error(what + ": 'epoch_mean_weights' and 'epoch_mean' differ in length");
       }
-    } else {
-      s.epoch_mean_weights.assign(s.epoch_mean.size(), 1.0);
     }
     s.stream_b = jr::string(required("stream_b"), what + ": 'stream_b'");
     s.stream_b_prime = jr::string(required("stream_b_prime"), what + ": 'stream_b_prime'");

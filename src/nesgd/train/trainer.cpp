@@ -334,7 +334,9 @@ class TrainingRun {
     result_.step_seconds = state.step_seconds;
     elapsed_before_ = state.elapsed;
     last_train_loss_ = state.last_train_loss;
-    for (size_t i = 0; i < state.epoch_mean.size(); ++i) epoch_mean_->add(state.epoch_mean[i], state.epoch_mean_weights[i]);
+    for (size_t i = 0; i < state.epoch_mean.size(); ++i) {
+      epoch_mean_->add(state.epoch_mean[i], state.epoch_mean_weights.empty() ? 1.0 : state.epoch_mean_weights[i]);
+    }
     result_.curve = state.curve;
   }
 
