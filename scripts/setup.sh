@@ -9,6 +9,7 @@ PKGS=(
   libopenblas0-pthread    # BLAS backend: pthread build (measured fastest robust setup: docs/PERFORMANCE.md)
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libarchive-dev libsqlite3-dev
+  libgloo-dev             # Gloo headers: data-parallel runs over c10d (--distributed)
   libgtest-dev libgmock-dev
   clang libclang-rt-dev   # fuzz targets (scripts/fuzz.sh): libFuzzer, ASan, UBSan
   gnuplot-nox             # figures (report)

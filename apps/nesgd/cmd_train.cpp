@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "nesgd/dist/group.h"
 #include "nesgd/train/trainer.h"
 
 namespace nesgd::cli {
@@ -22,6 +23,11 @@ struct TrainState {
   bool quiet = false;
   DataFlags data;
   train::RunFiles files;
+  // --distributed: one run over the launcher's ranks (dist/launch.h)
+  bool distributed = false;
+  std::string dist_backend = "auto";
+  dist::LaunchOverrides dist_overrides;
+  double dist_timeout = dist::kDefaultTimeoutSeconds;
 };
 
 void print_progress(const train::Progress& p, bool tty) {
@@ -41,6 +47,20 @@ void print_progress(const train::Progress& p, bool tty) {
 int run(TrainState& s) {
   finish_train_options(s.config, s.loss_measure);  // bad flags fail before any data is read
 
+  // Data-parallel: where the ranks meet and whether the batch splits, before any data is read.
+  dist::LaunchInfo launch;
+  if (s.distributed) {
+    launch = dist::launch_info_from_env(s.dist_overrides);
+    const int64_t unit = s.config.model == "f1" ? 1 : s.config.ghost_batch_size;  // F1 has no batch norm
+    dist::check_batch_split(s.config.batch_size, unit, launch.world_size);
+    if (launch.rank != 0) {  // rank 0 speaks and writes for the run
+      s.quiet = true;
+      s.out.clear();
+      s.files.save_model.clear();
+      s.files.save_model_at_l_star.clear();
+    }
+  }
+
   auto data_options = s.data.options();
   data_options.quiet = s.quiet;
   const auto data = data::load_dataset(s.config.dataset, data_options);
@@ -53,12 +73,24 @@ int run(TrainState& s) {
   hooks.should_stop = stop_requested;
   install_stop_handlers();
 
-  const auto result = train::train_run(s.config, data, hooks, s.files);
+  std::shared_ptr<dist::Group> group;
+  if (s.distributed) {
+    group = dist::Group::join(launch, {s.dist_backend, s.dist_timeout, s.config.device});
+    if (!s.quiet) {
+      std::fprintf(stderr, "distributed: %d ranks (%s launch), %s, rendezvous at %s:%d\n", launch.world_size,
+                   launch.launcher.c_str(), group->backend().c_str(), launch.master_addr.c_str(), launch.master_port);
+    }
+  }
+  const auto result = train::train_run(s.config, data, hooks, s.files, group.get());
+  const bool speaks = !group || group->rank() == 0;
   if (result.resumed_from_iteration > 0 && !s.quiet) {
     std::fprintf(stderr, "resumed from checkpoint %s at iteration %lld\n", s.files.checkpoint.c_str(),
                  static_cast<long long>(result.resumed_from_iteration));
   }
   const auto json = train::to_json(result, s.config);
+  if (!speaks) {
+    return result.status == train::RunStatus::kInterrupted ? 130 : 0;
+  }
   if (s.out.empty()) {
     std::cout << json.dump(2) << std::endl;
   } else {
@@ -107,6 +139,24 @@ Command add_train_command(CLI::App& app) {
                   "Resume from this checkpoint if it exists, and save one there periodically and on Ctrl-C; "
                   "removed once the result is written to --out");
   cmd->add_option("--checkpoint-every", state->files.checkpoint_every_seconds, "Seconds between checkpoints")
+      ->capture_default_str()
+      ->check(positive_number());
+  cmd->add_flag("--distributed", state->distributed,
+                "Train this one run data-parallel over the processes a launcher started (torchrun --no-python, or "
+                "Slurm's srun): each rank takes its share of B and B' and one all-reduce per step sums the "
+                "gradients, so the run follows the single-process run of the same seed. Rank 0 writes --out, "
+                "--checkpoint and progress; every rank resumes from --checkpoint. README: \"One run over several "
+                "processes\"");
+  cmd->add_option("--dist-backend", state->dist_backend, "c10d backend: auto (gloo on CPU, nccl on CUDA), gloo, nccl")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+  cmd->add_option("--dist-addr", state->dist_overrides.addr,
+                  "Host of rank 0, where the ranks meet (default: NESGD_MASTER_ADDR or MASTER_ADDR; needed with srun)");
+  cmd->add_option("--dist-port", state->dist_overrides.port, "Port of the rendezvous on rank 0 (default: MASTER_PORT, else 29500)")
+      ->check(positive_integer());
+  cmd->add_option("--dist-timeout", state->dist_timeout,
+                  "Seconds a rank waits for the others (start-up, each step's all-reduce) before the run stops with an "
+                  "error naming the lost rank")
       ->capture_default_str()
       ->check(positive_number());
   return {cmd, [state] { return run(*state); }};

@@ -22,6 +22,10 @@
 #include "nesgd/train/protocol.h"
 #include "nesgd/train/run_config.h"
 
+namespace nesgd::dist {
+class Group;
+}
+
 namespace nesgd::train {
 
 struct CurvePoint {
@@ -85,6 +89,9 @@ struct RunResult {
   // A pack member's wall and step seconds are the pack's (shared by all its members).
   int64_t pack_size = 0;
   int64_t pack_index = -1;
+  // Trained data-parallel over world_size ranks (dist/group.h); 1 and "" when in one process.
+  int64_t world_size = 1;
+  std::string dist_backend;
   std::vector<CurvePoint> curve;
   nlohmann::json environment;        // versions, device, threads, host
 };
@@ -93,8 +100,18 @@ struct RunResult {
 // first; bad values throw nesgd::Error before any work is done.
 // With files.checkpoint set, an existing checkpoint of the same configuration
 // is resumed, and the continued run is step for step the uninterrupted one.
+//
+// With `group` (data-parallel over its ranks, every rank calling train_run
+// with the same configuration): each rank draws the single run's batches B
+// and B' and keeps its slice of each (whole ghost batches; dist/launch.h),
+// backpropagates its share of alpha * L_B + (1 - alpha) * L_B', and one
+// all-reduce per step sums gradients, losses, ghost batch norm's running
+// statistics (recombined exactly as the single run's sequential updates) and
+// the ranks' stop requests. So the run follows the single-process run of the
+// same seed up to summation order. Only rank 0 writes checkpoints and model
+// files; every rank returns the same result.
 RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks = {},
-                    const RunFiles& files = {});
+                    const RunFiles& files = {}, dist::Group* group = nullptr);
 
 // The result record: {"status", "iterations", ..., "config": {...}, "environment": {...}, "curve": [...]}.
 nlohmann::json to_json(const RunResult& result, const RunConfig& config);

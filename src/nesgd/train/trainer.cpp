@@ -10,7 +10,9 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/data/sha256.h"
+#include "nesgd/dist/group.h"
 #include "nesgd/error.h"
+#include "nesgd/models/ghost_batch_norm.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
 #include "nesgd/optim/noise_scale.h"
@@ -42,9 +44,10 @@ double squared_norm(const std::vector<torch::Tensor>& tensors) {
 // then step() until the protocol stops, then finish().
 class TrainingRun {
  public:
-  TrainingRun(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks, const RunFiles& files)
-      : config_(std::move(config)), hooks_(hooks), files_(files), t_start_(Clock::now()),
-        device_(resolve_device(config_.device)),
+  TrainingRun(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks, const RunFiles& files,
+              dist::Group* group)
+      : config_(std::move(config)), hooks_(hooks), files_(files), group_(group), t_start_(Clock::now()),
+        device_(device_of_rank(resolve_device(config_.device), group)),
         protocol_({config_.l_star, config_.l_stop, 0.5, config_.max_iterations}),
         ne_(config_.alpha) {
     apply_threads(config_.model, {config_.threads, config_.blas_threads});
@@ -79,6 +82,8 @@ class TrainingRun {
     epoch_mean_.emplace(stream_b_->batches_per_epoch());
     check_every_ = config_.eval_every > 0 ? config_.eval_every : stream_b_->batches_per_epoch();
 
+    if (group_) join_group();
+
     result_.train_size = n;
     result_.test_size = data.test.n;
     result_.parameters = models::count_parameters(*model_);
@@ -86,17 +91,28 @@ class TrainingRun {
     if (!config_.init_model.empty()) result_.init_model_sha256 = data::sha256_file(config_.init_model);
 
     if (!files_.checkpoint.empty() && std::filesystem::exists(files_.checkpoint)) load_checkpoint();
+    if (group_) {
+      group_->check_same("checkpoint to resume from (it must lie on a file system every rank sees)",
+                         std::to_string(result_.iterations));
+    }
     last_checkpoint_ = Clock::now();
   }
 
   RunResult run() {
     for (int64_t it = result_.iterations + 1; protocol_.status() == RunStatus::kRunning; ++it) {
-      if (hooks_.should_stop && hooks_.should_stop()) {
+      // Data-parallel ranks stop together: each one's request travels with the
+      // step's all-reduce, and all stop after that step.
+      if (!group_ && hooks_.should_stop && hooks_.should_stop()) {
         protocol_.interrupt(it - 1);
         if (!files_.checkpoint.empty()) save_checkpoint();
         break;
       }
       step(it);
+      if (group_ && stop_requested_by_any_ && protocol_.status() == RunStatus::kRunning) {
+        protocol_.interrupt(it);
+        if (!files_.checkpoint.empty()) save_checkpoint();
+        break;
+      }
       if (!files_.checkpoint.empty() && protocol_.status() == RunStatus::kRunning &&
           seconds_since(last_checkpoint_) >= files_.checkpoint_every_seconds) {
         save_checkpoint();
@@ -129,6 +145,7 @@ class TrainingRun {
   // The loss of the stream's next batch; `samples` receives its size (B, or
   // n mod B for the short last batch of a keras epoch).
   optim::MinibatchLoss minibatch_loss(data::BatchStream& stream, int64_t& samples) {
+    if (group_) return rank_share_of_loss(stream, samples);
     return [this, &stream, &samples]() {
       const std::vector<int64_t>& indices = stream.next();
       samples = static_cast<int64_t>(indices.size());
@@ -148,8 +165,10 @@ class TrainingRun {
     const auto loss_b = minibatch_loss(*stream_b_, samples_b);
     const auto loss_b_prime =
         optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
-    const optim::NEBackwardResult r =
+    if (group_) begin_step_bn_record();
+    optim::NEBackwardResult r =
         optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
+    if (group_) all_reduce_step(r);
     if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
     optimizer_->step();
     result_.step_seconds += seconds_since(t_step);
@@ -250,6 +269,10 @@ class TrainingRun {
     result_.samples_per_second =
         result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
     result_.environment = environment_record(device_);
+    if (group_) {
+      result_.world_size = group_->size();
+      result_.dist_backend = group_->backend();
+    }
     result_.wall_seconds = elapsed();
     if (!files_.save_model.empty()) models::save_model(*model_, spec_, files_.save_model);
     return result_;
@@ -276,6 +299,10 @@ class TrainingRun {
 
   void save_checkpoint() {
     namespace fs = std::filesystem;
+    if (group_ && group_->rank() != 0) {  // rank 0 writes for all: their states are the same
+      last_checkpoint_ = Clock::now();
+      return;
+    }
     torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
     model_->save(model_archive);
     optimizer_->save(optimizer_archive);
@@ -340,9 +367,145 @@ class TrainingRun {
     result_.curve = state.curve;
   }
 
+  // -- data parallelism (train_run's `group`) ---------------------------------------------------------
+  static torch::Device device_of_rank(torch::Device device, const dist::Group* group) {
+    if (group && device.is_cuda() && !device.has_index()) {
+      return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(group->launch().local_rank));
+    }
+    return device;
+  }
+
+  // Checks that make every rank refuse together, before the first step.
+  void join_group() {
+    if (config_.log_noise_scale) {
+      throw Error("--log-noise-scale is not available with --distributed: measure the noise scale in one process");
+    }
+    int64_t bn_buffers = 0;
+    for (const auto& m : model_->modules(/*include_self=*/false)) {
+      if (auto* bn = dynamic_cast<models::GhostBatchNorm2dImpl*>(m.get())) {
+        bn_.push_back({bn->running_mean, bn->running_var, bn->options.momentum()});
+        unit_ = bn->options.ghost_batch_size();
+        bn_buffers += 2;
+      }
+    }
+    if (static_cast<int64_t>(model_->buffers().size()) != bn_buffers) {
+      throw Error("model " + config_.model + " keeps state other than ghost batch norm's: --distributed cannot train it");
+    }
+    dist::check_batch_split(config_.batch_size, unit_, group_->size());
+    // Threads and the device index may differ from rank to rank; nothing else.
+    nlohmann::json same = to_json(config_);
+    for (const char* k : {"threads", "blas_threads", "device"}) same.erase(k);
+    group_->check_same("run configuration", same.dump());
+  }
+
+  // This rank's share of a minibatch loss: the cross-entropy summed over its
+  // slice of the batch, over the batch's size, so the shares add up to the
+  // single run's mean. A rank without samples (a short batch split unevenly)
+  // contributes a zero.
+  optim::MinibatchLoss rank_share_of_loss(data::BatchStream& stream, int64_t& samples) {
+    return [this, &stream, &samples]() {
+      const std::vector<int64_t>& indices = stream.next();
+      samples = static_cast<int64_t>(indices.size());
+      const dist::Slice mine = dist::slice_of_batch(samples, unit_, group_->rank(), group_->size());
+      torch::Tensor loss;
+      if (mine.size() == 0) {
+        loss = torch::zeros({}, train_.x.options().requires_grad(true));
+      } else {
+        const std::vector<int64_t> part(indices.begin() + mine.begin, indices.begin() + mine.end);
+        auto [x, y] = gather(train_, part);
+        loss = torch::nn::functional::cross_entropy(
+                   model_->forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) /
+               static_cast<double>(samples);
+      }
+      record_bn_forward(static_cast<double>(mine.size()) / static_cast<double>(samples));
+      return loss;
+    };
+  }
+
+  // Ghost batch norm's running statistics. A forward k over a batch updates
+  // them as R_k = keep R_(k-1) + (1 - keep) m_k, with m_k the mean over the
+  // batch's ghosts of their statistics. A rank that sees a share w of those
+  // ghosts moves its own copy by w^-1 times its part of (1 - keep) m_k, so the
+  // single run's R_F after F forwards is
+  //   keep^F R_0 + sum_k keep^(F-k) sum_ranks w_k (r_k - keep r_(k-1)),
+  // linear in each rank's own snapshots r_k: one sum over ranks restores it.
+  struct BnLayer {
+    torch::Tensor mean, var;
+    double keep;
+  };
+  void begin_step_bn_record() {
+    bn_snapshots_.clear();
+    bn_weights_.clear();
+    if (!bn_.empty()) bn_snapshots_.push_back(bn_snapshot());
+  }
+  void record_bn_forward(double weight) {
+    if (bn_.empty()) return;
+    bn_snapshots_.push_back(bn_snapshot());
+    bn_weights_.push_back(weight);
+  }
+  std::vector<torch::Tensor> bn_snapshot() const {
+    std::vector<torch::Tensor> s;
+    for (const auto& l : bn_) {
+      s.push_back(l.mean.detach().clone());
+      s.push_back(l.var.detach().clone());
+    }
+    return s;
+  }
+
+  // One all-reduce per step: gradients, the two loss shares, the stop
+  // requests and the running-statistics terms, in one flat buffer.
+  void all_reduce_step(optim::NEBackwardResult& r) {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> parts;
+    for (auto& p : params_) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      parts.push_back(p.grad().reshape(-1));
+    }
+    const double stop = hooks_.should_stop && hooks_.should_stop() ? 1.0 : 0.0;
+    const double loss_b_prime = r.used_b_prime ? r.loss_b_prime : 0.0;
+    parts.push_back(torch::tensor({r.loss_b, loss_b_prime, stop}, torch::dtype(torch::kFloat64)).to(
+        params_.front().options()));
+    const int64_t forwards = static_cast<int64_t>(bn_weights_.size());
+    for (size_t i = 0; i < 2 * bn_.size(); ++i) {
+      const double keep = bn_[i / 2].keep;
+      torch::Tensor term = torch::zeros_like(bn_snapshots_[0][i]);
+      for (int64_t k = 1; k <= forwards; ++k) {
+        const double w = bn_weights_[static_cast<size_t>(k - 1)] * std::pow(keep, static_cast<double>(forwards - k));
+        if (w != 0.0) term.add_(bn_snapshots_[k][i] - keep * bn_snapshots_[k - 1][i], w);
+      }
+      if (group_->rank() == 0) term.add_(bn_snapshots_[0][i], std::pow(keep, static_cast<double>(forwards)));
+      parts.push_back(term.reshape(-1));
+    }
+    torch::Tensor flat = torch::cat(parts);
+    group_->all_reduce_sum(flat);
+
+    int64_t at = 0;
+    auto take = [&](const torch::Tensor& dst) {
+      const int64_t n = dst.numel();
+      dst.copy_(flat.narrow(0, at, n).view_as(dst));
+      at += n;
+    };
+    for (auto& p : params_) take(p.grad());
+    const torch::Tensor scalars = flat.narrow(0, at, 3).to(torch::kCPU, torch::kFloat64);
+    at += 3;
+    r.loss_b = scalars[0].item<double>();
+    if (r.used_b_prime) r.loss_b_prime = scalars[1].item<double>();
+    stop_requested_by_any_ = scalars[2].item<double>() > 0.0;
+    for (const auto& l : bn_) {
+      take(l.mean);
+      take(l.var);
+    }
+  }
+
   RunConfig config_;
   const TrainHooks& hooks_;
   const RunFiles& files_;
+  dist::Group* group_ = nullptr;
+  int64_t unit_ = 1;  // samples per slice unit: the ghost batch with ghost batch norm
+  std::vector<BnLayer> bn_;
+  std::vector<std::vector<torch::Tensor>> bn_snapshots_;  // this step: before the first forward, after each
+  std::vector<double> bn_weights_;                        // this rank's share of each forward's batch
+  bool stop_requested_by_any_ = false;
   Clock::time_point t_start_;
   Clock::time_point last_checkpoint_;
   double elapsed_before_ = 0.0;  // wall time of the run before it was resumed
@@ -366,9 +529,9 @@ class TrainingRun {
 }  // namespace
 
 RunResult train_run(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks,
-                    const RunFiles& files) {
+                    const RunFiles& files, dist::Group* group) {
   config.resolve_defaults_and_validate();
-  return TrainingRun(std::move(config), data, hooks, files).run();
+  return TrainingRun(std::move(config), data, hooks, files, group).run();
 }
 
 nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
@@ -416,6 +579,7 @@ nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
       {"curve", curve},
   };
   if (r.pack_size > 0) record["pack"] = {{"size", r.pack_size}, {"index", r.pack_index}};
+  if (!r.dist_backend.empty()) record["distributed"] = {{"world_size", r.world_size}, {"backend", r.dist_backend}};
   return record;
 }
 
