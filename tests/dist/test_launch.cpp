@@ -41,6 +41,15 @@ TEST(Launch, ReadsTorchrunsVariables) {
   EXPECT_EQ(i.launcher, "torchrun");
 }
 
+TEST(Launch, JoinsTorchrunsAgentStoreWhereTheAgentHostsIt) {
+  const LaunchInfo i = launch_info_from_env(
+      {}, env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+               {"TORCHELASTIC_RESTART_COUNT", "2"}}));
+  EXPECT_TRUE(i.agent_store);
+  EXPECT_EQ(i.store_prefix, "/worker/attempt_2/nesgd");
+  EXPECT_FALSE(launch_info_from_env({}, env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}})).agent_store);
+}
+
 TEST(Launch, ReadsSlurmsVariablesWithTheAddressFromAFlagOrVariable) {
   const auto vars = std::map<std::string, std::string>{{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"}};
   EXPECT_THAT(error_of([&] { launch_info_from_env({}, env(vars)); }), HasSubstr("--dist-addr"));

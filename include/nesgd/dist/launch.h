@@ -34,6 +34,10 @@ struct LaunchInfo {
   std::string master_addr;
   int master_port = kDefaultPort;
   std::string launcher;  // "torchrun" (RANK/WORLD_SIZE) or "slurm"
+  // torchrun's agent hosts the store itself (TORCHELASTIC_USE_AGENT_STORE=True):
+  // every rank joins it as a client, under the key prefix of this restart.
+  bool agent_store = false;
+  std::string store_prefix = "nesgd";
 };
 
 // Overrides from the command line; empty / 0 = take the environment's.

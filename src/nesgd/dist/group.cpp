@@ -150,12 +150,13 @@ std::shared_ptr<Group> Group::join(const LaunchInfo& launch, const GroupOptions&
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(launch.master_port);
-    so.isServer = launch.rank == 0;
+    so.isServer = launch.rank == 0 && !launch.agent_store;
+    so.multiTenant = true;
     so.numWorkers = static_cast<std::size_t>(launch.world_size);
     so.waitWorkers = true;
     so.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(launch.master_addr, so);
-    impl->store = c10::make_intrusive<c10d::PrefixStore>("nesgd", tcp);
+    impl->store = c10::make_intrusive<c10d::PrefixStore>(launch.store_prefix, tcp);
   } catch (const std::exception& e) {
     throw Error(fmt::format(
         "rank {} of {}: cannot meet the other ranks at {} within {:.0f} s ({}): check that every rank was started, "

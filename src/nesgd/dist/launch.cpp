@@ -56,6 +56,10 @@ LaunchInfo launch_info_from_env(const LaunchOverrides& overrides, const Getenv& 
     info.rank = static_cast<int>(parse_int("RANK", *rank, 0, info.world_size - 1));
     const auto local = getenv("LOCAL_RANK");
     info.local_rank = local ? static_cast<int>(parse_int("LOCAL_RANK", *local, 0, kMaxWorld)) : 0;
+    if (getenv("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True") {
+      info.agent_store = true;
+      info.store_prefix = "/worker/attempt_" + getenv("TORCHELASTIC_RESTART_COUNT").value_or("0") + "/nesgd";
+    }
   } else if (slurm_rank && slurm_world) {
     info.launcher = "slurm";
     info.world_size = static_cast<int>(parse_int("SLURM_NTASKS", *slurm_world, 1, kMaxWorld));
