@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/noise/model_noise.h"
 
 namespace nesgd::cli {
@@ -55,7 +56,7 @@ int run(NoiseState& s) {
 
   const auto result = noise::run_model_noise(s.config, data, hooks);
   const auto json = noise::to_json(result, s.config);
-  if (!s.out.empty()) write_file_atomic(s.out, json.dump(2) + "\n");
+  if (!s.out.empty()) write_file_durable(s.out, json.dump(2) + "\n");
   if (s.json) {
     std::cout << json.dump(2) << std::endl;
   } else {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/train/trainer.h"
 
 namespace nesgd::cli {
@@ -62,7 +63,7 @@ int run(TrainState& s) {
   if (s.out.empty()) {
     std::cout << json.dump(2) << std::endl;
   } else {
-    write_file_atomic(s.out, json.dump(2) + "\n");
+    write_file_durable(s.out, json.dump(2) + "\n");
   }
   if (!s.quiet) {
     std::fprintf(stderr, "%s: %lld iterations (L* at %s), test accuracy %.2f%%, test loss %.4f, %.0f samples/s, %s%s\n",

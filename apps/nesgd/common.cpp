@@ -56,21 +56,6 @@ void print_progress(const train::Progress& p, bool tty, const std::string& prefi
   std::fflush(stderr);
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + tmp + ": check that the folder exists and is writable");
-    out << text;
-    out.flush();
-    if (!out) throw Error("writing " + tmp + " failed (disk full?)");
-  }
-  fs::rename(tmp, target);
-}
-
 namespace {
 
 // The value of `text` if all of it is a finite number, else nothing.

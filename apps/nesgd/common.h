@@ -57,10 +57,6 @@ struct DataFlags {
 void add_train_options(CLI::App* cmd, train::RunConfig& config, std::string& loss_measure);
 void finish_train_options(train::RunConfig& config, const std::string& loss_measure);
 
-// Writes text to `path` through a temporary file and a rename, so an existing
-// file is never replaced by a half-written one. Creates parent folders.
-void write_file_atomic(const std::string& path, const std::string& text);
-
 // "hh:mm:ss"
 std::string format_duration(double seconds);
 

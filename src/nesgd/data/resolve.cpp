@@ -23,6 +23,7 @@
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
 #include "nesgd/data/sha256.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 
 namespace nesgd::data {
@@ -458,14 +459,11 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
     manifest += m.sha256 + "  " + fs::path(m.dest).filename().string() + "\n";
   }
   const fs::path manifest_path = folder / kManifestName;
-  const std::string tmp = manifest_path.string() + ".part-" + std::to_string(::getpid());
-  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
-    const bool written = std::fputs(manifest.c_str(), f) >= 0;
-    if (std::fclose(f) == 0 && written) {
-      fs::rename(tmp, manifest_path, ec);
-    }
+  try {
+    write_file_durable(manifest_path.string(), manifest);
+  } catch (const Error&) {
+    // Best effort: the manifest only speeds up later checks; the files are in place.
   }
-  fs::remove(tmp, ec);
   if (!options.quiet) {
     std::fprintf(stderr, "  unpacked %zu files into %s\n", members.size(), folder.c_str());
   }
@@ -491,22 +489,6 @@ std::string sha256_of(const std::string& bytes) {
   Sha256 hasher;
   hasher.update(bytes.data(), bytes.size());
   return hasher.hex_digest();
-}
-
-// Writes through `<path>.part-<pid>` and a rename: a reader never sees half a file.
-void write_file_replacing(const fs::path& path, const std::string& bytes) {
-  const std::string tmp = path.string() + ".part-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error(fmt::format("cannot write {} (folder not writable, or disk full?)", tmp));
-    }
-  }
-  fs::rename(tmp, path);
 }
 
 // The selection rule of a derived dataset, applied to its source's files.
@@ -594,9 +576,9 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
   }
   fs::create_directories(folder);
   for (const auto& d : derived) {
-    write_file_replacing(folder / d.name, d.content);
+    write_file_durable((folder / d.name).string(), d.content);
   }
-  write_file_replacing(folder / kManifestName, manifest);
+  write_file_durable((folder / kManifestName).string(), manifest);
   if (!options.quiet) {
     std::fprintf(stderr, "  wrote %zu files into %s, sha256 ok\n", derived.size(), folder.c_str());
   }

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 #include "nesgd/json_read.h"
 #include "nesgd/exp/store.h"
@@ -216,8 +217,8 @@ bool draw(const Gnuplot& gp, const fs::path& out, const std::string& stem, const
                   "replot\n",
                   kPlotsDir, stem, kSvgWidth, kSvgHeight, stem, setup, plot, gp.png_terminal,
                   kPngWidth, kPngHeight, stem);
-  exp::write_file_durable((out / kPlotsDir / (stem + ".dat")).string(), dat);
-  exp::write_file_durable((out / kPlotsDir / (stem + ".gp")).string(), script);
+  write_file_durable((out / kPlotsDir / (stem + ".dat")).string(), dat);
+  write_file_durable((out / kPlotsDir / (stem + ".gp")).string(), script);
   files.push_back(std::string(kPlotsDir) + "/" + stem + ".dat");
   files.push_back(std::string(kPlotsDir) + "/" + stem + ".gp");
   const std::string log = (out / kPlotsDir / "gnuplot.log").string();
@@ -526,7 +527,7 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
   const Labels labels(points);
 
   auto write = [&](const std::string& name, const std::string& text) {
-    exp::write_file_durable((out / name).string(), text);
+    write_file_durable((out / name).string(), text);
     result.files.push_back(name);
   };
   write("summary.csv", summary_csv(points));

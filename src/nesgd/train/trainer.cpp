@@ -10,6 +10,7 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/data/sha256.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
@@ -275,18 +276,14 @@ class TrainingRun {
   }
 
   void save_checkpoint() {
-    namespace fs = std::filesystem;
     torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
     model_->save(model_archive);
     optimizer_->save(optimizer_archive);
     archive.write("model", model_archive);
     archive.write("optimizer", optimizer_archive);
     archive.write(kCheckpointStateKey, c10::IValue(to_json(checkpoint_state()).dump()));
-    const fs::path target(files_.checkpoint);
-    if (target.has_parent_path()) fs::create_directories(target.parent_path());
-    const std::string tmp = files_.checkpoint + ".tmp-" + std::to_string(getpid());
-    archive.save_to(tmp);
-    fs::rename(tmp, target);  // atomic: a crash leaves the previous checkpoint intact
+    // A crash mid-write leaves the previous checkpoint intact.
+    write_file_durable(files_.checkpoint, [&](std::ostream& out) { archive.save_to(out); });
     last_checkpoint_ = Clock::now();
   }
 
