@@ -27,8 +27,7 @@ struct NoiseState {
 int run(NoiseState& s) {
   // Flags that do not depend on the training-set size fail before any data is read.
   s.config.meter.validate(std::numeric_limits<int64_t>::max());
-  auto data_options = s.data.options();
-  data_options.quiet = s.quiet;
+  const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);
   if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());
 

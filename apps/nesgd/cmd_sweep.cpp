@@ -236,8 +236,7 @@ int run(SweepState& s) {
 
   exp::SweepOptions options;
   options.shard = shard;
-  options.data = s.data.options();
-  options.data.quiet = s.quiet;
+  options.data = s.data.options(s.quiet);
   options.wait_for_others = !s.no_wait;
   options.checkpoint_every_seconds = s.checkpoint_every;
   options.pack = pack;

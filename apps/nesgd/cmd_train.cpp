@@ -42,8 +42,7 @@ void print_progress(const train::Progress& p, bool tty) {
 int run(TrainState& s) {
   finish_train_options(s.config, s.loss_measure);  // bad flags fail before any data is read
 
-  auto data_options = s.data.options();
-  data_options.quiet = s.quiet;
+  const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);
   if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());
 

@@ -49,8 +49,13 @@ struct DataFlags {
   bool offline = false;
 
   void add_to(CLI::App* app);
-  data::DataOptions options() const;
+  // With the data layer's report printed on stderr, unless `quiet`.
+  data::DataOptions options(bool quiet = false) const;
 };
+
+// Prints the data layer's lines on stderr and, on a terminal, redraws one
+// progress line per download.
+data::DataReport stderr_data_report();
 
 // Flags of `nesgd train` that define a RunConfig (reused by sweep).
 // loss_measure is parsed into config by finish_train_options.

@@ -297,22 +297,14 @@ std::string download_base(const DatasetSpec& spec, const DataOptions& options) {
   return spec.base_url;
 }
 
-// Redraws one status line on a terminal; says nothing when stderr is a file,
-// so logs get only the start and end lines.
-std::function<void(uint64_t, uint64_t)> progress_line(const std::string& name) {
-  if (::isatty(STDERR_FILENO) == 0) {
-    return {};
-  }
-  auto last = std::make_shared<uint64_t>(UINT64_MAX);
-  return [name, last](uint64_t got, uint64_t total) {
-    const uint64_t step = total > 0 ? 100 * got / total : got >> 20;
-    if (step == *last) {
-      return;
-    }
-    *last = step;
-    std::fprintf(stderr, "\r  %s: %.1f / %.1f MB", name.c_str(), got / 1e6, total / 1e6);
-    std::fflush(stderr);
-  };
+void say(const DataOptions& options, const std::string& line) {
+  if (options.report.message) options.report.message(line);
+}
+
+// The download's progress callback, forwarding to the report (none if it has none).
+std::function<void(uint64_t, uint64_t)> progress_of(const DataOptions& options, const std::string& file) {
+  if (!options.report.progress) return {};
+  return [report = options.report.progress, file](uint64_t got, uint64_t total) { report(file, got, total); };
 }
 
 struct IdxPart {
@@ -382,14 +374,14 @@ bool is_idx_dataset(const DatasetSpec& spec) {
   return !spec.files.empty();
 }
 
-// True when `folder` already holds every file of `spec` with the registry's content (said on
-// stderr unless quiet): an archive or a derivation then has nothing to do.
+// True when `folder` already holds every file of `spec` with the registry's content (said
+// through the report): an archive or a derivation then has nothing to do.
 bool folder_complete(const DatasetSpec& spec, const DataOptions& options, const fs::path& folder) {
   for (const auto& file : spec.files) {
     const std::string existing = find_file(folder, file);
     if (existing.empty() || !has_content(existing, file)) return false;
   }
-  if (!options.quiet) std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
+  say(options, fmt::format("  {}: all {} files present and valid", folder.string(), spec.files.size()));
   return true;
 }
 
@@ -410,9 +402,7 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
   bool downloaded = false;
   std::error_code ec;
   if (fs::is_regular_file(archive, ec) && sha256_file(archive.string()) == spec.archive.sha256) {
-    if (!options.quiet) {
-      std::fprintf(stderr, "  %s: present, sha256 ok\n", archive.c_str());
-    }
+    say(options, fmt::format("  {}: present, sha256 ok", archive.string()));
   } else {
     if (base.empty()) {
       throw Error(fmt::format("{} has no download URL; place {} in {} or {}", spec.name, spec.archive.name,
@@ -427,25 +417,17 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
     download.expected_bytes = spec.archive.bytes;
     download.expected_sha256 = spec.archive.sha256;
     const std::string url = join_url(base, spec.archive.name);
-    if (!options.quiet) {
-      std::fprintf(stderr, "downloading %s -> %s\n", url.c_str(), archive.c_str());
-      download.progress = progress_line(spec.archive.name);
-    }
+    say(options, fmt::format("downloading {} -> {}", url, archive.string()));
+    download.progress = progress_of(options, spec.archive.name);
     try {
       download_verified(url, archive.string(), download);
     } catch (const Error& e) {
-      if (!options.quiet && download.progress) {
-        std::fputc('\n', stderr);
-      }
       const std::string env_hint = spec.mirror_env.empty() ? "" : " (or set " + spec.mirror_env + ")";
       throw Error(fmt::format("{} A mirror given with --mirror{} must serve the official {}.", e.what(), env_hint,
                               spec.archive.name));
     }
     downloaded = true;
-    if (!options.quiet) {
-      std::fprintf(stderr, "%s  %s: %s, sha256 ok\n", download.progress ? "\n" : "", spec.archive.name.c_str(),
-                   size_text(spec.archive.bytes).c_str());
-    }
+    say(options, fmt::format("  {}: {}, sha256 ok", spec.archive.name, size_text(spec.archive.bytes)));
   }
 
   std::vector<ArchiveMember> members;
@@ -464,9 +446,7 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
   } catch (const Error&) {
     // Best effort: the manifest only speeds up later checks; the files are in place.
   }
-  if (!options.quiet) {
-    std::fprintf(stderr, "  unpacked %zu files into %s\n", members.size(), folder.c_str());
-  }
+  say(options, fmt::format("  unpacked {} files into {}", members.size(), folder.string()));
   if (downloaded) {
     fs::remove(archive, ec);
   }
@@ -524,16 +504,11 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
                                      spec.name, source.name, size_text(download_bytes(source)), source.name,
                                      source.folder, spec.name));
     }
-    if (!options.quiet) {
-      std::fprintf(stderr, "%s is made from %s, which is not here yet: fetching it first\n", spec.name.c_str(),
-                   source.name.c_str());
-    }
+    say(options, fmt::format("{} is made from {}, which is not here yet: fetching it first", spec.name,
+                             source.name));
     from = Located{fetch_dataset(source, options), "downloaded"};
   }
-  if (!options.quiet) {
-    std::fprintf(stderr, "deriving %s from %s (%s)\n", spec.name.c_str(), from->folder.c_str(),
-                 from->origin.c_str());
-  }
+  say(options, fmt::format("deriving {} from {} ({})", spec.name, from->folder, from->origin));
   const std::string fix = fmt::format("Fix: delete {} and run `nesgd data fetch {}`", from->folder, source.name);
   auto source_file = [&](const std::string& name) {
     for (const auto& file : source.files) {
@@ -579,9 +554,7 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
     write_file_durable((folder / d.name).string(), d.content);
   }
   write_file_durable((folder / kManifestName).string(), manifest);
-  if (!options.quiet) {
-    std::fprintf(stderr, "  wrote %zu files into %s, sha256 ok\n", derived.size(), folder.c_str());
-  }
+  say(options, fmt::format("  wrote {} files into {}, sha256 ok", derived.size(), folder.string()));
   return folder.string();
 }
 
@@ -669,9 +642,7 @@ std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options) {
   for (const auto& file : spec.files) {
     const std::string existing = find_file(folder, file);
     if (!existing.empty() && has_content(existing, file)) {
-      if (!options.quiet) {
-        std::fprintf(stderr, "  %s: present, sha256 ok\n", existing.c_str());
-      }
+      say(options, fmt::format("  {}: present, sha256 ok", existing));
       continue;
     }
     const std::string url = join_url(base, file.name);
@@ -679,24 +650,16 @@ std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options) {
     DownloadOptions download;
     download.expected_bytes = file.bytes;
     download.expected_sha256 = file.sha256;
-    if (!options.quiet) {
-      std::fprintf(stderr, "downloading %s -> %s\n", url.c_str(), dest.c_str());
-      download.progress = progress_line(file.name);
-    }
+    say(options, fmt::format("downloading {} -> {}", url, dest));
+    download.progress = progress_of(options, file.name);
     try {
       download_verified(url, dest, download);
     } catch (const Error& e) {
-      if (!options.quiet && download.progress) {
-        std::fputc('\n', stderr);
-      }
       const std::string env_hint = spec.mirror_env.empty() ? "" : " (or set " + spec.mirror_env + ")";
       throw Error(fmt::format("{} A mirror given with --mirror{} must serve the official {} files.", e.what(), env_hint,
                               spec.name));
     }
-    if (!options.quiet) {
-      std::fprintf(stderr, "%s  %s: %s, sha256 ok\n", download.progress ? "\n" : "", file.name.c_str(),
-                   size_text(file.bytes).c_str());
-    }
+    say(options, fmt::format("  {}: {}, sha256 ok", file.name, size_text(file.bytes)));
     // An invalid decompressed copy would otherwise sit beside the good file.
     if (!existing.empty() && existing != dest) {
       std::error_code ec;
