@@ -157,6 +157,15 @@ std::string format_failure(const CLI::App* app, const CLI::Error& e) {
       message.compare(0, 1, "-") == 0) {
     message.erase(colon, 1);
   }
+  // CLI11 writes a flag given without its value as "--flag: 1 required INT:POSITIVE missing".
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr && message.compare(0, 1, "-") == 0) {
+    const auto name_end = message.find(": ");
+    const std::string tail = " missing";
+    if (name_end != std::string::npos && message.find(" required ", name_end) != std::string::npos &&
+        message.size() > tail.size() && message.compare(message.size() - tail.size(), tail.size(), tail) == 0) {
+      message = message.substr(0, name_end) + " needs a value";
+    }
+  }
   std::string command = "nesgd";  // and the subcommands parsed so far
   for (const CLI::App* a = app; a != nullptr && !a->get_subcommands().empty();) {
     a = a->get_subcommands().front();

@@ -40,7 +40,8 @@ CLI::Validator finite_number();
 CLI::Validator number_in_unit_interval(bool zero_allowed);  // (0, 1) or [0, 1)
 
 // How `nesgd` reports a command-line error: "nesgd: error: <one sentence>"
-// and where help is; installed on the top-level app (main.cpp).
+// and where help is ("--batch-size must be a positive integer", "--batch-size
+// needs a value"); installed on the top-level app (main.cpp).
 std::string format_failure(const CLI::App* app, const CLI::Error& e);
 
 struct DataFlags {
