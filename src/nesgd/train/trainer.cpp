@@ -14,13 +14,13 @@
 #include "nesgd/error.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
-#include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/noise_enhancement.h"
+#include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/optimizers.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/tensors.h"
+#include "nesgd/runtime/threads.h"
 #include "nesgd/train/checkpoint_state.h"
-#include "nesgd/train/run_info.h"
-#include "nesgd/train/tensors.h"
-#include "nesgd/train/threads.h"
 
 namespace nesgd::train {
 namespace {
@@ -45,18 +45,18 @@ class TrainingRun {
  public:
   TrainingRun(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks, const RunFiles& files)
       : config_(std::move(config)), hooks_(hooks), files_(files), t_start_(Clock::now()),
-        device_(resolve_device(config_.device)),
+        device_(runtime::resolve_device(config_.device)),
         protocol_({config_.l_star, config_.l_stop, 0.5, config_.max_iterations}),
         ne_(config_.alpha) {
-    apply_threads(config_.model, {config_.threads, config_.blas_threads});
+    runtime::apply_threads(config_.model, {config_.threads, config_.blas_threads});
 
     data::ImageSet train_set = data.train;
     if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
     const int64_t n = train_set.n;
     config_.validate_for_training_set(n);  // before any work
-    const torch::ScalarType dtype = dtype_of_precision(config_.precision);
-    train_ = to_tensors(train_set, device_, dtype);
-    test_ = to_tensors(data.test, device_, dtype);
+    const torch::ScalarType dtype = runtime::dtype_of_precision(config_.precision);
+    train_ = runtime::to_tensors(train_set, device_, dtype);
+    test_ = runtime::to_tensors(data.test, device_, dtype);
 
     spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
              config_.bn_convention, config_.ghost_batch_size};
@@ -133,7 +133,7 @@ class TrainingRun {
     return [this, &stream, &samples]() {
       const std::vector<int64_t>& indices = stream.next();
       samples = static_cast<int64_t>(indices.size());
-      auto [x, y] = gather(train_, indices);  // x: [samples, C, H, W]
+      auto [x, y] = runtime::gather(train_, indices);  // x: [samples, C, H, W]
       return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
     };
   }
@@ -163,7 +163,7 @@ class TrainingRun {
     if (it % check_every_ == 0) {
       double measured = kNaN;
       if (config_.loss_measure == LossMeasure::kFull) {
-        measured = evaluate(*model_, train_).loss;
+        measured = runtime::evaluate(*model_, train_).loss;
       } else if (epoch_mean_->ready()) {
         measured = epoch_mean_->value();
       }
@@ -205,7 +205,7 @@ class TrainingRun {
       for (const auto& b : model_->buffers()) saved_buffers.push_back(b.clone());
       {
         torch::AutoGradMode enable(true);
-        auto [x, y] = gather(train_, stream_b_prime_->next());
+        auto [x, y] = runtime::gather(train_, stream_b_prime_->next());
         auto loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
         g_bp = torch::autograd::grad({loss}, params_);
       }
@@ -244,13 +244,13 @@ class TrainingRun {
     result_.iterations_to_l_star = protocol_.iterations_to_l_star();
     result_.epochs = stream_b_->epoch();
     result_.train_loss = last_train_loss_;
-    const EvalResult te = evaluate(*model_, test_);
+    const runtime::EvalResult te = runtime::evaluate(*model_, test_);
     result_.test_accuracy = te.accuracy;
     result_.test_loss = te.loss;
-    result_.final_full_train_loss = evaluate(*model_, train_).loss;
+    result_.final_full_train_loss = runtime::evaluate(*model_, train_).loss;
     result_.samples_per_second =
         result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
-    result_.environment = environment_record(device_);
+    result_.environment = runtime::environment_record(device_);
     result_.wall_seconds = elapsed();
     if (!files_.save_model.empty()) models::save_model(*model_, spec_, files_.save_model);
     return result_;
@@ -346,7 +346,7 @@ class TrainingRun {
   torch::Device device_;
   Protocol protocol_;
   optim::NoiseEnhancementOptions ne_;
-  TensorSet train_, test_;
+  runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
   std::shared_ptr<models::Network> model_;
   std::vector<torch::Tensor> params_;
