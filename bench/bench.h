@@ -2,7 +2,7 @@
 // and the fp32 matrix-multiply ceiling for the same work.
 //
 // The step is the trainer's step, call for call (src/nesgd/train/trainer.cpp):
-// indices from data::BatchStream, samples gathered by train::gather from a
+// indices from data::BatchStream, samples gathered by runtime::gather from a
 // fixed dataset tensor, cross-entropy of model->forward, optim::ne_step on
 // Adam with Keras defaults. Only the dataset is random instead of read from
 // disk (speed does not depend on pixel values). This file must not grow its
@@ -26,7 +26,7 @@
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/models/network.h"
 #include "nesgd/optim/noise_enhancement.h"
-#include "nesgd/train/tensors.h"
+#include "nesgd/runtime/tensors.h"
 
 namespace nesgd::bench {
 
@@ -66,7 +66,7 @@ std::vector<std::string> model_bench_names();
 // The model lives on the device of `data` (CPU or CUDA).
 class StepBench {
  public:
-  StepBench(const ModelBench& bench, const train::TensorSet& data, int64_t batch, double alpha, uint64_t seed);
+  StepBench(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, double alpha, uint64_t seed);
   // One ne_step. Returns L_B (keeps the result observable). On CUDA it waits
   // for the device to finish the step (optimizer update included), as the
   // PyTorch-Python reference does, so a timed block holds whole steps.
@@ -76,7 +76,7 @@ class StepBench {
   int64_t parameters() const;
 
  private:
-  const train::TensorSet& data_;
+  const runtime::TensorSet& data_;
   torch::Device device_;
   int64_t batch_;
   optim::NoiseEnhancementOptions ne_;
@@ -106,7 +106,7 @@ class GemmSet {
 // A random fp32 dataset of the bench's shape (x uniform in [0, 1), y uniform
 // over the classes), seeded: the same seed gives the same data (drawn on the
 // CPU, then moved to `device`).
-train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const torch::Device& device = torch::kCPU);
+runtime::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const torch::Device& device = torch::kCPU);
 
 // Waits until `device` has finished its queued work (nothing to do on the CPU).
 void synchronize(const torch::Device& device);

@@ -23,9 +23,9 @@
 
 #include "bench.h"
 #include "nesgd/error.h"
-#include "nesgd/train/memory.h"
-#include "nesgd/train/run_info.h"
-#include "nesgd/train/threads.h"
+#include "nesgd/runtime/memory.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/threads.h"
 #include "timing.h"
 
 #if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
@@ -49,8 +49,8 @@ struct Options {
   double min_block_seconds = 1.0;
   double warmup_seconds = 1.0;
   int64_t square_size = 2048;
-  int threads = 0;       // 0: train::default_threads
-  int blas_threads = 0;  // 0: train::default_threads
+  int threads = 0;       // 0: runtime::default_threads
+  int blas_threads = 0;  // 0: runtime::default_threads
   uint64_t seed = 1;
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto
   bool quick = false;
@@ -99,7 +99,7 @@ std::pair<double, double> square_rate(const Options& o, const torch::Device& dev
   return {median(rates), spread(rates)};
 }
 
-std::vector<Row> run_batch(const ModelBench& bench, const train::TensorSet& data, int64_t batch, const Options& o,
+std::vector<Row> run_batch(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, const Options& o,
                            double square_flops_per_s) {
   std::vector<std::unique_ptr<StepBench>> steps;
   std::vector<Row> rows;
@@ -213,7 +213,7 @@ nlohmann::json row_json(const Row& r) {
 // Per-operator traces of `profile_steps` steps for each (B, alpha), after a
 // warm-up, in Chrome's trace format (chrome://tracing, or
 // bench/profile_compare.py, which sets them beside PyTorch-Python's).
-int profile(const ModelBench& bench, const train::TensorSet& data, const Options& o) {
+int profile(const ModelBench& bench, const runtime::TensorSet& data, const Options& o) {
 #ifdef NESGD_HAVE_RECORD_PROFILE
   std::filesystem::create_directories(o.profile_dir);
   for (int64_t b : o.batch_sizes) {
@@ -244,22 +244,22 @@ int run(const Options& o, const std::string& command_line) {
       throw Error(fmt::format("--batch-sizes: {} is outside 1..{} (the dataset size)", b, bench.dataset_size));
     }
   }
-  const torch::Device device = train::resolve_device(o.device);
-  const train::ThreadSettings applied = train::apply_threads(o.model, {o.threads, o.blas_threads});
-  const nlohmann::json threads = train::describe_threads();
-  const nlohmann::json environment = train::environment_record(device);
+  const torch::Device device = runtime::resolve_device(o.device);
+  const runtime::ThreadSettings applied = runtime::apply_threads(o.model, {o.threads, o.blas_threads});
+  const nlohmann::json threads = runtime::describe_threads();
+  const nlohmann::json environment = runtime::environment_record(device);
   const std::string device_name = environment.value("device_name", device.str());
   std::fprintf(stderr, "nesgd_bench: model %s on %s (%s), threads %s, heap %s\n", o.model.c_str(),
                device.str().c_str(), device_name.c_str(), threads.dump().c_str(),
-               train::describe_malloc().value("policy", std::string("?")).c_str());
+               runtime::describe_malloc().value("policy", std::string("?")).c_str());
 
-  const train::TensorSet data = random_dataset(bench, o.seed, device);
+  const runtime::TensorSet data = random_dataset(bench, o.seed, device);
   if (!o.profile_dir.empty()) return profile(bench, data, o);
   // The square sgemm is the machine's ceiling: on the CPU it runs on every
   // core, whatever the model's policy gives OpenBLAS (1 thread for conv nets).
-  if (device.is_cpu()) train::apply_threads(o.model, {applied.aten, train::hardware_cores()});
+  if (device.is_cpu()) runtime::apply_threads(o.model, {applied.aten, runtime::hardware_cores()});
   const auto [square_flops, square_noise] = square_rate(o, device);
-  if (device.is_cpu()) train::apply_threads(o.model, {applied.aten, applied.blas});
+  if (device.is_cpu()) runtime::apply_threads(o.model, {applied.aten, applied.blas});
   std::fprintf(stderr, "  square %lld^3 sgemm: %.1f GFLOP/s (noise %.0f%%)\n", static_cast<long long>(o.square_size),
                square_flops / 1e9, 100 * square_noise);
 
@@ -271,13 +271,13 @@ int run(const Options& o, const std::string& command_line) {
 
   if (device.is_cuda()) {
     std::printf("nesgd_bench --model %s on %s (%s), LibTorch %s; host %s, %d cores\n\n", o.model.c_str(),
-                device.str().c_str(), device_name.c_str(), train::libtorch_version().c_str(), cpu_model().c_str(),
-                train::hardware_cores());
+                device.str().c_str(), device_name.c_str(), runtime::libtorch_version().c_str(), cpu_model().c_str(),
+                runtime::hardware_cores());
   } else {
     std::printf("nesgd_bench --model %s: %s, %d cores; ATen threads %d, OpenBLAS threads %d (%s); heap policy %s\n\n",
-                o.model.c_str(), cpu_model().c_str(), train::hardware_cores(), applied.aten, applied.blas,
+                o.model.c_str(), cpu_model().c_str(), runtime::hardware_cores(), applied.aten, applied.blas,
                 threads.value("blas", std::string("?")).c_str(),
-                train::describe_malloc().value("policy", std::string("?")).c_str());
+                runtime::describe_malloc().value("policy", std::string("?")).c_str());
   }
   print_table(rows);
   std::printf(
@@ -297,7 +297,7 @@ int run(const Options& o, const std::string& command_line) {
     j["command"] = command_line;
     j["model"] = o.model;
     j["cpu_model"] = cpu_model();
-    j["cores"] = train::hardware_cores();
+    j["cores"] = runtime::hardware_cores();
     j["device"] = device.str();
     j["device_name"] = device_name;
     j["environment"] = environment;
@@ -323,9 +323,9 @@ int run(const Options& o, const std::string& command_line) {
 
 int main(int argc, char** argv) {
   using nesgd::bench::Options;
-  // The trainer's heap policy (NESGD_MALLOC, nesgd/train/memory.h), as `nesgd` applies it.
+  // The trainer's heap policy (NESGD_MALLOC, nesgd/runtime/memory.h), as `nesgd` applies it.
   try {
-    nesgd::train::apply_malloc_policy(nesgd::train::malloc_policy_from_environment());
+    nesgd::runtime::apply_malloc_policy(nesgd::runtime::malloc_policy_from_environment());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nesgd_bench: error: %s\n", e.what());
     return 1;

@@ -23,10 +23,10 @@
 #include <nlohmann/json.hpp>
 
 #include "nesgd/error.h"
-#include "nesgd/train/memory.h"
+#include "nesgd/runtime/memory.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/threads.h"
 #include "nesgd/train/pack.h"
-#include "nesgd/train/run_info.h"
-#include "nesgd/train/threads.h"
 #include "nesgd/train/trainer.h"
 
 namespace {
@@ -167,7 +167,7 @@ int run(const Options& o, const std::string& command_line) {
 
 int main(int argc, char** argv) {
   try {
-    nesgd::train::apply_malloc_policy(nesgd::train::malloc_policy_from_environment());
+    nesgd::runtime::apply_malloc_policy(nesgd::runtime::malloc_policy_from_environment());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nesgd_bench_pack: error: %s\n", e.what());
     return 1;

@@ -43,10 +43,10 @@ void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
 
-train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const torch::Device& device) {
+runtime::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const torch::Device& device) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto& s = bench.spec;
-  train::TensorSet t;
+  runtime::TensorSet t;
   t.x = at::rand({bench.dataset_size, s.in_channels, s.height, s.width}, gen, torch::kFloat32);
   t.y = at::randint(s.num_classes, {bench.dataset_size}, gen, torch::kInt64);
   if (!device.is_cpu()) {
@@ -56,7 +56,7 @@ train::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const to
   return t;
 }
 
-StepBench::StepBench(const ModelBench& bench, const train::TensorSet& data, int64_t batch, double alpha,
+StepBench::StepBench(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, double alpha,
                      uint64_t seed)
     : data_(data),
       device_(data.x.device()),
@@ -78,7 +78,7 @@ StepBench::StepBench(const ModelBench& bench, const train::TensorSet& data, int6
   // The trainer's minibatch loss, verbatim (train_run's minibatch_loss).
   auto minibatch_loss = [this](data::BatchStream& stream) {
     return [this, &stream]() {
-      auto [x, y] = train::gather(data_, stream.next());
+      auto [x, y] = runtime::gather(data_, stream.next());
       return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
     };
   };

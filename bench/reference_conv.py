@@ -23,7 +23,7 @@ Thread settings: convolutions run on ATen's pool, so each child uses
 torch.set_num_threads(T) for T in --thread-options (default: all cores) with
 OPENBLAS_NUM_THREADS from --blas-thread-options (default 1, nesgd's conv
 default), and each heap policy of --malloc-options (glibc's defaults, and
-nesgd's "retain" through GLIBC_TUNABLES; include/nesgd/train/memory.h); the
+nesgd's "retain" through GLIBC_TUNABLES; include/nesgd/runtime/memory.h); the
 best per (B, alpha) is reported.
 """
 import argparse

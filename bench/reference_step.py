@@ -158,7 +158,7 @@ def child(args):
     sys.stdout.write("\n")
 
 
-# nesgd's heap policies (include/nesgd/train/memory.h) as glibc tunables, so
+# nesgd's heap policies (include/nesgd/runtime/memory.h) as glibc tunables, so
 # that PyTorch-Python is timed under nesgd's "retain" too and the comparison
 # is at PyTorch's best, not at a heap setting only nesgd enjoys.
 MALLOC_TUNABLES = {"default": None, "retain": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647"}

@@ -15,7 +15,7 @@
 # machine are noisy: run when it is quiet, with --rounds 3 or more.
 # Both programs inherit this environment (LD_LIBRARY_PATH, OMP_WAIT_POLICY,
 # OPENBLAS_CORETYPE); nesgd_bench runs at the project's default thread policy
-# (src/nesgd/train/threads.cpp), the reference at the best of its settings:
+# (src/nesgd/runtime/threads.cpp), the reference at the best of its settings:
 # torch threads {1,2} x OPENBLAS_NUM_THREADS {1,2} x --py-wait-policies
 # (x --py-blas-variants), every setting in its own process.
 # Results: DIR/ours_<round>.json, DIR/ref_<round>.json, DIR/comparison.md.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/noise/model_noise.h"
 
 namespace nesgd::cli {
@@ -26,8 +27,7 @@ struct NoiseState {
 int run(NoiseState& s) {
   // Flags that do not depend on the training-set size fail before any data is read.
   s.config.meter.validate(std::numeric_limits<int64_t>::max());
-  auto data_options = s.data.options();
-  data_options.quiet = s.quiet;
+  const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);
   if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());
 
@@ -55,7 +55,7 @@ int run(NoiseState& s) {
 
   const auto result = noise::run_model_noise(s.config, data, hooks);
   const auto json = noise::to_json(result, s.config);
-  if (!s.out.empty()) write_file_atomic(s.out, json.dump(2) + "\n");
+  if (!s.out.empty()) write_file_durable(s.out, json.dump(2) + "\n");
   if (s.json) {
     std::cout << json.dump(2) << std::endl;
   } else {

@@ -16,6 +16,7 @@
 #include "nesgd/exp/grid.h"
 #include "nesgd/exp/store.h"
 #include "nesgd/exp/sweep.h"
+#include "nesgd/exp/sweep_request.h"
 #include "nesgd/train/pack.h"
 
 namespace nesgd::cli {
@@ -45,111 +46,23 @@ struct SweepState {
   std::set<std::string> own_options;  // sweep's and data flags: not run-configuration keys
 };
 
-bool given(const CLI::App* cmd, const std::string& option) {
-  const CLI::Option* o = cmd->get_option_no_throw(option);
-  return o != nullptr && o->count() > 0;
-}
-
-// The `nesgd train` flag of a run-configuration key: "--weight-decay" for
-// "weight_decay", with the exceptions spelled out.
-std::string option_for_key(const std::string& key) {
-  if (key == "init_model") return "--load-model";
-  if (key == "name") return "--optimizer";  // optimizer.name
-  std::string s = "--" + key;
-  for (char& c : s) c = c == '_' ? '-' : c;
-  return s;
-}
-
+// The merging (preset, file, flags, lists) is the library's: exp/sweep_request.h.
 exp::SweepSpec build_spec(SweepState& s) {
-  nlohmann::json j = nlohmann::json::object();
-  if (!s.config_file.empty()) j = exp::sweep_json_from_file(s.config_file);
-  if (!s.preset.empty()) {
-    if (j.contains("preset") && j["preset"] != s.preset) {
-      throw Error("the sweep file names preset '" + j["preset"].get<std::string>() + "' and the command line '" +
-                  s.preset + "': give one");
-    }
-    j["preset"] = s.preset;
-  }
-  if (s.quick) {
-    if (!j.contains("preset")) throw Error("--quick needs a preset, e.g. `nesgd sweep f1-fig2 --quick --store DIR`");
-    j["quick"] = true;
-  }
-  exp::SweepSpec spec;
-  try {
-    spec = exp::sweep_spec_from_json(j);
-  } catch (const Error& e) {
-    throw Error((s.config_file.empty() ? std::string() : s.config_file + ": ") + e.what());
-  }
-  const bool from_preset_or_file = j.contains("preset") || !s.config_file.empty();
-
-  // Train options given on the command line override the preset/file base.
+  exp::SweepRequest r;
+  r.preset = s.preset;
+  r.config_file = s.config_file;
+  r.quick = s.quick;
+  r.name = s.name;
+  r.configs = s.configs;
+  r.batch_sizes = s.batch_sizes;
+  r.alphas = s.alphas;
+  r.seeds = s.seeds;
   s.flags.loss_measure = train::loss_measure_from_string(s.loss_measure);
-  const nlohmann::json flags = train::to_json(s.flags);
-  nlohmann::json base = train::to_json(spec.base);
-  std::set<std::string> handled{"--model", "--dataset", "--batch-size", "--alpha", "--seed"};  // crossed: below
-  for (const auto& [key, value] : flags.items()) {
-    if (key == "model" || key == "dataset" || key == "batch_size" || key == "alpha" || key == "seed") continue;
-    if (key == "optimizer") {
-      for (const auto& [sub, v] : value.items()) {
-        handled.insert(option_for_key(sub));
-        if (given(s.cmd, option_for_key(sub))) base["optimizer"][sub] = v;
-      }
-    } else {
-      handled.insert(option_for_key(key));
-      if (given(s.cmd, option_for_key(key))) base[key] = value;
-    }
-  }
-  spec.base = train::run_config_from_json(base);
-  // A train flag that maps to no configuration key would be dropped silently: refuse it instead.
+  r.flags = s.flags;
   for (const CLI::Option* o : s.cmd->get_options()) {
-    const std::string name = o->get_name();
-    if (o->count() == 0 || s.own_options.count(name) > 0 || handled.count(name) > 0) continue;
-    throw Error("`nesgd sweep` cannot apply " + name + " to its runs (no run-configuration key); leave it out");
+    if (o->count() > 0 && s.own_options.count(o->get_name()) == 0) r.given_flags.insert(o->get_name());
   }
-
-  // The crossed lists: --batch-sizes etc., or a single --batch-size etc.
-  auto pick = [&](const std::string& list, const char* list_flag, const char* single_flag) {
-    if (!list.empty() && given(s.cmd, single_flag)) {
-      throw Error(std::string("give ") + list_flag + " or " + single_flag + ", not both");
-    }
-    return !list.empty() ? 2 : given(s.cmd, single_flag) ? 1 : 0;
-  };
-  switch (pick(s.configs, "--configs", "--model")) {
-    case 2: {
-      spec.configs.clear();
-      std::stringstream ss(s.configs);
-      std::string item;
-      while (std::getline(ss, item, ',')) {
-        for (char& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        spec.configs.push_back(item);
-      }
-      break;
-    }
-    case 1: spec.configs = {s.flags.model}; break;
-    default: if (!from_preset_or_file && spec.configs.empty()) spec.configs = {s.flags.model};
-  }
-  if (given(s.cmd, "--dataset")) spec.dataset_override = s.flags.dataset;
-  switch (pick(s.batch_sizes, "--batch-sizes", "--batch-size")) {
-    case 2: spec.batch_sizes = exp::parse_int_list(s.batch_sizes, "--batch-sizes"); break;
-    case 1: spec.batch_sizes = {s.flags.batch_size}; break;
-    default: if (spec.batch_sizes.empty()) spec.batch_sizes = {s.flags.batch_size};
-  }
-  switch (pick(s.alphas, "--alphas", "--alpha")) {
-    case 2: spec.alphas = exp::parse_number_list(s.alphas, "--alphas"); break;
-    case 1: spec.alphas = {s.flags.alpha}; break;
-    default: if (spec.alphas.empty()) spec.alphas = {s.flags.alpha};
-  }
-  switch (pick(s.seeds, "--seeds", "--seed")) {
-    case 2: {
-      spec.seeds.clear();
-      for (int64_t v : exp::parse_int_list(s.seeds, "--seeds")) spec.seeds.push_back(static_cast<uint64_t>(v));
-      break;
-    }
-    case 1: spec.seeds = {s.flags.seed}; break;
-    default: if (spec.seeds.empty()) spec.seeds = {s.flags.seed};
-  }
-  if (!s.name.empty()) spec.name = s.name;
-  return spec;
+  return exp::sweep_spec_from_request(r);
 }
 
 std::string describe(const train::RunConfig& c) {
@@ -236,8 +149,7 @@ int run(SweepState& s) {
 
   exp::SweepOptions options;
   options.shard = shard;
-  options.data = s.data.options();
-  options.data.quiet = s.quiet;
+  options.data = s.data.options(s.quiet);
   options.wait_for_others = !s.no_wait;
   options.checkpoint_every_seconds = s.checkpoint_every;
   options.pack = pack;

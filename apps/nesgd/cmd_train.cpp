@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "nesgd/dist/group.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/train/trainer.h"
 
 namespace nesgd::cli {
@@ -61,8 +62,7 @@ int run(TrainState& s) {
     }
   }
 
-  auto data_options = s.data.options();
-  data_options.quiet = s.quiet;
+  const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);
   if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());
 
@@ -94,7 +94,7 @@ int run(TrainState& s) {
   if (s.out.empty()) {
     std::cout << json.dump(2) << std::endl;
   } else {
-    write_file_atomic(s.out, json.dump(2) + "\n");
+    write_file_durable(s.out, json.dump(2) + "\n");
   }
   if (!s.quiet) {
     std::fprintf(stderr, "%s: %lld iterations (L* at %s), test accuracy %.2f%%, test loss %.4f, %.0f samples/s, %s%s\n",

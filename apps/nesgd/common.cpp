@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include <fmt/format.h>
@@ -54,21 +55,6 @@ void print_progress(const train::Progress& p, bool tty, const std::string& prefi
     std::fprintf(stderr, "%s\n", line.c_str());
   }
   std::fflush(stderr);
-}
-
-void write_file_atomic(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + tmp + ": check that the folder exists and is writable");
-    out << text;
-    out.flush();
-    if (!out) throw Error("writing " + tmp + " failed (disk full?)");
-  }
-  fs::rename(tmp, target);
 }
 
 namespace {
@@ -171,6 +157,15 @@ std::string format_failure(const CLI::App* app, const CLI::Error& e) {
       message.compare(0, 1, "-") == 0) {
     message.erase(colon, 1);
   }
+  // CLI11 writes a flag given without its value as "--flag: 1 required INT:POSITIVE missing".
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr && message.compare(0, 1, "-") == 0) {
+    const auto name_end = message.find(": ");
+    const std::string tail = " missing";
+    if (name_end != std::string::npos && message.find(" required ", name_end) != std::string::npos &&
+        message.size() > tail.size() && message.compare(message.size() - tail.size(), tail.size(), tail) == 0) {
+      message = message.substr(0, name_end) + " needs a value";
+    }
+  }
   std::string command = "nesgd";  // and the subcommands parsed so far
   for (const CLI::App* a = app; a != nullptr && !a->get_subcommands().empty();) {
     a = a->get_subcommands().front();
@@ -187,8 +182,46 @@ void DataFlags::add_to(CLI::App* app) {
   app->add_flag("--offline", offline, "Never download; fail if the data is not found locally");
 }
 
-data::DataOptions DataFlags::options() const {
+data::DataReport stderr_data_report() {
+  struct State {
+    bool line_open = false;  // a progress line still waits for its newline
+    std::string file;
+    uint64_t last_step = UINT64_MAX;
+    // Gone with the options, e.g. when a failed download's error unwinds past
+    // them: the error message then starts on a line of its own.
+    ~State() {
+      if (line_open) std::fputc('\n', stderr);
+    }
+  };
+  auto state = std::make_shared<State>();
+  data::DataReport report;
+  report.message = [state](const std::string& line) {
+    if (state->line_open) std::fputc('\n', stderr);
+    state->line_open = false;
+    state->file.clear();
+    std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  // A log file gets only the start and end lines of a download.
+  if (::isatty(STDERR_FILENO) != 0) {
+    report.progress = [state](const std::string& file, uint64_t got, uint64_t total) {
+      if (file != state->file) {
+        state->file = file;
+        state->last_step = UINT64_MAX;
+      }
+      const uint64_t step = total > 0 ? 100 * got / total : got >> 20;  // redraw each percent (or MiB)
+      if (step == state->last_step) return;
+      state->last_step = step;
+      state->line_open = true;
+      std::fprintf(stderr, "\r  %s: %.1f / %.1f MB", file.c_str(), got / 1e6, total / 1e6);
+      std::fflush(stderr);
+    };
+  }
+  return report;
+}
+
+data::DataOptions DataFlags::options(bool quiet) const {
   data::DataOptions o;
+  if (!quiet) o.report = stderr_data_report();
   o.data_dir = data_dir;
   o.mirror = mirror;
   o.allow_download = !offline;

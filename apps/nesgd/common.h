@@ -40,7 +40,8 @@ CLI::Validator finite_number();
 CLI::Validator number_in_unit_interval(bool zero_allowed);  // (0, 1) or [0, 1)
 
 // How `nesgd` reports a command-line error: "nesgd: error: <one sentence>"
-// and where help is; installed on the top-level app (main.cpp).
+// and where help is ("--batch-size must be a positive integer", "--batch-size
+// needs a value"); installed on the top-level app (main.cpp).
 std::string format_failure(const CLI::App* app, const CLI::Error& e);
 
 struct DataFlags {
@@ -49,17 +50,18 @@ struct DataFlags {
   bool offline = false;
 
   void add_to(CLI::App* app);
-  data::DataOptions options() const;
+  // With the data layer's report printed on stderr, unless `quiet`.
+  data::DataOptions options(bool quiet = false) const;
 };
+
+// Prints the data layer's lines on stderr and, on a terminal, redraws one
+// progress line per download.
+data::DataReport stderr_data_report();
 
 // Flags of `nesgd train` that define a RunConfig (reused by sweep).
 // loss_measure is parsed into config by finish_train_options.
 void add_train_options(CLI::App* cmd, train::RunConfig& config, std::string& loss_measure);
 void finish_train_options(train::RunConfig& config, const std::string& loss_measure);
-
-// Writes text to `path` through a temporary file and a rename, so an existing
-// file is never replaced by a half-written one. Creates parent folders.
-void write_file_atomic(const std::string& path, const std::string& text);
 
 // "hh:mm:ss"
 std::string format_duration(double seconds);

@@ -8,12 +8,12 @@
 
 #include "common.h"
 #include "nesgd/error.h"
-#include "nesgd/train/memory.h"
+#include "nesgd/runtime/memory.h"
 
 int main(int argc, char** argv) {
-  // The heap policy before any large buffer exists (nesgd/train/memory.h).
+  // The heap policy before any large buffer exists (nesgd/runtime/memory.h).
   try {
-    nesgd::train::apply_malloc_policy(nesgd::train::malloc_policy_from_environment());
+    nesgd::runtime::apply_malloc_policy(nesgd::runtime::malloc_policy_from_environment());
   } catch (const nesgd::Error& e) {
     std::fprintf(stderr, "nesgd: error: %s\n", e.what());
     return 1;

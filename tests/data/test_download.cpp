@@ -19,7 +19,10 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "support/data.h"
 #include "support/fs.h"
@@ -189,7 +192,6 @@ class DownloadTest : public ::testing::Test {
     options.mirror = mirror;
     options.use_environment = false;
     options.use_system_dirs = false;
-    options.quiet = true;
     return options;
   }
 
@@ -291,7 +293,9 @@ TEST_F(DownloadTest, LoadDownloadsRealFilesIntoCache) {
   }
   const DatasetSpec& spec = find_dataset("fashion-mnist");
   DataOptions options = data_options(base_ + "real/");
+  ::testing::internal::CaptureStderr();
   const DatasetSplits splits = load_dataset("fashion-mnist", options);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "the library prints nothing by itself";
   EXPECT_EQ(splits.train.n, 60000);
   EXPECT_EQ(splits.test.n, 10000);
   EXPECT_NE(splits.source.find("downloaded"), std::string::npos) << splits.source;
@@ -308,7 +312,27 @@ TEST_F(DownloadTest, LoadDownloadsRealFilesIntoCache) {
   EXPECT_TRUE(checks[0].ok) << checks[0].detail;
   EXPECT_FALSE(checks[3].ok);
   EXPECT_NE(checks[3].detail.find("sha256 mismatch"), std::string::npos) << checks[3].detail;
+  // What the fetch says goes to the report, line by line; progress names its file.
+  std::vector<std::string> lines;
+  std::set<std::string> progress_files;
+  uint64_t last_got = 0;
+  options.report.message = [&](const std::string& line) { lines.push_back(line); };
+  options.report.progress = [&](const std::string& file, uint64_t got, uint64_t) {
+    progress_files.insert(file);
+    last_got = got;
+  };
   EXPECT_EQ(fetch_dataset(spec, options), folder.string());
+  const std::string bad = "t10k-labels-idx1-ubyte.gz";
+  ASSERT_EQ(lines.size(), 5u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i], "  " + (folder / spec.files[i].name).string() + ": present, sha256 ok");
+  }
+  EXPECT_EQ(lines[3], "downloading " + base_ + "real/" + bad + " -> " + (folder / bad).string());
+  EXPECT_EQ(lines[4].rfind("  " + bad + ": ", 0), 0u) << lines[4];
+  EXPECT_NE(lines[4].find(", sha256 ok"), std::string::npos) << lines[4];
+  EXPECT_EQ(progress_files, std::set<std::string>{bad});
+  EXPECT_EQ(last_got, spec.files[3].bytes);
+  options.report = {};
   for (const auto& check : verify_dataset(spec, options)) EXPECT_TRUE(check.ok) << check.file << ": " << check.detail;
   options.mirror = "http://127.0.0.1:" + std::to_string(free_port()) + "/";
   EXPECT_EQ(fetch_dataset(spec, options), folder.string());

@@ -41,7 +41,6 @@ std::unique_ptr<data::DatasetSplits> cifar_subset(int64_t test_images) {
   namespace fs = std::filesystem;
   data::DataOptions o;
   o.allow_download = false;
-  o.quiet = true;
   if (fs::exists(fs::path(NESGD_SHARED_DATA) / "cifar-10-subset")) o.data_dir = NESGD_SHARED_DATA;
   try {
     auto d = std::make_unique<data::DatasetSplits>(data::load_dataset("cifar10-subset", o));

@@ -1,5 +1,6 @@
 // The `nesgd` command line without data: every numeric flag of every
-// subcommand refuses a bad value with one short sentence naming the flag, and
+// subcommand refuses a bad value with one short sentence naming the flag (so
+// does any flag given without its value), and
 // `nesgd data list` shows each dataset's download size and where it is found.
 #include <gtest/gtest.h>
 
@@ -85,6 +86,23 @@ TEST(CliFlags, EveryNumericFlagRefusesBadValuesWithOneSentence) {
     EXPECT_NE(r.exit_code, 0) << c.command;
     EXPECT_EQ(first_line(r.output), "nesgd: error: " + c.sentence) << c.command << "\n" << r.output;
     EXPECT_EQ(r.output.find("not in range"), std::string::npos) << r.output;
+    const std::string subcommand = c.command.substr(0, c.command.find(' '));
+    EXPECT_NE(r.output.find("Run `nesgd " + subcommand + " --help` for the options."), std::string::npos) << r.output;
+  }
+}
+
+TEST(CliFlags, AFlagWithoutItsValueSaysSoInOneSentence) {
+  const std::vector<BadValue> cases = {
+      {"train --batch-size", "--batch-size needs a value"},
+      {"train --model", "--model needs a value"},
+      {"noise --alphas", "--alphas needs a value"},
+      {"sweep --batch-sizes", "--batch-sizes needs a value"},
+      {"report --store", "--store needs a value"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_nesgd(c.command);
+    EXPECT_NE(r.exit_code, 0) << c.command;
+    EXPECT_EQ(first_line(r.output), "nesgd: error: " + c.sentence) << c.command << "\n" << r.output;
     const std::string subcommand = c.command.substr(0, c.command.find(' '));
     EXPECT_NE(r.output.find("Run `nesgd " + subcommand + " --help` for the options."), std::string::npos) << r.output;
   }

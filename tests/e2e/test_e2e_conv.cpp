@@ -68,7 +68,7 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
   EXPECT_EQ(j["train_size"], 100);
   EXPECT_EQ(j["test_size"], kSubsetTestImages);
   EXPECT_EQ(j["parameters"], kC1Parameters);
-  // The CLI applied its heap policy (nesgd/train/memory.h) and the record says so.
+  // The CLI applied its heap policy (nesgd/runtime/memory.h) and the record says so.
   EXPECT_EQ(j["environment"]["malloc"]["policy"], "retain");
   EXPECT_EQ(j["environment"]["malloc"]["applied"], true);
   // No accuracy bar: after 33 steps the BN running statistics (Keras momentum

@@ -1,4 +1,4 @@
-// The result store: durable writes, claims between processes, exports.
+// The result store: claims between processes, exports.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -35,20 +35,6 @@ nlohmann::json record(const std::string& id, int64_t b, double alpha, const std:
 }
 
 }  // namespace
-
-TEST(Store, DurableWriteLeavesOnlyTheTargetFile) {
-  TempDir tmp;
-  const std::string path = tmp.path() + "/sub/a.json";
-  ex::write_file_durable(path, "one");
-  ex::write_file_durable(path, "two");
-  EXPECT_EQ(read_text(path), "two");
-  size_t files = 0;
-  for (const auto& e : fs::directory_iterator(tmp.path() + "/sub")) {
-    ++files;
-    EXPECT_EQ(e.path().filename(), "a.json");
-  }
-  EXPECT_EQ(files, 1u) << "no temporary file left behind";
-}
 
 TEST(Store, ClaimStoreAndSkip) {
   TempDir tmp;

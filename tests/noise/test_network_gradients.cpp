@@ -65,7 +65,7 @@ TEST(NetworkGradients, BatchGradientIsTheMeanOfPerSampleGradients) {
   const auto images = random_images(16, 8, 3);
   const models::ModelSpec spec{"f1", 1, 8, 8, 10};
   auto model = models::make_model(spec, 5);
-  const auto data = train::to_tensors(images, torch::kCPU);
+  const auto data = runtime::to_tensors(images, torch::kCPU);
   const auto before = torch::cat({model->parameters()[0].flatten(), model->parameters().back().flatten()}).clone();
 
   noise::NetworkGradients oracle(*model, data);

@@ -31,7 +31,6 @@ inline data::DataOptions isolated_options() {
   options.use_environment = false;
   options.use_system_dirs = false;
   options.allow_download = false;
-  options.quiet = true;
   return options;
 }
 

@@ -30,7 +30,6 @@ double rel_diff(double a, double b) {
 nesgd::data::DataOptions local_data() {
   nesgd::data::DataOptions o;
   o.allow_download = false;
-  o.quiet = true;
   return o;
 }
 

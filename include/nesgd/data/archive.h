@@ -3,8 +3,8 @@
 // Datasets shipped as one archive (CIFAR's tar.gz) are unpacked here, in
 // process, never through a shell. Only the members asked for are written, each
 // to a path the caller chose (an archive cannot place files anywhere else:
-// no path traversal, no links), through `<dest>.part-<random>` and a rename,
-// with its size checked when the caller knows it. Everything else in the
+// no path traversal, no links), through a temporary file and a rename
+// (durable_write.h), with its size checked when the caller knows it. Everything else in the
 // archive is skipped. Torch-free; available when built with libarchive.
 #pragma once
 

@@ -1,8 +1,8 @@
 // nesgd/data/download.h - verified download: temp file -> checksum -> rename.
 //
-// A download never leaves a file that looks valid unless it is: bytes go to
-// `<dest>.part-<random>` in the destination folder, the size and SHA-256 are
-// checked, and only then is the file renamed onto `dest` (atomic on POSIX).
+// A download never leaves a file that looks valid unless it is: bytes go to a
+// temporary file in the destination folder (durable_write.h), the size and
+// SHA-256 are checked, and only then is the file renamed onto `dest`.
 // On any failure the temporary file is removed and nesgd::Error is thrown.
 #pragma once
 

@@ -25,6 +25,8 @@
 // the source already present.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,18 @@
 #include "nesgd/data/registry.h"
 
 namespace nesgd::data {
+
+// What fetching says while it works, for a program to show (the CLI prints it
+// on stderr). Both members may be empty, as they are by default: the library
+// itself never prints.
+struct DataReport {
+  // One finished line, without its newline: "downloading URL -> PATH",
+  // "  PATH: present, sha256 ok", "  unpacked 8 files into FOLDER".
+  std::function<void(const std::string& line)> message;
+  // Bytes of `file` downloaded so far, of `total` (0: unknown). A download's
+  // calls come between its "downloading" line and the next line or error.
+  std::function<void(const std::string& file, uint64_t got, uint64_t total)> progress;
+};
 
 struct DataOptions {
   std::string data_dir;         // --data-dir; empty: unset
@@ -41,7 +55,7 @@ struct DataOptions {
   bool verify = true;           // check SHA-256 of every file while loading
   bool use_environment = true;  // read NESGD_DATA_DIR / mirror env (tests turn this off)
   bool use_system_dirs = true;  // look in distribution package folders
-  bool quiet = false;           // no progress on stderr
+  DataReport report;            // what fetching says; default: nothing
 };
 
 struct Located {

@@ -9,10 +9,11 @@
 //   DIR/runs.jsonl          one record per line           pandas reads either)
 //
 // Why this shape: a result file is written once, through a temporary file in
-// the same folder, fsync, rename, fsync of the folder, so it is either absent
-// or whole, even after SIGKILL or a power cut, and it is never rewritten. No
-// file is ever appended to by two writers, so concurrent processes (one
-// machine or many on a shared file system) cannot corrupt anything. A claim is
+// the same folder, fsync, rename, fsync of the folder (durable_write.h), so it
+// is either absent or whole, even after SIGKILL or a power cut, and it is
+// never rewritten. No file is ever appended to by two writers, so concurrent
+// processes (one machine or many on a shared file system) cannot corrupt
+// anything. A claim is
 // an flock() on an open descriptor: the kernel drops it when its process dies
 // however it dies, so a killed run is simply free again, never done twice at
 // the same time. Exports are derived and can always be rebuilt from runs/.
@@ -30,11 +31,6 @@ namespace nesgd::exp {
 
 // Bumped when the layout changes incompatibly.
 constexpr int kStoreFormatVersion = 1;
-
-// Writes `text` to `path` so that the file is either absent or complete and on
-// disk: unique temporary file in the same folder, write, fsync, rename over
-// `path`, fsync the folder. Creates the folder. Throws nesgd::Error.
-void write_file_durable(const std::string& path, const std::string& text);
 
 enum class ClaimOutcome {
   kClaimed,  // this process holds the run; do it, then store_result()

@@ -34,7 +34,7 @@ struct NoiseRunResult {
   std::string weights;         // "initial weights of seed S" or the model file
   std::string model;           // the network actually measured
   std::string dataset_source;
-  nlohmann::json environment;  // versions, device, threads (train/run_info.h)
+  nlohmann::json environment;  // versions, device, threads (runtime/run_info.h)
 };
 
 // Throws nesgd::Error for bad options, a missing or mismatched model file.

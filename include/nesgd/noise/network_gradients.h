@@ -14,14 +14,14 @@
 #include <vector>
 
 #include "nesgd/models/network.h"
-#include "nesgd/train/tensors.h"
+#include "nesgd/runtime/tensors.h"
 
 namespace nesgd::noise {
 
 class NetworkGradients {
  public:
   // Keeps references: `model` and `data` must outlive this object.
-  NetworkGradients(models::Network& model, const train::TensorSet& data);
+  NetworkGradients(models::Network& model, const runtime::TensorSet& data);
 
   // grad <- d/dw mean_{i in indices} loss_i(w), flattened; returns the mean loss.
   double operator()(const std::vector<int64_t>& indices, std::vector<double>& grad);
@@ -30,7 +30,7 @@ class NetworkGradients {
 
  private:
   models::Network& model_;
-  const train::TensorSet& data_;
+  const runtime::TensorSet& data_;
   std::vector<torch::Tensor> params_;
   int64_t count_ = 0;
 };

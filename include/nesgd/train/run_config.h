@@ -19,6 +19,12 @@ namespace nesgd::train {
 // say): the Keras running mean of minibatch losses over the last epoch,
 // or the exact mean loss over the whole training set in evaluation mode.
 enum class LossMeasure { kEpochMean, kFull };
+// The names in JSON, flags and records. (The macro's reader maps an unknown
+// name to the first entry; loss_measure_from_string refuses it instead.)
+NLOHMANN_JSON_SERIALIZE_ENUM(LossMeasure, {
+                                              {LossMeasure::kEpochMean, "epoch-mean"},
+                                              {LossMeasure::kFull, "full"},
+                                          })
 std::string to_string(LossMeasure m);
 LossMeasure loss_measure_from_string(const std::string& s);  // "epoch-mean" | "full"
 

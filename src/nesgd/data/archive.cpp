@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <random>
 
 #include "nesgd/data/sha256.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 
 #if defined(NESGD_WITH_LIBARCHIVE)
@@ -31,40 +31,28 @@ constexpr std::size_t kBlock = std::size_t{1} << 20;
 
 using Reader = std::unique_ptr<struct archive, int (*)(struct archive*)>;
 
-std::string temp_name(const std::string& dest) {
-  std::random_device rd;
-  return fmt::format("{}.part-{:08x}", dest, rd());
-}
-
-// Temporary files written so far; removed unless commit() renamed them all.
+// Temporary files written so far; removed unless commit() moved them all into place.
 class Staging {
  public:
-  ~Staging() {
-    std::error_code ec;
-    for (const auto& [tmp, dest] : files_) fs::remove(tmp, ec);
-  }
-  void add(const std::string& tmp, const std::string& dest) { files_.emplace_back(tmp, dest); }
+  void add(std::unique_ptr<DurableFile> file) { files_.push_back(std::move(file)); }
   void commit() {
-    for (const auto& [tmp, dest] : files_) fs::rename(tmp, dest);
+    for (auto& file : files_) file->commit();
     files_.clear();
   }
 
  private:
-  std::vector<std::pair<std::string, std::string>> files_;
+  std::vector<std::unique_ptr<DurableFile>> files_;
 };
 
 // Streams the current entry's data to a temporary file beside member.dest.
 void write_entry(struct archive* a, const std::string& archive_path, ArchiveMember& member, Staging& staging) {
-  const fs::path dest(member.dest);
-  if (dest.has_parent_path()) fs::create_directories(dest.parent_path());
-  const std::string tmp = temp_name(member.dest);
+  auto file = std::make_unique<DurableFile>(member.dest);
+  const std::string& tmp = file->path();
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(tmp.c_str(), "wb"), &std::fclose);
   if (!out) throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   auto fail = [&](const std::string& why) -> Error {
     out.reset();
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    return Error(why);
+    return Error(why);  // `file` removes the temporary file
   };
   Sha256 hasher;
   std::vector<char> buffer(kBlock);
@@ -94,8 +82,8 @@ void write_entry(struct archive* a, const std::string& archive_path, ArchiveMemb
     throw fail(fmt::format("{}: member {} holds {} bytes, want {}: not the official archive", archive_path,
                            member.path, total, member.bytes));
   }
-  staging.add(tmp, member.dest);
   member.sha256 = hasher.hex_digest();
+  staging.add(std::move(file));
 }
 
 }  // namespace

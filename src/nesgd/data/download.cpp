@@ -1,8 +1,6 @@
 #include "nesgd/data/download.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #ifdef NESGD_WITH_CURL
@@ -17,6 +16,7 @@
 #endif
 
 #include "nesgd/data/sha256.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 
 namespace nesgd::data {
@@ -25,57 +25,6 @@ namespace {
 constexpr const char* kFix =
     "Fix: check the network and the URL, pass --mirror BASE_URL to use another server, or download the file by "
     "hand and place it in the dataset folder under --data-dir.";
-
-// The temporary `<dest>.part-XXXXXX`: deleted on every path except commit(),
-// so a failed or interrupted download never leaves a plausible-looking file.
-class PartFile {
- public:
-  explicit PartFile(const std::string& dest) {
-    std::vector<char> name(dest.begin(), dest.end());
-    const std::string suffix = ".part-XXXXXX";
-    name.insert(name.end(), suffix.begin(), suffix.end());
-    name.push_back('\0');
-    fd_ = ::mkstemp(name.data());
-    if (fd_ < 0) {
-      throw Error(
-          fmt::format("cannot create a temporary file beside {}: {}. Fix: choose a writable folder with "
-                      "--data-dir, or set XDG_CACHE_HOME",
-                      dest, std::strerror(errno)));
-    }
-    path_ = name.data();
-    ::fchmod(fd_, 0644);  // mkstemp makes 0600; the data is not secret
-  }
-  ~PartFile() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    if (!path_.empty()) {
-      ::unlink(path_.c_str());
-    }
-  }
-  PartFile(const PartFile&) = delete;
-  PartFile& operator=(const PartFile&) = delete;
-
-  int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
-
-  // fsync before rename: otherwise a crash can leave `dest` named but empty.
-  void commit(const std::string& dest) {
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-      fd_ = -1;
-      throw Error(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
-    }
-    fd_ = -1;
-    if (std::rename(path_.c_str(), dest.c_str()) != 0) {
-      throw Error(fmt::format("cannot rename {} to {}: {}", path_, dest, std::strerror(errno)));
-    }
-    path_.clear();
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
 
 #ifdef NESGD_WITH_CURL
 struct Transfer {
@@ -154,14 +103,21 @@ void download_verified(const std::string& url, const std::string& dest, const Do
     throw Error("cannot download " + url + ": libcurl failed to initialise");
   }
 
-  PartFile part(dest);
+  // The temporary file is removed on every path but commit(), so a failed or
+  // interrupted download never leaves a plausible-looking file.
+  std::optional<DurableFile> part;
+  try {
+    part.emplace(dest);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}. Fix: choose a writable folder with --data-dir, or set XDG_CACHE_HOME", e.what()));
+  }
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) {
     throw Error("cannot download " + url + ": libcurl failed to initialise");
   }
   Transfer transfer;
   transfer.curl = curl.get();
-  transfer.fd = part.fd();
+  transfer.fd = part->fd();
   transfer.options = &options;
   char curl_error[CURL_ERROR_SIZE] = {0};
   CURL* c = curl.get();
@@ -189,7 +145,7 @@ void download_verified(const std::string& url, const std::string& dest, const Do
       problem =
           fmt::format("the server sent more than the expected {} bytes (a different file?)", options.expected_bytes);
     } else if (!transfer.write_error.empty()) {
-      problem = fmt::format("cannot write {}: {}", part.path(), transfer.write_error);
+      problem = fmt::format("cannot write {}: {}", part->path(), transfer.write_error);
     } else if (rc == CURLE_HTTP_RETURNED_ERROR) {
       problem = fmt::format("HTTP status {}{}", status, status == 404 ? " (not found on this server)" : "");
     } else {
@@ -208,7 +164,7 @@ void download_verified(const std::string& url, const std::string& dest, const Do
     throw Error(fmt::format("download of {} failed: SHA-256 mismatch: got {}, want {} (corrupt or different file). {}",
                             url, got, options.expected_sha256, kFix));
   }
-  part.commit(dest);
+  part->commit();
 #endif
 }
 

@@ -23,6 +23,7 @@
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
 #include "nesgd/data/sha256.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 
 namespace nesgd::data {
@@ -296,22 +297,14 @@ std::string download_base(const DatasetSpec& spec, const DataOptions& options) {
   return spec.base_url;
 }
 
-// Redraws one status line on a terminal; says nothing when stderr is a file,
-// so logs get only the start and end lines.
-std::function<void(uint64_t, uint64_t)> progress_line(const std::string& name) {
-  if (::isatty(STDERR_FILENO) == 0) {
-    return {};
-  }
-  auto last = std::make_shared<uint64_t>(UINT64_MAX);
-  return [name, last](uint64_t got, uint64_t total) {
-    const uint64_t step = total > 0 ? 100 * got / total : got >> 20;
-    if (step == *last) {
-      return;
-    }
-    *last = step;
-    std::fprintf(stderr, "\r  %s: %.1f / %.1f MB", name.c_str(), got / 1e6, total / 1e6);
-    std::fflush(stderr);
-  };
+void say(const DataOptions& options, const std::string& line) {
+  if (options.report.message) options.report.message(line);
+}
+
+// The download's progress callback, forwarding to the report (none if it has none).
+std::function<void(uint64_t, uint64_t)> progress_of(const DataOptions& options, const std::string& file) {
+  if (!options.report.progress) return {};
+  return [report = options.report.progress, file](uint64_t got, uint64_t total) { report(file, got, total); };
 }
 
 struct IdxPart {
@@ -381,14 +374,14 @@ bool is_idx_dataset(const DatasetSpec& spec) {
   return !spec.files.empty();
 }
 
-// True when `folder` already holds every file of `spec` with the registry's content (said on
-// stderr unless quiet): an archive or a derivation then has nothing to do.
+// True when `folder` already holds every file of `spec` with the registry's content (said
+// through the report): an archive or a derivation then has nothing to do.
 bool folder_complete(const DatasetSpec& spec, const DataOptions& options, const fs::path& folder) {
   for (const auto& file : spec.files) {
     const std::string existing = find_file(folder, file);
     if (existing.empty() || !has_content(existing, file)) return false;
   }
-  if (!options.quiet) std::fprintf(stderr, "  %s: all %zu files present and valid\n", folder.c_str(), spec.files.size());
+  say(options, fmt::format("  {}: all {} files present and valid", folder.string(), spec.files.size()));
   return true;
 }
 
@@ -409,9 +402,7 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
   bool downloaded = false;
   std::error_code ec;
   if (fs::is_regular_file(archive, ec) && sha256_file(archive.string()) == spec.archive.sha256) {
-    if (!options.quiet) {
-      std::fprintf(stderr, "  %s: present, sha256 ok\n", archive.c_str());
-    }
+    say(options, fmt::format("  {}: present, sha256 ok", archive.string()));
   } else {
     if (base.empty()) {
       throw Error(fmt::format("{} has no download URL; place {} in {} or {}", spec.name, spec.archive.name,
@@ -426,25 +417,17 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
     download.expected_bytes = spec.archive.bytes;
     download.expected_sha256 = spec.archive.sha256;
     const std::string url = join_url(base, spec.archive.name);
-    if (!options.quiet) {
-      std::fprintf(stderr, "downloading %s -> %s\n", url.c_str(), archive.c_str());
-      download.progress = progress_line(spec.archive.name);
-    }
+    say(options, fmt::format("downloading {} -> {}", url, archive.string()));
+    download.progress = progress_of(options, spec.archive.name);
     try {
       download_verified(url, archive.string(), download);
     } catch (const Error& e) {
-      if (!options.quiet && download.progress) {
-        std::fputc('\n', stderr);
-      }
       const std::string env_hint = spec.mirror_env.empty() ? "" : " (or set " + spec.mirror_env + ")";
       throw Error(fmt::format("{} A mirror given with --mirror{} must serve the official {}.", e.what(), env_hint,
                               spec.archive.name));
     }
     downloaded = true;
-    if (!options.quiet) {
-      std::fprintf(stderr, "%s  %s: %s, sha256 ok\n", download.progress ? "\n" : "", spec.archive.name.c_str(),
-                   size_text(spec.archive.bytes).c_str());
-    }
+    say(options, fmt::format("  {}: {}, sha256 ok", spec.archive.name, size_text(spec.archive.bytes)));
   }
 
   std::vector<ArchiveMember> members;
@@ -458,17 +441,12 @@ std::string fetch_archive(const DatasetSpec& spec, const DataOptions& options, c
     manifest += m.sha256 + "  " + fs::path(m.dest).filename().string() + "\n";
   }
   const fs::path manifest_path = folder / kManifestName;
-  const std::string tmp = manifest_path.string() + ".part-" + std::to_string(::getpid());
-  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
-    const bool written = std::fputs(manifest.c_str(), f) >= 0;
-    if (std::fclose(f) == 0 && written) {
-      fs::rename(tmp, manifest_path, ec);
-    }
+  try {
+    write_file_durable(manifest_path.string(), manifest);
+  } catch (const Error&) {
+    // Best effort: the manifest only speeds up later checks; the files are in place.
   }
-  fs::remove(tmp, ec);
-  if (!options.quiet) {
-    std::fprintf(stderr, "  unpacked %zu files into %s\n", members.size(), folder.c_str());
-  }
+  say(options, fmt::format("  unpacked {} files into {}", members.size(), folder.string()));
   if (downloaded) {
     fs::remove(archive, ec);
   }
@@ -491,22 +469,6 @@ std::string sha256_of(const std::string& bytes) {
   Sha256 hasher;
   hasher.update(bytes.data(), bytes.size());
   return hasher.hex_digest();
-}
-
-// Writes through `<path>.part-<pid>` and a rename: a reader never sees half a file.
-void write_file_replacing(const fs::path& path, const std::string& bytes) {
-  const std::string tmp = path.string() + ".part-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error(fmt::format("cannot write {} (folder not writable, or disk full?)", tmp));
-    }
-  }
-  fs::rename(tmp, path);
 }
 
 // The selection rule of a derived dataset, applied to its source's files.
@@ -542,16 +504,11 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
                                      spec.name, source.name, size_text(download_bytes(source)), source.name,
                                      source.folder, spec.name));
     }
-    if (!options.quiet) {
-      std::fprintf(stderr, "%s is made from %s, which is not here yet: fetching it first\n", spec.name.c_str(),
-                   source.name.c_str());
-    }
+    say(options, fmt::format("{} is made from {}, which is not here yet: fetching it first", spec.name,
+                             source.name));
     from = Located{fetch_dataset(source, options), "downloaded"};
   }
-  if (!options.quiet) {
-    std::fprintf(stderr, "deriving %s from %s (%s)\n", spec.name.c_str(), from->folder.c_str(),
-                 from->origin.c_str());
-  }
+  say(options, fmt::format("deriving {} from {} ({})", spec.name, from->folder, from->origin));
   const std::string fix = fmt::format("Fix: delete {} and run `nesgd data fetch {}`", from->folder, source.name);
   auto source_file = [&](const std::string& name) {
     for (const auto& file : source.files) {
@@ -594,12 +551,10 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
   }
   fs::create_directories(folder);
   for (const auto& d : derived) {
-    write_file_replacing(folder / d.name, d.content);
+    write_file_durable((folder / d.name).string(), d.content);
   }
-  write_file_replacing(folder / kManifestName, manifest);
-  if (!options.quiet) {
-    std::fprintf(stderr, "  wrote %zu files into %s, sha256 ok\n", derived.size(), folder.c_str());
-  }
+  write_file_durable((folder / kManifestName).string(), manifest);
+  say(options, fmt::format("  wrote {} files into {}, sha256 ok", derived.size(), folder.string()));
   return folder.string();
 }
 
@@ -687,9 +642,7 @@ std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options) {
   for (const auto& file : spec.files) {
     const std::string existing = find_file(folder, file);
     if (!existing.empty() && has_content(existing, file)) {
-      if (!options.quiet) {
-        std::fprintf(stderr, "  %s: present, sha256 ok\n", existing.c_str());
-      }
+      say(options, fmt::format("  {}: present, sha256 ok", existing));
       continue;
     }
     const std::string url = join_url(base, file.name);
@@ -697,24 +650,16 @@ std::string fetch_dataset(const DatasetSpec& spec, const DataOptions& options) {
     DownloadOptions download;
     download.expected_bytes = file.bytes;
     download.expected_sha256 = file.sha256;
-    if (!options.quiet) {
-      std::fprintf(stderr, "downloading %s -> %s\n", url.c_str(), dest.c_str());
-      download.progress = progress_line(file.name);
-    }
+    say(options, fmt::format("downloading {} -> {}", url, dest));
+    download.progress = progress_of(options, file.name);
     try {
       download_verified(url, dest, download);
     } catch (const Error& e) {
-      if (!options.quiet && download.progress) {
-        std::fputc('\n', stderr);
-      }
       const std::string env_hint = spec.mirror_env.empty() ? "" : " (or set " + spec.mirror_env + ")";
       throw Error(fmt::format("{} A mirror given with --mirror{} must serve the official {} files.", e.what(), env_hint,
                               spec.name));
     }
-    if (!options.quiet) {
-      std::fprintf(stderr, "%s  %s: %s, sha256 ok\n", download.progress ? "\n" : "", file.name.c_str(),
-                   size_text(file.bytes).c_str());
-    }
+    say(options, fmt::format("  {}: {}, sha256 ok", file.name, size_text(file.bytes)));
     // An invalid decompressed copy would otherwise sit beside the good file.
     if (!existing.empty() && existing != dest) {
       std::error_code ec;

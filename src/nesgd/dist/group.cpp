@@ -17,7 +17,7 @@
 #endif
 
 #include "nesgd/error.h"
-#include "nesgd/train/run_info.h"
+#include "nesgd/runtime/run_info.h"
 
 namespace nesgd::dist {
 
@@ -132,7 +132,7 @@ std::shared_ptr<Group> Group::join(const LaunchInfo& launch, const GroupOptions&
   auto impl = std::make_unique<Impl>();
   impl->launch = launch;
   impl->options = options;
-  const bool cuda = train::resolve_device(options.device).is_cuda();
+  const bool cuda = runtime::resolve_device(options.device).is_cuda();
   std::string backend = options.backend;
   if (backend == "auto") backend = cuda ? "nccl" : "gloo";
   if (backend != "gloo" && backend != "nccl") {

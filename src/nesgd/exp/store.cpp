@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <sstream>
 
 #include "nesgd/data/sha256.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 #include "nesgd/json_read.h"
 
@@ -31,25 +31,6 @@ constexpr const char* kSweepsDir = "sweeps";
 constexpr const char* kExportLock = ".export.lock";
 
 std::string errno_text() { return std::strerror(errno); }
-
-void write_all(int fd, const std::string& text, const std::string& path) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error("writing " + path + " failed: " + errno_text() + " (disk full?)");
-    }
-    done += static_cast<size_t>(n);
-  }
-}
-
-void fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // best effort: some file systems refuse to open folders
-  ::fsync(fd);
-  ::close(fd);
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -112,39 +93,6 @@ void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::s
 }
 
 }  // namespace
-
-// --- durable writes ---------------------------------------------------------------------------------
-
-void write_file_durable(const std::string& path, const std::string& text) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  // Hidden temporary name: readers skip dot files, so they never see a partial one.
-  const fs::path tmp = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                              std::to_string(counter.fetch_add(1)));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw Error("cannot create " + tmp.string() + ": " + errno_text() + "; check that " + dir.string() +
-                " is writable");
-  }
-  try {
-    write_all(fd, text, tmp.string());
-    if (::fsync(fd) != 0) throw Error("fsync of " + tmp.string() + " failed: " + errno_text());
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    throw Error("cannot rename " + tmp.string() + " to " + path + ": " + why);
-  }
-  fsync_dir(dir);  // makes the rename itself durable
-}
 
 // --- claims -----------------------------------------------------------------------------------------
 

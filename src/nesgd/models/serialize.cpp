@@ -1,11 +1,10 @@
 #include "nesgd/models/serialize.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 
 namespace nesgd::models {
@@ -16,14 +15,10 @@ constexpr const char* kSpecKey = "nesgd_model_spec";
 }  // namespace
 
 void save_model(Network& net, const ModelSpec& spec, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
   torch::serialize::OutputArchive archive;
   archive.write(kSpecKey, c10::IValue(to_json(spec).dump()));
   net.save(archive);
-  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  archive.save_to(tmp);
-  fs::rename(tmp, path);
+  write_file_durable(path, [&](std::ostream& out) { archive.save_to(out); });
 }
 
 LoadedModel load_model(const std::string& path) {

@@ -7,9 +7,9 @@
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
 #include "nesgd/noise/network_gradients.h"
-#include "nesgd/train/run_info.h"
-#include "nesgd/train/tensors.h"
-#include "nesgd/train/threads.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/tensors.h"
+#include "nesgd/runtime/threads.h"
 
 namespace nesgd::noise {
 namespace {
@@ -56,17 +56,17 @@ NoiseRunResult run_model_noise(const NoiseRunConfig& config, const data::Dataset
   }
   result.model = model->name();
 
-  const torch::Device device = train::resolve_device(config.device);
-  train::apply_threads(result.model, {config.threads, config.blas_threads});
+  const torch::Device device = runtime::resolve_device(config.device);
+  runtime::apply_threads(result.model, {config.threads, config.blas_threads});
   model->to(device);
-  const train::TensorSet train = train::to_tensors(train_set, device);
+  const runtime::TensorSet train = runtime::to_tensors(train_set, device);
 
   NetworkGradients oracle(*model, train);
   result.report = measure_noise(
       [&oracle](const std::vector<int64_t>& idx, std::vector<double>& g) { return oracle(idx, g); }, train_set.n,
       config.meter, hooks);
   result.dataset_source = data.source;
-  result.environment = train::environment_record(device);
+  result.environment = runtime::environment_record(device);
   return result;
 }
 

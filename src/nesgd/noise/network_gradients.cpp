@@ -6,7 +6,7 @@
 
 namespace nesgd::noise {
 
-NetworkGradients::NetworkGradients(models::Network& model, const train::TensorSet& data)
+NetworkGradients::NetworkGradients(models::Network& model, const runtime::TensorSet& data)
     : model_(model), data_(data) {
   for (const auto& p : model_.parameters()) {
     if (!p.requires_grad()) continue;
@@ -19,7 +19,7 @@ double NetworkGradients::operator()(const std::vector<int64_t>& indices, std::ve
   if (indices.empty()) throw Error("gradient of an empty minibatch requested");
   model_.train();  // the gradient training would see (ghost batch norm on batch statistics)
   model_.zero_grad();
-  auto [x, y] = train::gather(data_, indices);  // x: [b, C, H, W], y: [b]
+  auto [x, y] = runtime::gather(data_, indices);  // x: [b, C, H, W], y: [b]
   auto loss = torch::nn::functional::cross_entropy(model_.forward(x), y);  // mean over the batch
   loss.backward();
 

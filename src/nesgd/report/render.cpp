@@ -16,9 +16,11 @@
 
 #include <fmt/format.h>
 
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 #include "nesgd/json_read.h"
 #include "nesgd/exp/store.h"
+#include "nesgd/report/table.h"
 
 namespace nesgd::report {
 namespace fs = std::filesystem;
@@ -57,20 +59,6 @@ std::string fmt_counts(const PointSummary& p) {
   if (p.n_not_converged > 0) s += fmt::format(", {} not conv.", p.n_not_converged);
   if (p.n_diverged > 0) s += fmt::format(", {} diverged", p.n_diverged);
   return s;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string lower(std::string s) {
@@ -216,8 +204,8 @@ bool draw(const Gnuplot& gp, const fs::path& out, const std::string& stem, const
                   "replot\n",
                   kPlotsDir, stem, kSvgWidth, kSvgHeight, stem, setup, plot, gp.png_terminal,
                   kPngWidth, kPngHeight, stem);
-  exp::write_file_durable((out / kPlotsDir / (stem + ".dat")).string(), dat);
-  exp::write_file_durable((out / kPlotsDir / (stem + ".gp")).string(), script);
+  write_file_durable((out / kPlotsDir / (stem + ".dat")).string(), dat);
+  write_file_durable((out / kPlotsDir / (stem + ".gp")).string(), script);
   files.push_back(std::string(kPlotsDir) + "/" + stem + ".dat");
   files.push_back(std::string(kPlotsDir) + "/" + stem + ".gp");
   const std::string log = (out / kPlotsDir / "gnuplot.log").string();
@@ -373,63 +361,69 @@ std::string seeds_note(const StoreFacts& f) {
 
 // --- tables -----------------------------------------------------------------------------------------
 
-std::string summary_csv(const std::vector<PointSummary>& points) {
-  std::string s =
-      "config,setting_id,batch_size,alpha,n_runs,n_converged,n_not_converged,n_diverged,"
-      "test_accuracy_mean,test_accuracy_std,convergence_time_mean,convergence_time_std\n";
+namespace {
+
+Table summary_table(const std::vector<PointSummary>& points) {
+  Table t;
+  t.header = {"config", "setting_id", "batch_size", "alpha", "n_runs", "n_converged", "n_not_converged",
+              "n_diverged", "test_accuracy_mean", "test_accuracy_std", "convergence_time_mean",
+              "convergence_time_std"};
   for (const auto& p : points) {
-    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", p.config, p.setting_id, p.batch_size, fmt_alpha(p.alpha),
-                     p.n_runs, p.n_converged, p.n_not_converged, p.n_diverged, num(p.accuracy.mean),
-                     num(p.accuracy.std), num(p.time.mean), num(p.time.std));
+    t.rows.push_back({p.config, p.setting_id, std::to_string(p.batch_size), fmt_alpha(p.alpha),
+                      std::to_string(p.n_runs), std::to_string(p.n_converged), std::to_string(p.n_not_converged),
+                      std::to_string(p.n_diverged), num(p.accuracy.mean), num(p.accuracy.std), num(p.time.mean),
+                      num(p.time.std)});
   }
-  return s;
+  return t;
 }
 
-std::string table2_markdown(const std::vector<PointSummary>& points) {
+// Table 2 to read (Markdown, HTML): formatted, ours beside the paper's.
+Table table2_table(const std::vector<PointSummary>& points) {
   const Labels labels(points);
   auto rows = table2_rows(points);
   sort_rows(rows, false);
-  std::string s =
-      "| config | alpha | B_opt | test acc (%) | conv. time (iterations) | runs (conv./all) | paper B_opt | "
-      "paper test acc (%) | paper conv. time |\n"
-      "|---|---|---|---|---|---|---|---|---|\n";
+  Table t;
+  t.header = {"config", "alpha", "B_opt", "test acc (%)", "conv. time (iterations)", "runs (conv./all)",
+              "paper B_opt", "paper test acc (%)", "paper conv. time"};
   for (const auto& r : rows) {
     const PaperTable2Row* paper = find_paper_table2(r.config, r.alpha);
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", labels.label(r.config, r.setting_id),
-                     fmt_alpha(r.alpha), r.batch_size, fmt_pct(r.accuracy), fmt_iter(r.time), fmt_counts(r),
-                     paper ? std::to_string(paper->b_opt) : "-",
-                     paper ? fmt_paper(paper->acc_mean, paper->acc_std, "{:.2f}") : "-",
-                     paper ? fmt_paper(paper->time_mean, paper->time_std, "{:.0f}") : "-");
+    t.rows.push_back({labels.label(r.config, r.setting_id), fmt_alpha(r.alpha), std::to_string(r.batch_size),
+                      fmt_pct(r.accuracy), fmt_iter(r.time), fmt_counts(r),
+                      paper ? std::to_string(paper->b_opt) : "-",
+                      paper ? fmt_paper(paper->acc_mean, paper->acc_std, "{:.2f}") : "-",
+                      paper ? fmt_paper(paper->time_mean, paper->time_std, "{:.0f}") : "-"});
   }
-  return s;
+  return t;
 }
 
-std::string table2_csv(const std::vector<PointSummary>& points) {
+// Table 2 to compute with (CSV): one number per column, fractions not percent.
+Table table2_data(const std::vector<PointSummary>& points) {
   auto rows = table2_rows(points);
   sort_rows(rows, false);
-  std::string s =
-      "config,setting_id,alpha,b_opt,test_accuracy_mean,test_accuracy_std,convergence_time_mean,"
-      "convergence_time_std,n_runs,n_converged,paper_b_opt,paper_test_accuracy_mean,paper_test_accuracy_std,"
-      "paper_convergence_time_mean,paper_convergence_time_std\n";
+  Table t;
+  t.header = {"config", "setting_id", "alpha", "b_opt", "test_accuracy_mean", "test_accuracy_std",
+              "convergence_time_mean", "convergence_time_std", "n_runs", "n_converged", "paper_b_opt",
+              "paper_test_accuracy_mean", "paper_test_accuracy_std", "paper_convergence_time_mean",
+              "paper_convergence_time_std"};
   for (const auto& r : rows) {
     const PaperTable2Row* p = find_paper_table2(r.config, r.alpha);
-    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.config, r.setting_id, fmt_alpha(r.alpha),
-                     r.batch_size, num(r.accuracy.mean), num(r.accuracy.std), num(r.time.mean), num(r.time.std),
-                     r.n_runs, r.n_converged, p ? std::to_string(p->b_opt) : "",
-                     p ? num(p->acc_mean / 100.0) : "", p ? num(p->acc_std / 100.0) : "",
-                     p ? num(p->time_mean) : "", p ? num(p->time_std) : "");
+    t.rows.push_back({r.config, r.setting_id, fmt_alpha(r.alpha), std::to_string(r.batch_size), num(r.accuracy.mean),
+                      num(r.accuracy.std), num(r.time.mean), num(r.time.std), std::to_string(r.n_runs),
+                      std::to_string(r.n_converged), p ? std::to_string(p->b_opt) : "",
+                      p ? num(p->acc_mean / 100.0) : "", p ? num(p->acc_std / 100.0) : "",
+                      p ? num(p->time_mean) : "", p ? num(p->time_std) : ""});
   }
-  return s;
+  return t;
 }
 
-std::string table3_markdown(const std::vector<PointSummary>& points) {
+Table table3_table(const std::vector<PointSummary>& points) {
   const Labels labels(points);
   auto rows = table3(points);
   sort_rows(rows, true);
-  std::string s =
-      "| config | without NE (B, test acc %) | conv. time | with NE at large B (B, alpha, test acc %) | conv. time | "
-      "runs with NE (conv./all) | paper without NE (B, acc) | paper with NE at B = 5000 (alpha, acc) |\n"
-      "|---|---|---|---|---|---|---|---|\n";
+  Table t;
+  t.header = {"config", "without NE (B, test acc %)", "conv. time", "with NE at large B (B, alpha, test acc %)",
+              "conv. time", "runs with NE (conv./all)", "paper without NE (B, acc)",
+              "paper with NE at B = 5000 (alpha, acc)"};
   for (const auto& r : rows) {
     const PaperTable3Row* p = find_paper_table3(r.config);
     const std::string without =
@@ -437,43 +431,74 @@ std::string table3_markdown(const std::vector<PointSummary>& points) {
     const std::string with = r.with_ne ? fmt::format("{}, {}, {}", r.with_ne->batch_size, fmt_alpha(r.with_ne->alpha),
                                                      fmt_pct(r.with_ne->accuracy))
                                        : "-";
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", labels.label(r.config, r.setting_id), without,
-                     r.without_ne ? fmt_iter(r.without_ne->time) : "-", with,
-                     r.with_ne ? fmt_iter(r.with_ne->time) : "-", r.with_ne ? fmt_counts(*r.with_ne) : "-",
-                     p ? fmt::format("{}, {}", p->b_without, fmt_paper(p->acc_without_mean, p->acc_without_std, "{:.2f}"))
-                       : "-",
-                     p ? fmt::format("{}, {}", fmt_alpha(p->alpha_with), fmt_paper(p->acc_with_mean, p->acc_with_std, "{:.2f}"))
-                       : "-");
+    t.rows.push_back(
+        {labels.label(r.config, r.setting_id), without, r.without_ne ? fmt_iter(r.without_ne->time) : "-", with,
+         r.with_ne ? fmt_iter(r.with_ne->time) : "-", r.with_ne ? fmt_counts(*r.with_ne) : "-",
+         p ? fmt::format("{}, {}", p->b_without, fmt_paper(p->acc_without_mean, p->acc_without_std, "{:.2f}")) : "-",
+         p ? fmt::format("{}, {}", fmt_alpha(p->alpha_with), fmt_paper(p->acc_with_mean, p->acc_with_std, "{:.2f}"))
+           : "-"});
   }
-  return s;
+  return t;
 }
 
-std::string table3_csv(const std::vector<PointSummary>& points) {
+Table table3_data(const std::vector<PointSummary>& points) {
   auto rows = table3(points);
   sort_rows(rows, true);
-  std::string s =
-      "config,setting_id,b_without,test_accuracy_without_mean,test_accuracy_without_std,"
-      "convergence_time_without_mean,b_with,alpha_with,test_accuracy_with_mean,test_accuracy_with_std,"
-      "convergence_time_with_mean,n_runs_with,n_converged_with,paper_b_without,paper_test_accuracy_without_mean,"
-      "paper_test_accuracy_without_std,paper_b_with,paper_alpha_with,paper_test_accuracy_with_mean,"
-      "paper_test_accuracy_with_std\n";
+  Table t;
+  t.header = {"config", "setting_id", "b_without", "test_accuracy_without_mean", "test_accuracy_without_std",
+              "convergence_time_without_mean", "b_with", "alpha_with", "test_accuracy_with_mean",
+              "test_accuracy_with_std", "convergence_time_with_mean", "n_runs_with", "n_converged_with",
+              "paper_b_without", "paper_test_accuracy_without_mean", "paper_test_accuracy_without_std",
+              "paper_b_with", "paper_alpha_with", "paper_test_accuracy_with_mean", "paper_test_accuracy_with_std"};
   for (const auto& r : rows) {
     const PaperTable3Row* p = find_paper_table3(r.config);
     const auto& wo = r.without_ne;
     const auto& w = r.with_ne;
-    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.config, r.setting_id,
-                     wo ? std::to_string(wo->batch_size) : "", wo ? num(wo->accuracy.mean) : "",
-                     wo ? num(wo->accuracy.std) : "", wo ? num(wo->time.mean) : "",
-                     w ? std::to_string(w->batch_size) : "", w ? fmt_alpha(w->alpha) : "",
-                     w ? num(w->accuracy.mean) : "", w ? num(w->accuracy.std) : "", w ? num(w->time.mean) : "",
-                     w ? std::to_string(w->n_runs) : "", w ? std::to_string(w->n_converged) : "",
-                     p ? std::to_string(p->b_without) : "", p ? num(p->acc_without_mean / 100.0) : "",
-                     p ? num(p->acc_without_std / 100.0) : "", p ? std::to_string(p->b_with) : "",
-                     p ? fmt_alpha(p->alpha_with) : "", p ? num(p->acc_with_mean / 100.0) : "",
-                     p ? num(p->acc_with_std / 100.0) : "");
+    t.rows.push_back({r.config, r.setting_id, wo ? std::to_string(wo->batch_size) : "",
+                      wo ? num(wo->accuracy.mean) : "", wo ? num(wo->accuracy.std) : "", wo ? num(wo->time.mean) : "",
+                      w ? std::to_string(w->batch_size) : "", w ? fmt_alpha(w->alpha) : "",
+                      w ? num(w->accuracy.mean) : "", w ? num(w->accuracy.std) : "", w ? num(w->time.mean) : "",
+                      w ? std::to_string(w->n_runs) : "", w ? std::to_string(w->n_converged) : "",
+                      p ? std::to_string(p->b_without) : "", p ? num(p->acc_without_mean / 100.0) : "",
+                      p ? num(p->acc_without_std / 100.0) : "", p ? std::to_string(p->b_with) : "",
+                      p ? fmt_alpha(p->alpha_with) : "", p ? num(p->acc_with_mean / 100.0) : "",
+                      p ? num(p->acc_with_std / 100.0) : ""});
   }
-  return s;
+  return t;
 }
+
+// Every point and the runs behind it.
+Table points_table(const std::vector<PointSummary>& points, const Labels& labels) {
+  Table t;
+  t.header = {"config", "B", "alpha", "runs", "converged", "not converged", "diverged", "test acc (%)",
+              "conv. time"};
+  for (const auto& p : points) {
+    t.rows.push_back({labels.label(p.config, p.setting_id), std::to_string(p.batch_size), fmt_alpha(p.alpha),
+                      std::to_string(p.n_runs), std::to_string(p.n_converged), std::to_string(p.n_not_converged),
+                      std::to_string(p.n_diverged), fmt_pct(p.accuracy), fmt_iter(p.time)});
+  }
+  return t;
+}
+
+// The runs that stopped without converging (none: no rows).
+Table failed_runs_table(const std::vector<RunRow>& runs) {
+  Table t;
+  t.header = {"run", "config", "B", "alpha", "seed", "status", "iterations"};
+  for (const auto& r : runs) {
+    if (r.status == "converged") continue;
+    t.rows.push_back({r.run_id, r.config, std::to_string(r.batch_size), fmt_alpha(r.alpha), std::to_string(r.seed),
+                      r.status, std::to_string(r.iterations)});
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string summary_csv(const std::vector<PointSummary>& points) { return to_csv(summary_table(points)); }
+std::string table2_markdown(const std::vector<PointSummary>& points) { return to_markdown(table2_table(points)); }
+std::string table2_csv(const std::vector<PointSummary>& points) { return to_csv(table2_data(points)); }
+std::string table3_markdown(const std::vector<PointSummary>& points) { return to_markdown(table3_table(points)); }
+std::string table3_csv(const std::vector<PointSummary>& points) { return to_csv(table3_data(points)); }
 
 std::string find_gnuplot(const std::string& hint) {
   std::string name = hint;
@@ -526,15 +551,15 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
   const Labels labels(points);
 
   auto write = [&](const std::string& name, const std::string& text) {
-    exp::write_file_durable((out / name).string(), text);
+    write_file_durable((out / name).string(), text);
     result.files.push_back(name);
   };
-  write("summary.csv", summary_csv(points));
-  const std::string t2 = table2_markdown(points), t3 = table3_markdown(points);
-  write("table2.md", t2);
-  write("table2.csv", table2_csv(points));
-  write("table3.md", t3);
-  write("table3.csv", table3_csv(points));
+  const Table t2 = table2_table(points), t3 = table3_table(points);
+  write("summary.csv", to_csv(summary_table(points)));
+  write("table2.md", to_markdown(t2));
+  write("table2.csv", to_csv(table2_data(points)));
+  write("table3.md", to_markdown(t3));
+  write("table3.csv", to_csv(table3_data(points)));
 
   // Figures.
   std::vector<Figure> figures;
@@ -581,6 +606,13 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
                                   [&f](const SweepFacts& g) { return g.name == f.name && g.ids == f.ids; });
     if (!seen) sweep_facts.push_back(f);
   }
+  Table sweeps_table;
+  sweeps_table.header = {"sweep", "runs in grid", "stored"};
+  for (const auto& f : sweep_facts) {
+    sweeps_table.rows.push_back({f.name, std::to_string(f.grid), std::to_string(f.stored)});
+  }
+  const Table every_point = points_table(points, labels);
+  const Table failed = failed_runs_table(rows);
 
   const std::string banner = quick_banner(facts);
   const std::string counts = fmt::format("{} runs stored: {} converged, {} not converged (iteration cap), {} diverged.",
@@ -598,49 +630,18 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
     if (!banner.empty()) md += "> **" + banner + "**\n\n";
     md += counts + " " + method_note + "\n\n";
     for (const auto& w : result.warnings) md += "> Warning: " + w + "\n\n";
-    if (!sweep_facts.empty()) {
-      md += "| sweep | runs in grid | stored |\n|---|---|---|\n";
-      for (const auto& f : sweep_facts) md += fmt::format("| {} | {} | {} |\n", f.name, f.grid, f.stored);
-      md += "\n";
-    }
-    md += "## Table 2: best batch size per alpha\n\n" + t2 + "\n## Table 3: large batch with NE vs best small "
-          "batch without\n\n" + t3 + "\n## Figures\n\n";
+    if (!sweeps_table.rows.empty()) md += to_markdown(sweeps_table) + "\n";
+    md += "## Table 2: best batch size per alpha\n\n" + to_markdown(t2) +
+          "\n## Table 3: large batch with NE vs best small batch without\n\n" + to_markdown(t3) + "\n## Figures\n\n";
     for (const auto& f : figures) md += "![" + f.caption + "](" + f.file_stem + ".svg)\n\n";
     if (figures.empty()) md += "(no figures)\n\n";
-    md += "## Every point (runs behind it)\n\n| config | B | alpha | runs | converged | not converged | diverged | "
-          "test acc (%) | conv. time |\n|---|---|---|---|---|---|---|---|---|\n";
-    for (const auto& p : points) {
-      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", labels.label(p.config, p.setting_id),
-                        p.batch_size, fmt_alpha(p.alpha), p.n_runs, p.n_converged, p.n_not_converged, p.n_diverged,
-                        fmt_pct(p.accuracy), fmt_iter(p.time));
-    }
+    md += "## Every point (runs behind it)\n\n" + to_markdown(every_point);
     md += "\nFiles: summary.csv, table2.md/.csv, table3.md/.csv, figure*.svg/.png, plots/ (gnuplot scripts and data).\n";
     write("report.md", md);
   }
 
   // index.html: the same with figures inline.
   {
-    auto md_table_to_html = [](const std::string& md) {
-      std::string html = "<table>\n";
-      std::stringstream ss(md);
-      std::string line;
-      int n = 0;
-      while (std::getline(ss, line)) {
-        if (line.rfind("|---", 0) == 0) continue;
-        std::vector<std::string> cells;
-        std::stringstream ls(line.substr(1));
-        std::string cell;
-        while (std::getline(ls, cell, '|')) {
-          const size_t a = cell.find_first_not_of(' '), b = cell.find_last_not_of(' ');
-          cells.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
-        }
-        const char* tag = n++ == 0 ? "th" : "td";
-        html += "<tr>";
-        for (const auto& c : cells) html += fmt::format("<{0}>{1}</{0}>", tag, html_escape(c));
-        html += "</tr>\n";
-      }
-      return html + "</table>\n";
-    };
     std::string h =
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + html_escape(options.title) +
         "</title>\n<style>\nbody{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
@@ -653,15 +654,9 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
          " Paper values: Mori &amp; Ueda, \"Improved generalization by noise enhancement\", arXiv 2009.13094, "
          "Tables 2 and 3, 10 seeds per point.</p>\n";
     for (const auto& w : result.warnings) h += "<p class=\"warn\">" + html_escape(w) + "</p>\n";
-    if (!sweep_facts.empty()) {
-      h += "<h2>Sweeps in the store</h2>\n<table><tr><th>sweep</th><th>runs in grid</th><th>stored</th></tr>\n";
-      for (const auto& f : sweep_facts) {
-        h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(f.name), f.grid, f.stored);
-      }
-      h += "</table>\n";
-    }
-    h += "<h2>Table 2: best batch size B_opt per alpha (ours beside the paper's)</h2>\n" + md_table_to_html(t2);
-    h += "<h2>Table 3: large batch with NE vs best small batch without</h2>\n" + md_table_to_html(t3);
+    if (!sweeps_table.rows.empty()) h += "<h2>Sweeps in the store</h2>\n" + to_html(sweeps_table);
+    h += "<h2>Table 2: best batch size B_opt per alpha (ours beside the paper's)</h2>\n" + to_html(t2);
+    h += "<h2>Table 3: large batch with NE vs best small batch without</h2>\n" + to_html(t3);
     h += "<h2>Figures</h2>\n";
     if (figures.empty()) h += "<p>No figures: see the warnings above.</p>\n";
     for (const auto& f : figures) {
@@ -669,28 +664,8 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
            html_escape(f.caption) + " (<a href=\"" + f.file_stem + ".png\">PNG</a>, <a href=\"" + kPlotsDir + "/" +
            f.file_stem + ".gp\">gnuplot script</a>)</figcaption></figure>\n";
     }
-    h += "<h2>Every point and the runs behind it</h2>\n<table><tr><th>config</th><th>B</th><th>alpha</th>"
-         "<th>runs</th><th>converged</th><th>not converged</th><th>diverged</th><th>test acc (%)</th>"
-         "<th>conv. time</th></tr>\n";
-    for (const auto& p : points) {
-      h += fmt::format(
-          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-          "</tr>\n",
-          html_escape(labels.label(p.config, p.setting_id)), p.batch_size, fmt_alpha(p.alpha), p.n_runs,
-          p.n_converged, p.n_not_converged, p.n_diverged, fmt_pct(p.accuracy), fmt_iter(p.time));
-    }
-    h += "</table>\n";
-    std::string failed;
-    for (const auto& r : rows) {
-      if (r.status == "converged") continue;
-      failed += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                            r.run_id, html_escape(r.config), r.batch_size, fmt_alpha(r.alpha), r.seed,
-                            html_escape(r.status), r.iterations);
-    }
-    if (!failed.empty()) {
-      h += "<h2>Runs that did not converge</h2>\n<table><tr><th>run</th><th>config</th><th>B</th><th>alpha</th>"
-           "<th>seed</th><th>status</th><th>iterations</th></tr>\n" + failed + "</table>\n";
-    }
+    h += "<h2>Every point and the runs behind it</h2>\n" + to_html(every_point);
+    if (!failed.rows.empty()) h += "<h2>Runs that did not converge</h2>\n" + to_html(failed);
     h += "<p>Data: <a href=\"summary.csv\">summary.csv</a>, <a href=\"table2.csv\">table2.csv</a>, "
          "<a href=\"table3.csv\">table3.csv</a>, <a href=\"report.md\">report.md</a>.</p>\n</body>\n</html>\n";
     write("index.html", h);

@@ -12,9 +12,9 @@
 #include "nesgd/models/packed.h"
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/pack_optimizer.h"
-#include "nesgd/train/run_info.h"
-#include "nesgd/train/tensors.h"
-#include "nesgd/train/threads.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/tensors.h"
+#include "nesgd/runtime/threads.h"
 
 namespace nesgd::train {
 namespace {
@@ -66,14 +66,14 @@ class PackRun {
       }
     }
     const RunConfig& c0 = configs.front();
-    device_ = resolve_device(c0.device);
-    dtype_ = dtype_of_precision(c0.precision);
-    apply_threads(c0.model, {c0.threads, c0.blas_threads});
+    device_ = runtime::resolve_device(c0.device);
+    dtype_ = runtime::dtype_of_precision(c0.precision);
+    runtime::apply_threads(c0.model, {c0.threads, c0.blas_threads});
 
     data::ImageSet train_set = data.train;
     if (c0.train_subset > 0) train_set.truncate(c0.train_subset);
-    train_ = to_tensors(train_set, device_, dtype_);
-    test_ = to_tensors(data.test, device_, dtype_);
+    train_ = runtime::to_tensors(train_set, device_, dtype_);
+    test_ = runtime::to_tensors(data.test, device_, dtype_);
     const int64_t n = train_set.n;
     for (const auto& c : configs) c.validate_for_training_set(n);  // before any work
     spec_ = {c0.model,        train_set.channels,     train_set.height, train_set.width, train_set.num_classes,
@@ -255,7 +255,7 @@ class PackRun {
     torch::NoGradGuard no_grad;
     const int64_t k = static_cast<int64_t>(slots_.size());
     const int64_t n = train_.x.size(0);
-    constexpr int64_t kChunk = 1000;  // as evaluate()'s default
+    constexpr int64_t kChunk = 1000;  // as runtime::evaluate()'s default
     torch::Tensor sums = torch::zeros({k}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
     for (int64_t start = 0; start < n; start += kChunk) {
       const int64_t len = std::min(kChunk, n - start);
@@ -363,14 +363,14 @@ class PackRun {
     r.iterations_to_l_star = m.protocol.iterations_to_l_star();
     r.train_loss = m.last_train_loss;
     if (r.status != RunStatus::kInterrupted) {
-      const EvalResult te = evaluate(net, test_);
+      const runtime::EvalResult te = runtime::evaluate(net, test_);
       r.test_accuracy = te.accuracy;
       r.test_loss = te.loss;
-      r.final_full_train_loss = evaluate(net, train_).loss;
+      r.final_full_train_loss = runtime::evaluate(net, train_).loss;
     }
     r.step_seconds = step_seconds_;
     r.samples_per_second = step_seconds_ > 0 ? static_cast<double>(r.samples_processed) / step_seconds_ : 0.0;
-    r.environment = environment_record(device_);
+    r.environment = runtime::environment_record(device_);
     r.wall_seconds = seconds_since(t_start_);
     m.done = true;
   }
@@ -411,7 +411,7 @@ class PackRun {
   Clock::time_point t_start_;
   torch::Device device_{torch::kCPU};
   torch::ScalarType dtype_ = torch::kFloat32;
-  TensorSet train_, test_;
+  runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
   std::vector<Member> members_;
   std::vector<size_t> slots_;  // slot s of the pack holds members_[slots_[s]]
@@ -443,7 +443,7 @@ std::vector<RunResult> train_pack(std::vector<RunConfig> configs, const data::Da
 int64_t auto_pack_size(const RunConfig& config_in) {
   RunConfig config = config_in;
   config.resolve_defaults_and_validate();
-  const torch::Device device = resolve_device(config.device);
+  const torch::Device device = runtime::resolve_device(config.device);
   const double bytes_per_value = config.precision == "fp64" ? 8.0 : 4.0;
   // Parameters and activations per sample of one member.
   double params = 0.0, activations = 0.0;
@@ -476,7 +476,7 @@ int64_t auto_pack_size(const RunConfig& config_in) {
   // 2 cores measured 0.94-0.97x their speed (docs/PERFORMANCE.md, "Packs"):
   // there auto trains one run at a time.
   if (!device.is_cuda()) return 1;
-  const double free = device_memory_bytes(device);
+  const double free = runtime::device_memory_bytes(device);
   const int64_t cap = kMaxAutoPackGpu;
   const auto fit = static_cast<int64_t>(kAutoPackMemoryShare * free / per_member);
   return std::max<int64_t>(1, std::min(cap, fit));

@@ -1,6 +1,7 @@
 #include "nesgd/train/run_config.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "nesgd/data/batch_stream.h"
@@ -9,11 +10,11 @@
 
 namespace nesgd::train {
 
-std::string to_string(LossMeasure m) { return m == LossMeasure::kEpochMean ? "epoch-mean" : "full"; }
+std::string to_string(LossMeasure m) { return nlohmann::json(m).get<std::string>(); }
 
 LossMeasure loss_measure_from_string(const std::string& s) {
-  if (s == "epoch-mean") return LossMeasure::kEpochMean;
-  if (s == "full") return LossMeasure::kFull;
+  const auto m = nlohmann::json(s).get<LossMeasure>();
+  if (to_string(m) == s) return m;
   throw Error("unknown loss measure '" + s +
               "': use 'epoch-mean' (Keras's running mean of minibatch losses) or 'full' (whole training set)");
 }
@@ -83,81 +84,94 @@ void RunConfig::validate_for_training_set(int64_t n_train) const {
   }
 }
 
-nlohmann::json to_json(const RunConfig& c) {
-  return {
-      {"model", c.model},
-      {"dataset", c.dataset},
-      {"batch_size", c.batch_size},
-      {"alpha", c.alpha},
-      {"seed", c.seed},
-      {"train_subset", c.train_subset},
-      {"l_star", c.l_star},
-      {"l_stop", c.l_stop},
-      {"loss_measure", to_string(c.loss_measure)},
-      {"eval_every", c.eval_every},
-      {"max_iterations", c.max_iterations},
-      {"sampling", c.sampling},
-      {"optimizer",
-       {{"name", c.optimizer.name},
-        {"lr", c.optimizer.lr},
-        {"beta1", c.optimizer.beta1},
-        {"beta2", c.optimizer.beta2},
-        {"eps", c.optimizer.eps},
-        {"momentum", c.optimizer.momentum},
-        {"weight_decay", c.optimizer.weight_decay}}},
-      {"device", c.device},
-      {"threads", c.threads},
-      {"blas_threads", c.blas_threads},
-      {"init_model", c.init_model},
-      {"log_noise_scale", c.log_noise_scale},
-      {"bn_convention", c.bn_convention},
-      {"ghost_batch_size", c.ghost_batch_size},
-      {"precision", c.precision},
-  };
+}  // namespace nesgd::train
+
+// The key lists, once: to_json writes every field under its own name (keys
+// sorted by nlohmann::json, so the text, and the run id hashed from it, does
+// not depend on this order). Defined here, not in the header, so that no
+// other code reads a RunConfig through the macros' unchecked from_json:
+// run_config_from_json below checks every value first.
+namespace nesgd::optim {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1, beta2, eps, momentum, weight_decay)
+}  // namespace nesgd::optim
+
+namespace nesgd::train {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset,
+                                                l_star, l_stop, loss_measure, eval_every, max_iterations, sampling,
+                                                optimizer, device, threads, blas_threads, init_model,
+                                                log_noise_scale, bn_convention, ghost_batch_size, precision)
+
+namespace {
+
+std::string key_what(const std::string& what, const std::string& key) { return what + ": '" + key + "'"; }
+
+// Checks every value of `j` whose key `like` has against the JSON type the
+// field writes (as it appears in `like`, a default config's JSON), through
+// json_read.h, and returns `j` with integers as JSON integers. The macros'
+// from_json reads with json::value(), which answers a wrong type with
+// nlohmann's own exception and converts an out-of-range floating-point number
+// to an integer with undefined behaviour (1e300 as a batch size); a stored run
+// or sweep file may have been edited, so nothing reaches it unchecked.
+nlohmann::json checked(const nlohmann::json& j, const nlohmann::json& like, const std::string& what) {
+  namespace jr = json_read;
+  nlohmann::json out = j;
+  for (const auto& [key, model] : like.items()) {
+    const nlohmann::json* v = jr::find(j, key);
+    if (v == nullptr) continue;
+    const std::string kw = key_what(what, key);
+    if (model.is_object()) {
+      jr::object(*v, what + ": " + key);
+      out[key] = checked(*v, model, what + ": " + key);
+    } else if (model.is_string()) {
+      jr::string(*v, kw);
+    } else if (model.is_boolean()) {
+      jr::boolean(*v, kw);
+    } else if (model.is_number_unsigned()) {
+      out[key] = jr::unsigned_integer(*v, kw);
+    } else if (model.is_number_integer()) {
+      out[key] = jr::integer(*v, kw);
+    } else {
+      jr::number(*v, kw);
+    }
+  }
+  return out;
 }
 
+// After reading: an integer that did not survive the conversion to its field
+// was out of that field's range. Every integer field narrower than 64 bits is
+// an int (threads, blas_threads), hence the range in the message. (`j` holds
+// integers only: the conversion wraps, it is not undefined.)
+void check_integers_kept(const nlohmann::json& j, const nlohmann::json& read, const std::string& what) {
+  for (const auto& [key, v] : j.items()) {
+    const auto it = read.find(key);
+    if (it == read.end()) continue;
+    if (v.is_object() && it->is_object()) {
+      check_integers_kept(v, *it, what + ": " + key);
+    } else if (it->is_number_integer() && v != *it) {
+      throw Error(key_what(what, key) + " must be in [" + std::to_string(std::numeric_limits<int>::min()) + ", " +
+                  std::to_string(std::numeric_limits<int>::max()) + "], got " + v.dump());
+    }
+  }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const RunConfig& c) { return c; }
+
 RunConfig run_config_from_json(const nlohmann::json& j) {
-  // Stored runs, checkpoints and sweep files are read back through here, so
-  // every value is type- and range-checked (json_read.h), never converted blindly.
-  namespace jr = json_read;
   const std::string what = "run configuration";
-  jr::object(j, what);
-  RunConfig c;
-  c.sampling = kLegacySampling;
-  c.optimizer.name = optim::kLegacyOptimizerName;
-  jr::get(j, "model", c.model, what);
-  jr::get(j, "dataset", c.dataset, what);
-  jr::get(j, "batch_size", c.batch_size, what);
-  jr::get(j, "alpha", c.alpha, what);
-  jr::get(j, "seed", c.seed, what);
-  jr::get(j, "train_subset", c.train_subset, what);
-  jr::get(j, "l_star", c.l_star, what);
-  jr::get(j, "l_stop", c.l_stop, what);
-  if (const auto* m = jr::find(j, "loss_measure")) {
-    c.loss_measure = loss_measure_from_string(jr::string(*m, what + ": 'loss_measure'"));
-  }
-  jr::get(j, "eval_every", c.eval_every, what);
-  jr::get(j, "max_iterations", c.max_iterations, what);
-  jr::get(j, "sampling", c.sampling, what);
-  if (const auto* o = jr::find(j, "optimizer")) {
-    const std::string owhat = what + ": optimizer";
-    jr::object(*o, owhat);
-    jr::get(*o, "name", c.optimizer.name, owhat);
-    jr::get(*o, "lr", c.optimizer.lr, owhat);
-    jr::get(*o, "beta1", c.optimizer.beta1, owhat);
-    jr::get(*o, "beta2", c.optimizer.beta2, owhat);
-    jr::get(*o, "eps", c.optimizer.eps, owhat);
-    jr::get(*o, "momentum", c.optimizer.momentum, owhat);
-    jr::get(*o, "weight_decay", c.optimizer.weight_decay, owhat);
-  }
-  jr::get(j, "device", c.device, what);
-  jr::get(j, "threads", c.threads, what);
-  jr::get(j, "blas_threads", c.blas_threads, what);
-  jr::get(j, "init_model", c.init_model, what);
-  jr::get(j, "log_noise_scale", c.log_noise_scale, what);
-  jr::get(j, "bn_convention", c.bn_convention, what);
-  jr::get(j, "ghost_batch_size", c.ghost_batch_size, what);
-  jr::get(j, "precision", c.precision, what);
+  json_read::object(j, what);
+  nlohmann::json filled = checked(j, to_json(RunConfig{}), what);
+  if (const auto* m = json_read::find(j, "loss_measure")) loss_measure_from_string(m->get<std::string>());
+  // Missing keys keep RunConfig's defaults (the macro's WITH_DEFAULT), except
+  // the two whose default changed: a record written before keras sampling and
+  // keras-adam has neither key and ran the earlier protocol. The macro cannot
+  // express a second set of defaults, so they are filled in here.
+  if (!filled.contains("sampling")) filled["sampling"] = kLegacySampling;
+  if (!filled.contains("optimizer")) filled["optimizer"] = nlohmann::json::object();
+  if (!filled["optimizer"].contains("name")) filled["optimizer"]["name"] = optim::kLegacyOptimizerName;
+  RunConfig c = filled.get<RunConfig>();
+  check_integers_kept(filled, to_json(c), what);
   return c;
 }
 

@@ -11,17 +11,18 @@
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/data/sha256.h"
 #include "nesgd/dist/group.h"
+#include "nesgd/durable_write.h"
 #include "nesgd/error.h"
 #include "nesgd/models/ghost_batch_norm.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
-#include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/noise_enhancement.h"
+#include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/optimizers.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/tensors.h"
+#include "nesgd/runtime/threads.h"
 #include "nesgd/train/checkpoint_state.h"
-#include "nesgd/train/run_info.h"
-#include "nesgd/train/tensors.h"
-#include "nesgd/train/threads.h"
 
 namespace nesgd::train {
 namespace {
@@ -47,18 +48,18 @@ class TrainingRun {
   TrainingRun(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks, const RunFiles& files,
               dist::Group* group)
       : config_(std::move(config)), hooks_(hooks), files_(files), group_(group), t_start_(Clock::now()),
-        device_(device_of_rank(resolve_device(config_.device), group)),
+        device_(device_of_rank(runtime::resolve_device(config_.device), group)),
         protocol_({config_.l_star, config_.l_stop, 0.5, config_.max_iterations}),
         ne_(config_.alpha) {
-    apply_threads(config_.model, {config_.threads, config_.blas_threads});
+    runtime::apply_threads(config_.model, {config_.threads, config_.blas_threads});
 
     data::ImageSet train_set = data.train;
     if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
     const int64_t n = train_set.n;
     config_.validate_for_training_set(n);  // before any work
-    const torch::ScalarType dtype = dtype_of_precision(config_.precision);
-    train_ = to_tensors(train_set, device_, dtype);
-    test_ = to_tensors(data.test, device_, dtype);
+    const torch::ScalarType dtype = runtime::dtype_of_precision(config_.precision);
+    train_ = runtime::to_tensors(train_set, device_, dtype);
+    test_ = runtime::to_tensors(data.test, device_, dtype);
 
     spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
              config_.bn_convention, config_.ghost_batch_size};
@@ -149,7 +150,7 @@ class TrainingRun {
     return [this, &stream, &samples]() {
       const std::vector<int64_t>& indices = stream.next();
       samples = static_cast<int64_t>(indices.size());
-      auto [x, y] = gather(train_, indices);  // x: [samples, C, H, W]
+      auto [x, y] = runtime::gather(train_, indices);  // x: [samples, C, H, W]
       return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
     };
   }
@@ -181,7 +182,7 @@ class TrainingRun {
     if (it % check_every_ == 0) {
       double measured = kNaN;
       if (config_.loss_measure == LossMeasure::kFull) {
-        measured = evaluate(*model_, train_).loss;
+        measured = runtime::evaluate(*model_, train_).loss;
       } else if (epoch_mean_->ready()) {
         measured = epoch_mean_->value();
       }
@@ -223,7 +224,7 @@ class TrainingRun {
       for (const auto& b : model_->buffers()) saved_buffers.push_back(b.clone());
       {
         torch::AutoGradMode enable(true);
-        auto [x, y] = gather(train_, stream_b_prime_->next());
+        auto [x, y] = runtime::gather(train_, stream_b_prime_->next());
         auto loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
         g_bp = torch::autograd::grad({loss}, params_);
       }
@@ -262,13 +263,13 @@ class TrainingRun {
     result_.iterations_to_l_star = protocol_.iterations_to_l_star();
     result_.epochs = stream_b_->epoch();
     result_.train_loss = last_train_loss_;
-    const EvalResult te = evaluate(*model_, test_);
+    const runtime::EvalResult te = runtime::evaluate(*model_, test_);
     result_.test_accuracy = te.accuracy;
     result_.test_loss = te.loss;
-    result_.final_full_train_loss = evaluate(*model_, train_).loss;
+    result_.final_full_train_loss = runtime::evaluate(*model_, train_).loss;
     result_.samples_per_second =
         result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
-    result_.environment = environment_record(device_);
+    result_.environment = runtime::environment_record(device_);
     if (group_) {
       result_.world_size = group_->size();
       result_.dist_backend = group_->backend();
@@ -298,7 +299,6 @@ class TrainingRun {
   }
 
   void save_checkpoint() {
-    namespace fs = std::filesystem;
     if (group_ && group_->rank() != 0) {  // rank 0 writes for all: their states are the same
       last_checkpoint_ = Clock::now();
       return;
@@ -309,11 +309,8 @@ class TrainingRun {
     archive.write("model", model_archive);
     archive.write("optimizer", optimizer_archive);
     archive.write(kCheckpointStateKey, c10::IValue(to_json(checkpoint_state()).dump()));
-    const fs::path target(files_.checkpoint);
-    if (target.has_parent_path()) fs::create_directories(target.parent_path());
-    const std::string tmp = files_.checkpoint + ".tmp-" + std::to_string(getpid());
-    archive.save_to(tmp);
-    fs::rename(tmp, target);  // atomic: a crash leaves the previous checkpoint intact
+    // A crash mid-write leaves the previous checkpoint intact.
+    write_file_durable(files_.checkpoint, [&](std::ostream& out) { archive.save_to(out); });
     last_checkpoint_ = Clock::now();
   }
 
@@ -512,7 +509,7 @@ class TrainingRun {
   torch::Device device_;
   Protocol protocol_;
   optim::NoiseEnhancementOptions ne_;
-  TensorSet train_, test_;
+  runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
   std::shared_ptr<models::Network> model_;
   std::vector<torch::Tensor> params_;

@@ -1,4 +1,4 @@
-// nesgd/train/tensors.h - dataset bytes to tensors, and evaluation passes.
+// nesgd/runtime/tensors.h - dataset bytes to tensors, and evaluation passes.
 #pragma once
 
 #include <torch/torch.h>
@@ -6,7 +6,7 @@
 #include "nesgd/data/dataset.h"
 #include "nesgd/models/network.h"
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 
 struct TensorSet {
   torch::Tensor x;  // [n, C, H, W] in [0, 1], float32 (or the run's precision)
@@ -33,4 +33,4 @@ struct EvalResult {
 // the model's training flag afterwards.
 EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk = 1000);
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

@@ -1,4 +1,4 @@
-// nesgd/train/memory.h - how the process's heap treats the large buffers of training.
+// nesgd/runtime/memory.h - how the process's heap treats the large buffers of training.
 //
 // Training frees and re-allocates the same large tensors (activations,
 // gradients) every step. glibc's malloc, left at its defaults, serves each
@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 
 enum class MallocPolicy {
   kRetain,   // keep freed memory for reuse (nesgd's default)
@@ -43,4 +43,4 @@ bool apply_malloc_policy(MallocPolicy policy);
 // "default" | "not set", "applied": bool, "mmap_max": ..., "trim_threshold": ...}.
 nlohmann::json describe_malloc();
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

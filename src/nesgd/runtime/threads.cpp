@@ -1,4 +1,4 @@
-#include "nesgd/train/threads.h"
+#include "nesgd/runtime/threads.h"
 
 #include <dlfcn.h>
 #include <sched.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 namespace {
 
 using SetThreadsFn = void (*)(int);
@@ -99,4 +99,4 @@ nlohmann::json describe_threads() {
   return j;
 }
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

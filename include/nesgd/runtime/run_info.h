@@ -1,4 +1,4 @@
-// nesgd/train/run_info.h - the device a run uses and the environment it records.
+// nesgd/runtime/run_info.h - the device a run uses and the environment it records.
 #pragma once
 
 #include <torch/torch.h>
@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 
 // "cpu", "cuda", "cuda:N" or "auto" (CUDA if available, else CPU). Asking for
 // CUDA where there is none is an error that says so and suggests --device cpu.
@@ -24,4 +24,4 @@ double device_memory_bytes(const torch::Device& device);
 // "1.13.0" - the LibTorch this binary was compiled against.
 std::string libtorch_version();
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

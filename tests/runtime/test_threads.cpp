@@ -8,9 +8,9 @@
 
 #include <torch/torch.h>
 
-#include "nesgd/train/threads.h"
+#include "nesgd/runtime/threads.h"
 
-using namespace nesgd::train;
+using namespace nesgd::runtime;
 
 TEST(Threads, ExplicitSettingsTakeEffect) {
   // Every combination, in an order where each one differs from the last in

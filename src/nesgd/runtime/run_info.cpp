@@ -1,4 +1,4 @@
-#include "nesgd/train/run_info.h"
+#include "nesgd/runtime/run_info.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "nesgd/error.h"
-#include "nesgd/train/memory.h"
-#include "nesgd/train/threads.h"
+#include "nesgd/runtime/memory.h"
+#include "nesgd/runtime/threads.h"
 
 #ifndef NESGD_VERSION
 #define NESGD_VERSION "unknown"
 #endif
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 
 std::string libtorch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
@@ -143,7 +143,7 @@ nlohmann::json environment_record(const torch::Device& device) {
   j["cuda_available"] = torch::cuda::is_available();
   j["cpu"] = cpu_record();
   j["threads"] = describe_threads();
-  j["malloc"] = describe_malloc();  // heap policy (train/memory.h)
+  j["malloc"] = describe_malloc();  // heap policy (runtime/memory.h)
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   j["host"] = host;
@@ -154,4 +154,4 @@ nlohmann::json environment_record(const torch::Device& device) {
   return j;
 }
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

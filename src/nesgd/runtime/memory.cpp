@@ -1,4 +1,4 @@
-#include "nesgd/train/memory.h"
+#include "nesgd/runtime/memory.h"
 
 #include <climits>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 
 #include "nesgd/error.h"
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 namespace {
 
 // mallopt takes an int: the largest trim threshold it accepts. Free memory at
@@ -67,4 +67,4 @@ nlohmann::json describe_malloc() {
   return j;
 }
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

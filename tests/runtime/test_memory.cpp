@@ -1,4 +1,4 @@
-// The heap policy (nesgd/train/memory.h): "retain" must hand a freed large
+// The heap policy (nesgd/runtime/memory.h): "retain" must hand a freed large
 // buffer back without the kernel faulting its pages in again; glibc's
 // defaults do not. mallopt is process-wide, so the default-policy side is
 // measured in a forked child before this process applies "retain".
@@ -12,10 +12,10 @@
 #include <cstring>
 
 #include "nesgd/error.h"
-#include "nesgd/train/memory.h"
+#include "nesgd/runtime/memory.h"
 #include "support/cli.h"
 
-using namespace nesgd::train;
+using namespace nesgd::runtime;
 
 namespace {
 

@@ -1,8 +1,8 @@
-#include "nesgd/train/tensors.h"
+#include "nesgd/runtime/tensors.h"
 
 #include "nesgd/error.h"
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 
 torch::ScalarType dtype_of_precision(const std::string& precision) {
   if (precision == "fp32") return torch::kFloat32;
@@ -52,4 +52,4 @@ EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk)
   return r;
 }
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime

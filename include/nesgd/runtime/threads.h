@@ -1,4 +1,4 @@
-// nesgd/train/threads.h - CPU thread settings: ATen's intra-op pool and OpenBLAS's.
+// nesgd/runtime/threads.h - CPU thread settings: ATen's intra-op pool and OpenBLAS's.
 //
 // On CPU, LibTorch runs dense layers through BLAS (OpenBLAS, with its own
 // thread pool) and everything else (elementwise ops, oneDNN convolutions)
@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace nesgd::train {
+namespace nesgd::runtime {
 
 struct ThreadSettings {
   int aten = 0;  // at::set_num_threads
@@ -44,4 +44,4 @@ nlohmann::json describe_threads();
 // Hardware threads available to this process.
 int hardware_cores();
 
-}  // namespace nesgd::train
+}  // namespace nesgd::runtime
