@@ -155,8 +155,8 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--dist-port", state->dist_overrides.port, "Port of the rendezvous on rank 0 (default: MASTER_PORT, else 29500)")
       ->check(positive_integer());
   cmd->add_option("--dist-timeout", state->dist_timeout,
-                  "Seconds a rank waits for the others (start-up, each step's all-reduce) before the run stops with an "
-                  "error naming the lost rank")
+                  "Seconds a rank waits for the others (start-up, each step's all-reduce) before the run stops and names "
+                  "the lost rank")
       ->capture_default_str()
       ->check(positive_number());
   return {cmd, [state] { return run(*state); }};

@@ -112,6 +112,13 @@ struct Group::Impl {
 
   [[noreturn]] void fail(const std::string& what, const std::string& detail) {
     failed = true;
+    // Drop this rank's connections first: a peer blocked on a message from
+    // this rank (not from the lost one) then fails at once and joins the roll
+    // call, instead of waiting out its timeout.
+    gloo.reset();
+#if defined(NESGD_WITH_NCCL)
+    nccl.reset();
+#endif
     const std::string lost = lost_ranks();
     if (!lost.empty()) {
       throw Error(fmt::format(
