@@ -18,7 +18,7 @@
 # It prints the card's name and writes every figure to build-gpu/check/ for
 # docs/PERFORMANCE.md.
 #
-# Environment: PYTHON (a python with torch), NESGD_DEPS_ROOT (default
+# Environment: NESGD_EXTRA_CMAKE_ARGS (more -D options), PYTHON (a python with torch), NESGD_DEPS_ROOT (default
 # build-deps/root), NESGD_DATA_DIR (holding cifar-10-subset/),
 # NESGD_GTEST_FROM_SOURCE=1 (build GoogleTest even where a system one exists).
 #
@@ -122,6 +122,10 @@ DEPS=${NESGD_DEPS_ROOT:-$ROOT/build-deps/root}
 PREFIXES=()
 [ -n "$TORCH_PREFIX" ] && PREFIXES+=("$TORCH_PREFIX")
 CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+# More CMake options from the caller, e.g. NESGD_EXTRA_CMAKE_ARGS="-DNESGD_NCCL=ON" or
+# "-DNESGD_DISTRIBUTED=OFF" (scripts/gpu_pack_study.sh: the study needs no c10d).
+read -r -a extra_cmake_args <<< "${NESGD_EXTRA_CMAKE_ARGS:-}"
+CMAKE_ARGS+=("${extra_cmake_args[@]}")
 # The new ABI is GCC's default; say so explicitly only for the old one, so an
 # existing build directory keeps its flags (and its objects) on ABI-1 machines.
 ABI_FLAGS=""

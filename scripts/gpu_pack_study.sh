@@ -53,7 +53,9 @@ log() { echo "[pack-study $(date +%H:%M:%S)] $*" | tee -a "$SUMMARY" >&2; }
 if [ "$BUILD" = 1 ]; then
   cpu_flag=()
   [ "$DEVICE" = cpu ] && cpu_flag=(--cpu)
-  bash scripts/gpu_check.sh --build-only --build-dir "$BUILD_DIR" --out "$OUT/build" "${cpu_flag[@]}"
+  # No c10d here: the study trains no data-parallel run, and a lent GPU's minutes must not
+  # depend on c10d's headers in that machine's PyTorch.
+  NESGD_EXTRA_CMAKE_ARGS="${NESGD_EXTRA_CMAKE_ARGS:--DNESGD_DISTRIBUTED=OFF}" bash scripts/gpu_check.sh --build-only --build-dir "$BUILD_DIR" --out "$OUT/build" "${cpu_flag[@]}"
 fi
 NESGD="$BUILD_DIR/nesgd"
 BENCH="$BUILD_DIR/nesgd_bench_pack"
