@@ -119,7 +119,7 @@ TEST(DistributedThreads, C1WithGhostBatchNormFollowsTheSingleRunOverTwoAndFourRa
   for (int world : {2, 4}) expect_follows(train_over_threads(c, *data, world), single, world, 1e-9);
 }
 
-TEST(DistributedThreads, PlainTrainingAtAlphaOneFollowsTheSingleRun) {
+TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleRun) {
   const auto data = cifar_subset(40);
   if (!data) GTEST_SKIP() << "needs the CIFAR-10 subset: ../shared/data/cifar-10-subset or $NESGD_DATA_DIR";
   RunConfig c;
@@ -131,6 +131,8 @@ TEST(DistributedThreads, PlainTrainingAtAlphaOneFollowsTheSingleRun) {
   c.train_subset = 100;
   c.alpha = 1.0;  // B' is never drawn
   c.seed = 5;
+  c.loss_measure = LossMeasure::kFull;  // the training loss evaluated at every step, split over the ranks
+  c.eval_every = 1;
   c.max_iterations = 2;
   c.threads = 1;
   expect_follows(train_over_threads(c, *data, 2), train_run(c, *data), 2, 1e-9);

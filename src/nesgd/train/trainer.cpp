@@ -182,7 +182,7 @@ class TrainingRun {
     if (it % check_every_ == 0) {
       double measured = kNaN;
       if (config_.loss_measure == LossMeasure::kFull) {
-        measured = runtime::evaluate(*model_, train_).loss;
+        measured = evaluate_set(train_).loss;
       } else if (epoch_mean_->ready()) {
         measured = epoch_mean_->value();
       }
@@ -263,10 +263,10 @@ class TrainingRun {
     result_.iterations_to_l_star = protocol_.iterations_to_l_star();
     result_.epochs = stream_b_->epoch();
     result_.train_loss = last_train_loss_;
-    const runtime::EvalResult te = runtime::evaluate(*model_, test_);
+    const runtime::EvalResult te = evaluate_set(test_);
     result_.test_accuracy = te.accuracy;
     result_.test_loss = te.loss;
-    result_.final_full_train_loss = runtime::evaluate(*model_, train_).loss;
+    result_.final_full_train_loss = evaluate_set(train_).loss;
     result_.samples_per_second =
         result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
     result_.environment = runtime::environment_record(device_);
@@ -370,6 +370,33 @@ class TrainingRun {
       return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(group->launch().local_rank));
     }
     return device;
+  }
+
+  // Loss and accuracy over a whole set in evaluation mode. Data-parallel, each
+  // rank evaluates a share of whole chunks (the chunks a single run's
+  // evaluate() forms, so only the final sum's order differs) and one
+  // all-reduce adds the sums up; every rank gets the same result.
+  runtime::EvalResult evaluate_set(const runtime::TensorSet& set) {
+    if (!group_) return runtime::evaluate(*model_, set);
+    constexpr int64_t kChunk = 1000;  // evaluate()'s default
+    const int64_t n = set.x.size(0);
+    const int64_t units = (n + kChunk - 1) / kChunk;
+    const int64_t w = group_->size(), r = group_->rank();
+    const int64_t begin = std::min(n, r * units / w * kChunk), end = std::min(n, (r + 1) * units / w * kChunk);
+    double loss_sum = 0.0, correct = 0.0;
+    if (end > begin) {
+      const runtime::TensorSet part{set.x.narrow(0, begin, end - begin), set.y.narrow(0, begin, end - begin)};
+      const runtime::EvalResult e = runtime::evaluate(*model_, part, kChunk);
+      loss_sum = e.loss * static_cast<double>(end - begin);
+      correct = std::round(e.accuracy * static_cast<double>(end - begin));
+    }
+    torch::Tensor sums = torch::tensor({loss_sum, correct}, torch::dtype(torch::kFloat64)).to(device_);
+    group_->all_reduce_sum(sums);
+    sums = sums.to(torch::kCPU);
+    runtime::EvalResult out;
+    out.loss = n > 0 ? sums[0].item<double>() / static_cast<double>(n) : 0.0;
+    out.accuracy = n > 0 ? sums[1].item<double>() / static_cast<double>(n) : 0.0;
+    return out;
   }
 
   // Checks that make every rank refuse together, before the first step.
