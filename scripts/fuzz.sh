@@ -29,20 +29,9 @@ PKGS=(
   cmake ninja-build
   zlib1g-dev libssl-dev nlohmann-json3-dev libfmt-dev libarchive-dev libtomlplusplus-dev
 )
-missing=()
-for p in "${PKGS[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "fuzz: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt_ensure.sh
+source "$here/scripts/apt_ensure.sh"
+apt_ensure fuzz "${PKGS[@]}"
 
 # --- build ----------------------------------------------------------------------------------------
 build=build-fuzz

@@ -21,21 +21,9 @@ PKGS=(
   git ca-certificates
 )
 
-missing=()
-for p in "${PKGS[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "setup: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt_ensure.sh
+source "$(dirname "$0")/apt_ensure.sh"
+apt_ensure setup "${PKGS[@]}"
 
 # Route BLAS through OpenBLAS's pthread build, not the reference BLAS nor the
 # OpenMP build (docs/PERFORMANCE.md, "Thread settings"). Measured for F1: with

@@ -52,8 +52,7 @@ int run(TrainState& s) {
   dist::LaunchInfo launch;
   if (s.distributed) {
     launch = dist::launch_info_from_env(s.dist_overrides);
-    const int64_t unit = s.config.model == "f1" ? 1 : s.config.ghost_batch_size;  // F1 has no batch norm
-    dist::check_batch_split(s.config.batch_size, unit, launch.world_size);
+    dist::check_batch_split(s.config.batch_size, s.config.batch_unit(), launch.world_size);
     if (launch.rank != 0) {  // rank 0 speaks and writes for the run
       s.quiet = true;
       s.out.clear();

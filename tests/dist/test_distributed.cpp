@@ -5,10 +5,8 @@
 // update is about the sign of tiny gradient entries) that trajectories part
 // by ~1e-3 within a few steps, as they do between thread counts. C1 with
 // ghost batch norm: test_distributed_threads.cpp.
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/cli.h"
+#include "support/net.h"
 
 extern char** environ;
 
@@ -32,21 +31,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
-
-// A port nobody listens on right now (the kernel's pick for port 0).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
 
 // The W processes of one launch, as torchrun starts them.
 class Launch {

@@ -3,10 +3,6 @@
 // processes), in float64 against the single run. The test set is cut short
 // so that float64 convolutions stay quick; the process-level tests are in
 // test_distributed.cpp.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,44 +16,19 @@
 #include "nesgd/dist/group.h"
 #include "nesgd/error.h"
 #include "nesgd/train/trainer.h"
+#include "support/cli.h"
+#include "support/data.h"
+#include "support/net.h"
 
 namespace nesgd::train {
 namespace {
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
-std::unique_ptr<data::DatasetSplits> cifar_subset(int64_t test_images) {
-  namespace fs = std::filesystem;
-  data::DataOptions o;
-  o.allow_download = false;
-  if (fs::exists(fs::path(NESGD_SHARED_DATA) / "cifar-10-subset")) o.data_dir = NESGD_SHARED_DATA;
-  try {
-    auto d = std::make_unique<data::DatasetSplits>(data::load_dataset("cifar10-subset", o));
-    d->test.truncate(test_images);
-    return d;
-  } catch (const Error& e) {
-    std::cerr << "no CIFAR-10 subset: " << e.what() << "\n";
-    return nullptr;
-  }
-}
 
 double rel(double a, double b) { return a == b ? 0.0 : std::abs(a - b) / std::max(std::abs(b), 1e-300); }
 
 // Runs `config` over `world` ranks, one thread each; returns rank 0's result
 // after checking that every rank returned the same one.
 RunResult train_over_threads(const RunConfig& config, const data::DatasetSplits& data, int world) {
-  const int port = free_port();
+  const int port = testing::free_port();
   std::vector<RunResult> results(static_cast<size_t>(world));
   std::vector<std::string> errors(static_cast<size_t>(world));
   std::vector<std::thread> threads;
@@ -100,32 +71,35 @@ void expect_follows(const RunResult& d, const RunResult& s, int world, double to
   EXPECT_LT(rel(d.final_full_train_loss, s.final_full_train_loss), tol);
 }
 
-TEST(DistributedThreads, C1WithGhostBatchNormFollowsTheSingleRunOverTwoAndFourRanks) {
-  const auto data = cifar_subset(40);
-  if (!data) GTEST_SKIP() << "needs the CIFAR-10 subset: ../shared/data/cifar-10-subset or $NESGD_DATA_DIR";
+// C1 in float64 on the CIFAR-10 subset, one thread per rank.
+RunConfig c1_fp64() {
   RunConfig c;
   c.model = "c1";
   c.dataset = "cifar10-subset";
   c.precision = "fp64";
+  c.threads = 1;
+  return c;
+}
+
+TEST(DistributedThreads, C1WithGhostBatchNormFollowsTheSingleRunOverTwoAndFourRanks) {
+  const auto data = testing::cifar10_subset(40);
+  if (!data) GTEST_SKIP() << testing::kNoCifar10Subset;
+  RunConfig c = c1_fp64();
   c.batch_size = 100;
   c.ghost_batch_size = 25;  // four ghosts: two per rank over 2, one per rank over 4
   c.train_subset = 150;     // keras epochs: 100, then a short 50 (two ghosts over four ranks: two get none)
   c.alpha = 1.5;
   c.seed = 4;
   c.max_iterations = 2;  // float64 convolutions take the slow path: one epoch
-  c.threads = 1;
   const RunResult single = train_run(c, *data);
   ASSERT_EQ(single.curve.size(), 1u);  // the epoch-mean loss at the epoch's end
   for (int world : {2, 4}) expect_follows(train_over_threads(c, *data, world), single, world, 1e-9);
 }
 
 TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleRun) {
-  const auto data = cifar_subset(40);
-  if (!data) GTEST_SKIP() << "needs the CIFAR-10 subset: ../shared/data/cifar-10-subset or $NESGD_DATA_DIR";
-  RunConfig c;
-  c.model = "c1";
-  c.dataset = "cifar10-subset";
-  c.precision = "fp64";
+  const auto data = testing::cifar10_subset(40);
+  if (!data) GTEST_SKIP() << testing::kNoCifar10Subset;
+  RunConfig c = c1_fp64();
   c.batch_size = 50;
   c.ghost_batch_size = 25;
   c.train_subset = 100;
@@ -134,7 +108,6 @@ TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleR
   c.loss_measure = LossMeasure::kFull;  // the training loss evaluated at every step, split over the ranks
   c.eval_every = 1;
   c.max_iterations = 2;
-  c.threads = 1;
   expect_follows(train_over_threads(c, *data, 2), train_run(c, *data), 2, 1e-9);
 }
 

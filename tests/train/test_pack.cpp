@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "support/data.h"
 #include "nesgd/data/resolve.h"
 #include "nesgd/error.h"
 #include "nesgd/train/pack.h"
@@ -49,21 +50,6 @@ const nesgd::data::DatasetSplits* fashion_mnist() {
     }
   }
   return data.get();
-}
-
-// The CIFAR-10 subset (../shared/data or $NESGD_DATA_DIR), test set cut to `test_images`.
-std::unique_ptr<nesgd::data::DatasetSplits> cifar_subset(int64_t test_images) {
-  namespace fs = std::filesystem;
-  auto o = local_data();
-  if (fs::exists(fs::path(NESGD_SHARED_DATA) / "cifar-10-subset")) o.data_dir = NESGD_SHARED_DATA;
-  try {
-    auto d = std::make_unique<nesgd::data::DatasetSplits>(nesgd::data::load_dataset("cifar10-subset", o));
-    d->test.truncate(test_images);
-    return d;
-  } catch (const nesgd::Error& e) {
-    std::cerr << "no CIFAR-10 subset: " << e.what() << "\n";
-    return nullptr;
-  }
 }
 
 RunConfig f1_config(uint64_t seed, double alpha) {
@@ -185,7 +171,7 @@ TEST(Pack, CapsFullLossMeasureAndInterruptionBehaveAsInSingleRuns) {
 }
 
 TEST(Pack, C1MembersWithGhostBatchNormFollowTheirSingleRuns) {
-  const auto data = cifar_subset(50);
+  const auto data = nesgd::testing::cifar10_subset(50);
   if (!data) GTEST_SKIP() << "needs the CIFAR-10 subset: ../shared/data/cifar-10-subset or $NESGD_DATA_DIR";
   std::vector<RunConfig> configs;
   for (auto [seed, alpha] : std::vector<std::pair<uint64_t, double>>{{1, 1.0}, {2, 1.5}}) {

@@ -82,6 +82,12 @@ struct RunConfig {
   // reshapes to [virtual_batch_size, -1, ...]); we refuse it before training
   // starts. Throws nesgd::Error naming the fixes.
   void validate_for_training_set(int64_t n_train) const;
+
+  // Whether the model normalizes in ghost batches (C1, C2; F1 has no batch norm),
+  // so that batches must consist of whole ghost batches.
+  bool has_ghost_batch_norm() const { return model != "f1"; }
+  // The smallest piece a batch may be cut into: a ghost batch, or one sample.
+  int64_t batch_unit() const { return has_ghost_batch_norm() ? ghost_batch_size : 1; }
 };
 
 nlohmann::json to_json(const RunConfig& c);

@@ -53,7 +53,7 @@ void RunConfig::resolve_defaults_and_validate() {
                 "': use keras (momentum 0.99, eps 1e-3; the default) or pytorch (momentum 0.1, eps 1e-5)");
   }
   if (ghost_batch_size <= 0) throw Error("--ghost-batch-size must be positive, got " + std::to_string(ghost_batch_size));
-  if (model != "f1" && batch_size % ghost_batch_size != 0) {
+  if (has_ghost_batch_norm() && batch_size % ghost_batch_size != 0) {
     throw Error("--batch-size " + std::to_string(batch_size) + " is not a multiple of the ghost batch size " +
                 std::to_string(ghost_batch_size) + ": " + model +
                 " normalizes each chunk of that many samples on its own; use a multiple of " +
@@ -73,7 +73,7 @@ void RunConfig::validate_for_training_set(int64_t n_train) const {
                 " training samples of " + dataset + ": drop it from the batch sizes or raise --train-subset");
   }
   const int64_t short_batch = n_train % batch_size;
-  if (model != "f1" && data::sampling_from_string(sampling) == data::Sampling::kKeras && short_batch != 0 &&
+  if (has_ghost_batch_norm() && data::sampling_from_string(sampling) == data::Sampling::kKeras && short_batch != 0 &&
       short_batch % ghost_batch_size != 0) {
     throw Error("--sampling keras ends every epoch of " + std::to_string(n_train) + " samples at batch size " +
                 std::to_string(batch_size) + " with a short batch of " + std::to_string(short_batch) +
