@@ -61,12 +61,21 @@ bool register_model_bench(ModelBench bench);
 const ModelBench& find_model_bench(const std::string& name);
 std::vector<std::string> model_bench_names();
 
+// How the step computes: the run's --precision (runtime/precision.h) and
+// whether Keras's Adam takes its one-pass kernel (optim/fused_adam.h) or
+// LibTorch's operations, so the two can be timed side by side.
+struct StepOptions {
+  std::string precision = "fp32";  // fp32 | bf16 | tf32
+  bool fused_adam = true;
+};
+
 // One training step of `bench`'s model at batch size B and NE factor alpha,
 // with its own model, optimizer, streams and dataset, ready to be timed.
 // The model lives on the device of `data` (CPU or CUDA).
 class StepBench {
  public:
-  StepBench(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, double alpha, uint64_t seed);
+  StepBench(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, double alpha, uint64_t seed,
+            const StepOptions& options = {});
   // One ne_step. Returns L_B (keeps the result observable). On CUDA it waits
   // for the device to finish the step (optimizer update included), as the
   // PyTorch-Python reference does, so a timed block holds whole steps.
@@ -80,6 +89,7 @@ class StepBench {
   torch::Device device_;
   int64_t batch_;
   optim::NoiseEnhancementOptions ne_;
+  StepOptions options_;
   std::shared_ptr<models::Network> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   data::BatchStream stream_b_;

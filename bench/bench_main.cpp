@@ -24,6 +24,7 @@
 #include "bench.h"
 #include "nesgd/error.h"
 #include "nesgd/runtime/memory.h"
+#include "nesgd/runtime/precision.h"
 #include "nesgd/runtime/run_info.h"
 #include "nesgd/runtime/threads.h"
 #include "timing.h"
@@ -53,6 +54,8 @@ struct Options {
   int blas_threads = 0;  // 0: runtime::default_threads
   uint64_t seed = 1;
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto
+  std::string precision = "fp32";  // fp32 | bf16 | tf32 (runtime/precision.h)
+  std::string adam = "fused";      // fused | ops: Keras's Adam in one pass, or as LibTorch operations
   bool quick = false;
   std::string json_path;
   std::string profile_dir;  // non-empty: write per-operator traces instead of timing
@@ -89,6 +92,8 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 // Square fp32 sgemm rate in FLOP/s (median of repeats) and its spread.
+StepOptions step_options(const Options& o) { return {o.precision, o.adam == "fused"}; }
+
 std::pair<double, double> square_rate(const Options& o, const torch::Device& device) {
   const int64_t n = o.square_size;
   GemmSet square({GemmShape{n, n, n, false, false, "square"}}, device);
@@ -104,7 +109,7 @@ std::vector<Row> run_batch(const ModelBench& bench, const runtime::TensorSet& da
   std::vector<std::unique_ptr<StepBench>> steps;
   std::vector<Row> rows;
   for (double alpha : o.alphas) {
-    steps.push_back(std::make_unique<StepBench>(bench, data, batch, alpha, o.seed));
+    steps.push_back(std::make_unique<StepBench>(bench, data, batch, alpha, o.seed, step_options(o)));
     Row r;
     r.batch = batch;
     r.alpha = alpha;
@@ -218,7 +223,7 @@ int profile(const ModelBench& bench, const runtime::TensorSet& data, const Optio
   std::filesystem::create_directories(o.profile_dir);
   for (int64_t b : o.batch_sizes) {
     for (double alpha : o.alphas) {
-      StepBench step(bench, data, b, alpha, o.seed);
+      StepBench step(bench, data, b, alpha, o.seed, step_options(o));
       warm_up([&] { step.step(); }, kWarmupCalls, o.warmup_seconds);
       const std::string path = fmt::format("{}/nesgd-{}-B{}-a{}.trace.json", o.profile_dir, o.model, b, alpha);
       const auto t0 = Clock::now();
@@ -245,6 +250,8 @@ int run(const Options& o, const std::string& command_line) {
     }
   }
   const torch::Device device = runtime::resolve_device(o.device);
+  runtime::check_precision(o.precision, device);
+  runtime::apply_precision(o.precision, device);
   const runtime::ThreadSettings applied = runtime::apply_threads(o.model, {o.threads, o.blas_threads});
   const nlohmann::json threads = runtime::describe_threads();
   const nlohmann::json environment = runtime::environment_record(device);
@@ -296,6 +303,8 @@ int run(const Options& o, const std::string& command_line) {
     j["tool"] = "nesgd_bench";
     j["command"] = command_line;
     j["model"] = o.model;
+    j["precision"] = o.precision;
+    j["adam"] = o.adam;
     j["cpu_model"] = cpu_model();
     j["cores"] = runtime::hardware_cores();
     j["device"] = device.str();
@@ -355,6 +364,14 @@ int main(int argc, char** argv) {
                  "instead of timing, write per-operator traces (Chrome format) of --profile-steps steps per (B, alpha) "
                  "into this folder (compare with PyTorch-Python: bench/profile_compare.py)");
   app.add_option("--profile-steps", o.profile_steps, "steps per profiled (B, alpha)")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--precision", o.precision,
+                 "fp32 (the paper's), bf16 (forward passes under bf16 autocast; GPUs, CPUs with AVX512-BF16/AMX) "
+                 "or tf32 (NVIDIA GPUs); the GEMM ceiling stays fp32")
+      ->check(CLI::IsMember({"fp32", "bf16", "tf32"}))
+      ->capture_default_str();
+  app.add_option("--adam", o.adam, "Keras's Adam in one pass (fused) or as LibTorch's operations (ops)")
+      ->check(CLI::IsMember({"fused", "ops"}))
       ->capture_default_str();
   app.add_flag("--quick", o.quick, "short blocks and 3 repeats: a smoke run, not figures to quote");
   app.add_option("--json", o.json_path, "also write the results as JSON to this file");

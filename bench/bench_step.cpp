@@ -3,6 +3,7 @@
 #include "bench.h"
 #include "nesgd/error.h"
 #include "nesgd/optim/optimizer_config.h"
+#include "nesgd/optim/keras_adam.h"
 #include "nesgd/optim/optimizers.h"
 
 namespace nesgd::bench {
@@ -57,18 +58,21 @@ runtime::TensorSet random_dataset(const ModelBench& bench, uint64_t seed, const 
 }
 
 StepBench::StepBench(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, double alpha,
-                     uint64_t seed)
+                     uint64_t seed, const StepOptions& options)
     : data_(data),
       device_(data.x.device()),
       batch_(batch),
       ne_(alpha),
+      options_(options),
       // Moved to the data's device before the optimizer sees its parameters, as the trainer does.
       model_([&] {
         auto m = models::make_model(bench.spec, data::derive_seed(seed, data::kStreamInit));
         m->to(device_);
         return m;
       }()),
-      optimizer_(optim::make_optimizer(model_->parameters(), optim::OptimizerConfig{})),  // Adam, Keras defaults
+      // Keras's Adam with Keras's defaults, as the trainer's default (make_optimizer), fused or not.
+      optimizer_(std::make_unique<optim::KerasAdam>(model_->parameters(),
+                                                    optim::KerasAdamOptions().fused(options.fused_adam))),
       stream_b_(data.x.size(0), batch, data::derive_seed(seed, data::kStreamB), data::Sampling::kEpoch) {
   if (optim::needs_second_batch(ne_)) {
     stream_b_prime_.emplace(data.x.size(0), batch, data::derive_seed(seed, data::kStreamBPrime),
@@ -79,6 +83,7 @@ StepBench::StepBench(const ModelBench& bench, const runtime::TensorSet& data, in
   auto minibatch_loss = [this](data::BatchStream& stream) {
     return [this, &stream]() {
       auto [x, y] = runtime::gather(data_, stream.next());
+      runtime::AutocastScope autocast(options_.precision, device_);  // bf16: the forward pass under autocast
       return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
     };
   };

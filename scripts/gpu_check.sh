@@ -12,7 +12,9 @@
 # (2) the C1 training step timed at B = 100, 500, 5000 for alpha = 1 and 2.5 on
 # the GPU (nesgd_bench --model c1 --device cuda, beside bench/reference_conv.py
 # --device cuda doing the identical step), (3) one C1 NE training run on the
-# CIFAR-10 subset (--device cuda), (4) the test suite (ctest). Each step has
+# CIFAR-10 subset (--device cuda), then 300 steps of it eager, with
+# --cuda-graph, in tf32 and in bf16, (4) the test suite (ctest; it includes the
+# graphed-against-eager run test, which needs a GPU). Each step has
 # its own time limit, and the figures come first, so that a leased machine's
 # short time yields them even if the tests run long.
 # It prints the card's name and writes every figure to build-gpu/check/ for
@@ -271,6 +273,26 @@ EOF
   else
     log "C1 NE run on cuda FAILED (rc $?); see c1_ne_subset.log"; tail -20 "$RES/c1_ne_subset.log" >&2
   fi
+  # (3b) the same run for 300 steps, eager against --cuda-graph, and in tf32 and bf16:
+  # samples/s of the training steps and the loss reached (what graphs and precision save or change).
+  for variant in eager cuda-graph tf32 bf16 bf16+cuda-graph; do
+    extra=()
+    case "$variant" in
+      cuda-graph) extra=(--cuda-graph) ;;
+      tf32) extra=(--precision tf32) ;;
+      bf16) extra=(--precision bf16) ;;
+      bf16+cuda-graph) extra=(--precision bf16 --cuda-graph) ;;
+    esac
+    if timeout 120 "$BUILD_DIR/nesgd" train --model c1 --dataset cifar10-subset --data-dir "$DATA" --offline \
+        --device cuda --batch-size 500 --alpha 2.5 --seed 1 --max-iterations 300 "${extra[@]}" \
+        --out "$RES/c1_300_$variant.json" > "$RES/c1_300_$variant.log" 2>&1; then
+      log "C1 300 steps, $variant: $("$PYTHON" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print("%.0f samples/s, training loss %.4f, test accuracy %.2f%%, %.1f s" % (j["samples_per_second"], j["train_loss"], 100 * j["test_accuracy"], j["wall_seconds"]))' "$RES/c1_300_$variant.json")"
+    else
+      log "C1 300 steps, $variant: FAILED (rc $?); see c1_300_$variant.log"; tail -5 "$RES/c1_300_$variant.log" >&2
+    fi
+  done
 else
   log "no cifar-10-subset found (NESGD_DATA_DIR, ../shared/data, shared/data): skipping the training run"
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything nesgd needs from Debian 12's own packages, idempotently.
 # Safe to run again: packages already present are skipped without touching apt.
+# With NESGD_TORCH=pypi it also installs PyPI's torch (its LibTorch, with CUDA)
+# into the git-ignored .venv-torch/ (scripts/torch_pypi.sh).
 set -euo pipefail
 
 PKGS=(
@@ -18,6 +20,7 @@ PKGS=(
   dataset-fashion-mnist   # real Fashion-MNIST, offline
   python3-torch python3-numpy   # PyTorch-Python reference for the benchmark
   python3                 # local HTTP server in the download tests
+  python3-venv            # .venv-torch/: PyPI's torch (NESGD_TORCH=pypi; the benchmark's current PyTorch)
   git ca-certificates
 )
 
@@ -41,4 +44,9 @@ for alt in "libblas.so.3-${arch_dir}" "liblapack.so.3-${arch_dir}" "libopenblas.
     $SUDO update-alternatives --set "$alt" "$target" >/dev/null
   fi
 done
+case "${NESGD_TORCH:-debian}" in
+  debian) ;;
+  pypi) bash "$(dirname "$0")/torch_pypi.sh" ;;
+  *) echo "setup: NESGD_TORCH must be debian or pypi, got '${NESGD_TORCH}'" >&2; exit 2 ;;
+esac
 echo "setup: all dependencies present" >&2

@@ -302,9 +302,12 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
       ->check(non_negative_number());
   cmd->add_option("--device", c.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_option("--precision", c.precision,
-                  "Number format of weights, activations and optimizer state: fp32 (the paper's) or fp64 "
-                  "(reference runs; several times slower)")
-      ->check(CLI::IsMember({"fp32", "fp64"}))
+                  "Number format: fp32 (the paper's; IEEE float32 everywhere, TF32 off on GPUs), fp64 "
+                  "(reference runs; several times slower), tf32 (float32 weights, TF32 matrix products and "
+                  "convolutions; NVIDIA Ampere or newer) or bf16 (float32 weights and optimizer state, forward "
+                  "passes under bf16 autocast; GPUs from Ampere on, and CPUs with AVX512-BF16 or AMX). Part of "
+                  "the run's id")
+      ->check(CLI::IsMember({"fp32", "fp64", "tf32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--bn-convention", c.bn_convention,
                   "c1/c2 ghost batch norm: keras (momentum 0.99, eps 1e-3; the paper's framework) or pytorch "
@@ -316,6 +319,9 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "and with --sampling keras so must each epoch's short batch, N mod B")
       ->check(positive_integer())
       ->capture_default_str();
+  cmd->add_flag("--cuda-graph", c.cuda_graph,
+               "On a GPU, replay each full-size step's forward and backward passes as one CUDA graph (the same "
+               "kernels without their launch cost; single runs; needs a LibTorch with CUDA)");
   cmd->add_option("--threads", c.threads, "ATen intra-op threads (0 = measured default, see docs/PERFORMANCE.md)")
       ->capture_default_str()
       ->check(non_negative_integer("0 = measured default"));

@@ -23,7 +23,7 @@ namespace {
 
 // to_json of a default RunConfig, unresolved (l_star / l_stop still -1).
 constexpr const char* kDefaultJson =
-    "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\","
+    "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
     "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
     "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
     "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
@@ -32,7 +32,7 @@ constexpr const char* kDefaultJson =
     "\"train_subset\":0}";
 // to_json of a default RunConfig after resolve_defaults_and_validate().
 constexpr const char* kResolvedDefaultJson =
-    "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\","
+    "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
     "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
     "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
     "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
@@ -65,9 +65,16 @@ std::vector<std::pair<std::string, tr::RunConfig>> variants() {
     add(std::string("optimizer ") + name, [name](tr::RunConfig& c) { c.optimizer.name = name; });
   }
   add("precision fp64", [](tr::RunConfig& c) { c.precision = "fp64"; });
+  add("precision tf32", [](tr::RunConfig& c) { c.precision = "tf32"; });
+  add("precision bf16", [](tr::RunConfig& c) { c.precision = "bf16"; });
   add("bn_convention pytorch", [](tr::RunConfig& c) { c.bn_convention = "pytorch"; });
   add("ghost_batch_size 50", [](tr::RunConfig& c) { c.ghost_batch_size = 50; });
   add("device cuda", [](tr::RunConfig& c) { c.device = "cuda"; });
+  // Execution only: the id of "device cuda".
+  add("device cuda, cuda_graph", [](tr::RunConfig& c) {
+    c.device = "cuda";
+    c.cuda_graph = true;
+  });
   add("init_model", [](tr::RunConfig& c) { c.init_model = "w.pt"; });
   add("log_noise_scale", [](tr::RunConfig& c) { c.log_noise_scale = true; });
   add("c2", [](tr::RunConfig& c) {
@@ -99,9 +106,12 @@ const std::vector<std::pair<std::string, std::string>> kPinnedIds{
     {"optimizer sgd", "10315ebac12c8bcf"},
     {"optimizer rmsprop", "4a04dd32dfeca10f"},
     {"precision fp64", "ca2a3bd8a63ea138"},
+    {"precision tf32", "9ffe5c63a6fc3de4"},
+    {"precision bf16", "900e48d12ee3c478"},
     {"bn_convention pytorch", "2fa80ae7b69ff6e6"},
     {"ghost_batch_size 50", "767f156653cc6bb2"},
     {"device cuda", "6b4b0948c31794fb"},
+    {"device cuda, cuda_graph", "6b4b0948c31794fb"},
     {"init_model", "990def8b755b4d86"},
     {"log_noise_scale", "acaec5987f35790c"},
     {"c2", "21bd3f61d752de46"},
@@ -134,7 +144,7 @@ TEST(RunConfigJson, EveryChoiceRoundTripsWithItsPinnedRunId) {
 TEST(RunConfigJson, FullTextOfANonDefaultConfigIsPinned) {
   const auto all = variants();
   EXPECT_EQ(tr::to_json(all.back().second).dump(),
-      "{\"alpha\":0.5,\"batch_size\":600,\"blas_threads\":2,\"bn_convention\":\"keras\","
+      "{\"alpha\":0.5,\"batch_size\":600,\"blas_threads\":2,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"cifar100\",\"device\":\"cpu\",\"eval_every\":7,\"ghost_batch_size\":100,"
       "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
       "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\","
@@ -156,7 +166,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
   const nlohmann::json legacy = nlohmann::json::parse(kLegacyRecord);
   const tr::RunConfig read = tr::run_config_from_json(legacy);
   EXPECT_EQ(tr::to_json(read).dump(),
-      "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\","
+      "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
       "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
@@ -174,7 +184,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
   bare.erase("optimizer");
   bare.erase("loss_measure");
   EXPECT_EQ(tr::to_json(tr::run_config_from_json(bare)).dump(),
-      "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\","
+      "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
       "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"

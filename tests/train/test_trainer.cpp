@@ -4,6 +4,7 @@
 
 #include "support/curve.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/models/serialize.h"
+#include "nesgd/runtime/cpu_features.h"
 #include "nesgd/train/trainer.h"
 
 using namespace nesgd::train;
@@ -168,6 +170,9 @@ TEST(Trainer, ResultRecordCarriesConfigEnvironmentAndCurve) {
                                        "." + std::to_string(TORCH_VERSION_PATCH));
   EXPECT_EQ(j["device"], "cpu");
   EXPECT_EQ(j["environment"]["threads"]["aten_threads"], 1);
+  // Whether that LibTorch has CUDA: its CUDA library is in this process exactly then.
+  const bool cuda_library_loaded = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_NOLOAD) != nullptr;
+  EXPECT_EQ(j["environment"]["libtorch_cuda"], cuda_library_loaded);
   // Round trip of the config through JSON.
   EXPECT_EQ(to_json(run_config_from_json(j["config"])), j["config"]);
 }
@@ -470,5 +475,89 @@ TEST(Trainer, KerasShortBatchThatSplitsAGhostBatchIsRefusedBeforeTraining) {
     FAIL() << "expected a refusal";
   } catch (const nesgd::Error& e) {
     EXPECT_NE(std::string(e.what()).find("short batch of 50"), std::string::npos) << e.what();
+  }
+}
+
+// bf16: the forward passes under autocast, float32 weights. Where the CPU has
+// native bf16 the run trains: its first steps follow the fp32 run of its seed
+// closely but not bit for bit (later the trajectories part, as any two
+// roundings of this problem do), it converges as fp32 does, and it records its
+// precision. Elsewhere it is refused before any work, naming the fix.
+TEST(Trainer, Bf16RunsUnderAutocastOrIsRefusedWithoutNativeBf16) {
+  const auto data = synthetic(300, 100, 5);
+  RunConfig c = small_config();
+  c.max_iterations = 2;
+  c.eval_every = 1;
+  c.loss_measure = LossMeasure::kFull;
+  c.l_star = c.l_stop = 1e-12;  // a check after each of the two steps, no stop before the cap
+  RunConfig b = c;
+  b.precision = "bf16";
+  if (!nesgd::runtime::has_native_bf16(nesgd::runtime::this_cpu())) {
+    try {
+      train_run(b, data);
+      FAIL() << "bf16 must be refused on a CPU without native bf16";
+    } catch (const nesgd::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--precision fp32"), std::string::npos) << e.what();
+    }
+    return;
+  }
+  const RunResult fp32 = train_run(c, data), bf16 = train_run(b, data);
+  ASSERT_EQ(fp32.curve.size(), 2u);
+  ASSERT_EQ(bf16.curve.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const double x = fp32.curve[i].train_loss, y = bf16.curve[i].train_loss;
+    EXPECT_NEAR(y, x, 0.02 * x) << "check " << i;
+    EXPECT_NE(y, x) << "bf16 gave fp32's loss bit for bit at check " << i << ": autocast was not on";
+  }
+  EXPECT_EQ(to_json(bf16, b)["config"]["precision"], "bf16");
+  // The whole run, as ConvergesOnASeparableProblemAndHalvesTheLrOnce does it in fp32.
+  RunConfig full = small_config();
+  full.precision = "bf16";
+  const RunResult r = train_run(full, data);
+  EXPECT_EQ(r.status, RunStatus::kConverged) << "iterations " << r.iterations;
+  EXPECT_GT(r.test_accuracy, 0.95);
+}
+
+// --cuda-graph: refused off a GPU, naming the fix; on a GPU (a CUDA LibTorch
+// on a machine with one), the graphed run follows the eager run of its
+// configuration step for step, through keras epochs' short batches (run
+// eagerly between replays) and the L* halving.
+TEST(Trainer, CudaGraphRefusedWithoutAGpuAndOnAGpuFollowsTheEagerRun) {
+  const auto data = synthetic(310, 100, 6);  // 310 = 6 x 50 + 10: a short batch every epoch
+  RunConfig c = small_config();
+  c.max_iterations = 60;
+  c.eval_every = 7;
+  c.loss_measure = LossMeasure::kFull;
+  c.cuda_graph = true;
+  c.device = "cpu";
+  try {
+    train_run(c, data);
+    FAIL() << "--cuda-graph on the CPU must be refused";
+  } catch (const nesgd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--device cuda"), std::string::npos) << e.what();
+  }
+  if (!torch::cuda::is_available()) {
+    c.device = "auto";  // resolves to the CPU here
+    try {
+      train_run(c, data);
+      FAIL() << "--cuda-graph resolved to the CPU must be refused";
+    } catch (const nesgd::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("needs a CUDA device"), std::string::npos) << e.what();
+    }
+    GTEST_SKIP() << "no CUDA device: the graphed run is checked on a GPU machine (scripts/gpu_check.sh)";
+  }
+  c.device = "cuda";
+  RunConfig eager = c;
+  eager.cuda_graph = false;
+  for (double alpha : {1.0, 1.5}) {
+    c.alpha = eager.alpha = alpha;
+    const RunResult g = train_run(c, data), e = train_run(eager, data);
+    ASSERT_EQ(g.curve.size(), e.curve.size()) << "alpha " << alpha;
+    for (size_t i = 0; i < g.curve.size(); ++i) {
+      EXPECT_NEAR(g.curve[i].train_loss, e.curve[i].train_loss, 1e-5 * e.curve[i].train_loss + 1e-7)
+          << "alpha " << alpha << ", check " << i;
+    }
+    EXPECT_EQ(g.iterations_to_l_star, e.iterations_to_l_star);
+    EXPECT_EQ(g.iterations, e.iterations);
   }
 }

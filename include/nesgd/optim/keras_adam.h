@@ -28,6 +28,7 @@
 #include <tuple>
 #include <vector>
 
+#include "nesgd/optim/fused_adam.h"
 #include "nesgd/optim/optimizer_config.h"
 
 namespace nesgd::optim {
@@ -38,6 +39,10 @@ struct KerasAdamOptions : public torch::optim::OptimizerCloneableOptions<KerasAd
   using betas_t = std::tuple<double, double>;
   TORCH_ARG(betas_t, betas) = std::make_tuple(kKerasAdamBeta1, kKerasAdamBeta2);
   TORCH_ARG(double, eps) = kKerasAdamEpsilon;
+  // One pass over the parameters (optim/fused_adam.h) where it applies: CPU
+  // tensors, contiguous, float or double. False (or any other tensor): the
+  // same update as LibTorch operations, seven passes.
+  TORCH_ARG(bool, fused) = true;
 
  public:
   void serialize(torch::serialize::InputArchive& archive) override;
@@ -66,5 +71,12 @@ class KerasAdam : public torch::optim::Optimizer {
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 };
+
+// Applies c to p (with gradient g and moments m, v) in one pass when all four
+// are contiguous CPU tensors of one floating type (float or double) and equal
+// size, split over ATen's intra-op threads; returns false, touching nothing,
+// otherwise. Used by KerasAdam and by the pack optimizer's CPU path.
+bool fused_adam_step(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Tensor& v,
+                     const AdamCoefficients& c);
 
 }  // namespace nesgd::optim

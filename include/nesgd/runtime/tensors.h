@@ -5,6 +5,7 @@
 
 #include "nesgd/data/dataset.h"
 #include "nesgd/models/network.h"
+#include "nesgd/runtime/precision.h"  // dtype_of_precision
 
 namespace nesgd::runtime {
 
@@ -16,9 +17,6 @@ struct TensorSet {
 // Pixels / 255 -> [0, 1] as `dtype`, moved to `device`.
 TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device,
                      torch::ScalarType dtype = torch::kFloat32);
-
-// RunConfig::precision -> the tensors' scalar type: "fp32" -> float32, "fp64" -> float64.
-torch::ScalarType dtype_of_precision(const std::string& precision);
 
 // The samples of one minibatch. indices: [B] -> x: [B, C, H, W], y: [B]
 std::pair<torch::Tensor, torch::Tensor> gather(const TensorSet& set, const std::vector<int64_t>& indices);

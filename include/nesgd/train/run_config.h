@@ -60,16 +60,20 @@ struct RunConfig {
   std::string device = "cpu";   // cpu | cuda | auto
   int threads = 0;              // ATen intra-op threads; 0 = the project's measured default
   int blas_threads = 0;         // OpenBLAS threads; 0 = the project's measured default
+  // On CUDA, each full-size step's forward and backward passes replayed as one CUDA graph
+  // (train/graph_step.h); the same kernels, so not part of the run's identity, like the threads.
+  bool cuda_graph = false;
   std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
   bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory)
   // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h; ignored by F1). The paper: ghost batches
   // of 100; the BN hyperparameters are not stated, so Keras's (the authors' framework) by default.
   std::string bn_convention = "keras";  // keras (momentum 0.99, eps 1e-3) | pytorch (0.1, 1e-5)
   int64_t ghost_batch_size = 100;       // models::kPaperGhostBatchSize
-  // Floating-point format of weights, activations and optimizer state: fp32 (the paper's, and
-  // every framework's default) or fp64 (reference runs: e.g. checking that a pack member follows
-  // its single run to 1e-9). Part of the run's identity.
-  std::string precision = "fp32";  // fp32 | fp64
+  // Number format (runtime/precision.h): fp32 (the paper's, and every framework's default), fp64
+  // (reference runs: e.g. checking that a pack member follows its single run to 1e-9), tf32
+  // (float32 with TF32 matrix products and convolutions; NVIDIA GPUs) or bf16 (float32 weights,
+  // forward passes under bf16 autocast; GPUs and CPUs with native bf16). Part of the run's identity.
+  std::string precision = "fp32";  // fp32 | fp64 | tf32 | bf16
 
   // Fills l_star / l_stop from the paper when unset; validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.

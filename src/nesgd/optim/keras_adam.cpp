@@ -1,6 +1,9 @@
 #include "nesgd/optim/keras_adam.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -31,7 +34,41 @@ c10::IValue read_value(torch::serialize::InputArchive& archive, const char* key)
   return v;
 }
 
+template <typename T>
+void fused_on(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Tensor& v,
+              const AdamCoefficients& c) {
+  T* pp = p.data_ptr<T>();
+  const T* gp = g.data_ptr<T>();
+  T* mp = m.data_ptr<T>();
+  T* vp = v.data_ptr<T>();
+  // Chunks of 64k elements: below that one thread does the whole tensor.
+  constexpr int64_t kGrain = int64_t{1} << 16;
+  at::parallel_for(0, p.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    fused_adam_update(pp + begin, gp + begin, mp + begin, vp + begin, end - begin, c);
+  });
+}
+
 }  // namespace
+
+bool fused_adam_step(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Tensor& v,
+                     const AdamCoefficients& c) {
+  const auto dtype = p.scalar_type();
+  if (dtype != torch::kFloat32 && dtype != torch::kFloat64) return false;
+  for (const torch::Tensor* t : std::initializer_list<const torch::Tensor*>{&p, &g, &m, &v}) {
+    if (!t->device().is_cpu() || t->scalar_type() != dtype || !t->is_contiguous() || t->numel() != p.numel() ||
+        t->is_sparse()) {
+      return false;
+    }
+  }
+  if (dtype == torch::kFloat32) {
+    fused_on<float>(p, g, m, v, c);
+  } else {
+    fused_on<double>(p, g, m, v, c);
+  }
+  // As an in-place operation would: autograd sees that p, m and v changed.
+  for (torch::Tensor* t : std::initializer_list<torch::Tensor*>{&p, &m, &v}) t->unsafeGetTensorImpl()->bump_version();
+  return true;
+}
 
 void KerasAdamOptions::serialize(torch::serialize::OutputArchive& archive) const {
   archive.write("lr", c10::IValue(lr()));
@@ -96,8 +133,10 @@ torch::Tensor KerasAdam::step(LossClosure closure) {
       auto& state = static_cast<KerasAdamParamState&>(*it->second);
       state.step(state.step() + 1);
       // The bias corrections go into the step size (a scalar, in double), not into m and v.
-      const auto t = static_cast<double>(state.step());
-      const double lr_t = options.lr() * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t));
+      const AdamCoefficients c = keras_adam_coefficients(options.lr(), beta1, beta2, options.eps(), state.step());
+      torch::Tensor m = state.exp_avg(), v = state.exp_avg_sq();
+      if (options.fused() && fused_adam_step(p, g, m, v, c)) continue;
+      const double lr_t = c.step_size;
       state.exp_avg().mul_(beta1).add_(g, 1.0 - beta1);
       state.exp_avg_sq().mul_(beta2).addcmul_(g, g, 1.0 - beta2);
       p.addcdiv_(state.exp_avg(), state.exp_avg_sq().sqrt().add_(options.eps()), -lr_t);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "nesgd/error.h"
+#include "nesgd/optim/keras_adam.h"
 
 namespace nesgd::optim {
 
@@ -106,7 +107,11 @@ void PackOptimizer::step() {
         torch::Tensor exp_avg_sq = second_moment_[i].select(0, s);
         const double lr = lrs_[static_cast<size_t>(s)];
         if (config_.name == "keras-adam") {
-          const double lr_t = lr * std::sqrt(bias_correction2) / bias_correction1;
+          // The single run's KerasAdam takes the same one-pass kernel, so a member
+          // and its single run round alike.
+          const AdamCoefficients c = keras_adam_coefficients(lr, beta1, beta2, config_.eps, step_);
+          if (fused_adam_step(p, grad, exp_avg, exp_avg_sq, c)) continue;
+          const double lr_t = c.step_size;
           exp_avg.mul_(beta1).add_(grad, 1.0 - beta1);
           exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
           p.addcdiv_(exp_avg, exp_avg_sq.sqrt().add_(config_.eps), -lr_t);

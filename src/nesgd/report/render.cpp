@@ -37,7 +37,7 @@ constexpr double kLogMargin = 1.7782794100389228;
 
 // --- formatting -------------------------------------------------------------------------------------
 
-std::string num(double v, const char* spec = "{:.10g}") { return std::isfinite(v) ? fmt::format(spec, v) : ""; }
+std::string num(double v, const char* spec = "{:.10g}") { return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : ""; }
 std::string fmt_alpha(double a) { return fmt::format("{:g}", a); }
 
 // "90.17 +- 0.14" from fractions; the paper's style (mean +- std).
@@ -52,7 +52,7 @@ std::string fmt_iter(const Stat& s) {
   return fmt::format("{:.0f} +- {:.0f}", s.mean, s.std);
 }
 std::string fmt_paper(double mean, double std, const char* spec) {
-  return fmt::format(spec, mean) + " +- " + fmt::format(spec, std);
+  return fmt::format(fmt::runtime(spec), mean) + " +- " + fmt::format(fmt::runtime(spec), std);
 }
 std::string fmt_counts(const PointSummary& p) {
   std::string s = fmt::format("{}/{}", p.n_converged, p.n_runs);

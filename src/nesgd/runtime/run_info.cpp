@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nesgd/error.h"
+#include "nesgd/runtime/cpu_features.h"
 #include "nesgd/runtime/memory.h"
 #include "nesgd/runtime/threads.h"
 
@@ -84,32 +85,11 @@ double cuda_total_memory(int index) {
 }
 
 // The CPU's model name and the instruction-set flags that decide kernel
-// choice (AVX2, AVX-512, bf16, AMX), from /proc/cpuinfo: machines differ, and
-// every measurement names the one it ran on.
+// choice (runtime/cpu_features.h): machines differ, and every measurement
+// names the one it ran on.
 nlohmann::json cpu_record() {
-  nlohmann::json j{{"model", ""}, {"flags", nlohmann::json::array()}};
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  static const std::vector<std::string> wanted{"avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
-                                               "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8"};
-  while (std::getline(in, line)) {
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
-    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
-    if (key == "model name" && j["model"] == "") j["model"] = value;
-    if (key == "flags" && j["flags"].empty()) {
-      std::istringstream words(value);
-      std::string w;
-      std::vector<std::string> have;
-      while (words >> w) have.push_back(w);
-      for (const auto& f : wanted) {
-        if (std::find(have.begin(), have.end(), f) != have.end()) j["flags"].push_back(f);
-      }
-      break;
-    }
-  }
-  return j;
+  const CpuInfo cpu = this_cpu();
+  return {{"model", cpu.model}, {"flags", cpu.flags}};
 }
 
 }  // namespace
@@ -131,6 +111,11 @@ nlohmann::json environment_record(const torch::Device& device) {
   nlohmann::json j;
   j["nesgd_version"] = NESGD_VERSION;
   j["libtorch_version"] = libtorch_version();
+#ifdef NESGD_LIBTORCH_CUDA
+  j["libtorch_cuda"] = true;  // built against a LibTorch with CUDA (PyPI's torch, say)
+#else
+  j["libtorch_cuda"] = false;  // a CPU-only LibTorch (Debian's libtorch-dev, say)
+#endif
   j["compiler"] = __VERSION__;
   j["device"] = device.str();
   if (device.is_cuda()) {

@@ -4,12 +4,6 @@
 
 namespace nesgd::runtime {
 
-torch::ScalarType dtype_of_precision(const std::string& precision) {
-  if (precision == "fp32") return torch::kFloat32;
-  if (precision == "fp64") return torch::kFloat64;
-  throw Error("unknown precision '" + precision + "': use fp32 or fp64");
-}
-
 TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device, torch::ScalarType dtype) {
   TensorSet t;
   // from_blob does not copy; .to(kFloat) makes the owned copy before `set` can go away.

@@ -68,7 +68,10 @@ class PackRun {
     const RunConfig& c0 = configs.front();
     device_ = runtime::resolve_device(c0.device);
     dtype_ = runtime::dtype_of_precision(c0.precision);
+    precision_ = c0.precision;
     runtime::apply_threads(c0.model, {c0.threads, c0.blas_threads});
+    runtime::check_precision(precision_, device_);
+    runtime::apply_precision(precision_, device_);
 
     data::ImageSet train_set = data.train;
     if (c0.train_subset > 0) train_set.truncate(c0.train_subset);
@@ -209,6 +212,7 @@ class PackRun {
     torch::Tensor loss_b, loss_b_prime;
     {
       auto [x, y] = gather_k(to_device(idx_b));
+      runtime::AutocastScope autocast(precision_, device_);  // bf16: forward passes under autocast
       loss_b = member_losses(pack_->forward(x, true), y);
       if (any_b_prime_) {
         // B' is its own forward call, as in a single run: ghost BN updates its
@@ -256,6 +260,7 @@ class PackRun {
     const int64_t k = static_cast<int64_t>(slots_.size());
     const int64_t n = train_.x.size(0);
     constexpr int64_t kChunk = 1000;  // as runtime::evaluate()'s default
+    runtime::AutocastScope autocast(precision_, device_);
     torch::Tensor sums = torch::zeros({k}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
     for (int64_t start = 0; start < n; start += kChunk) {
       const int64_t len = std::min(kChunk, n - start);
@@ -363,6 +368,7 @@ class PackRun {
     r.iterations_to_l_star = m.protocol.iterations_to_l_star();
     r.train_loss = m.last_train_loss;
     if (r.status != RunStatus::kInterrupted) {
+      runtime::AutocastScope autocast(precision_, device_);
       const runtime::EvalResult te = runtime::evaluate(net, test_);
       r.test_accuracy = te.accuracy;
       r.test_loss = te.loss;
@@ -411,6 +417,7 @@ class PackRun {
   Clock::time_point t_start_;
   torch::Device device_{torch::kCPU};
   torch::ScalarType dtype_ = torch::kFloat32;
+  std::string precision_ = "fp32";
   runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
   std::vector<Member> members_;
@@ -444,7 +451,7 @@ int64_t auto_pack_size(const RunConfig& config_in) {
   RunConfig config = config_in;
   config.resolve_defaults_and_validate();
   const torch::Device device = runtime::resolve_device(config.device);
-  const double bytes_per_value = config.precision == "fp64" ? 8.0 : 4.0;
+  const double bytes_per_value = config.precision == "fp64" ? 8.0 : 4.0;  // tf32/bf16 keep float32 weights
   // Parameters and activations per sample of one member.
   double params = 0.0, activations = 0.0;
   if (config.model == "f1") {

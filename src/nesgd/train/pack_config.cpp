@@ -12,6 +12,10 @@ std::string pack_unsupported_reason(const RunConfig& config) {
   if (config.log_noise_scale) {
     return "a run that logs the noise scale (--log-noise-scale) cannot be packed: train it alone (--pack 1)";
   }
+  if (config.cuda_graph) {
+    return "packs are not captured as CUDA graphs (--cuda-graph): train these runs one at a time (--pack 1), or "
+           "drop --cuda-graph to pack them";
+  }
   // optim/pack_optimizer.h: the optimizers with a packed form.
   const std::string& o = config.optimizer.name;
   if (o != "keras-adam" && o != "adam" && o != "adamw" && o != "sgd") {

@@ -59,11 +59,21 @@ void RunConfig::resolve_defaults_and_validate() {
                 " normalizes each chunk of that many samples on its own; use a multiple of " +
                 std::to_string(ghost_batch_size) + " (or change --ghost-batch-size)");
   }
-  if (precision != "fp32" && precision != "fp64") {
-    throw Error("unknown --precision '" + precision + "': use fp32 (the default) or fp64 (reference runs)");
+  // Whether this machine can run it is checked where a run starts (runtime/precision.h):
+  // a record written on a GPU or a bf16 CPU stays readable everywhere.
+  if (precision != "fp32" && precision != "fp64" && precision != "tf32" && precision != "bf16") {
+    throw Error("unknown --precision '" + precision +
+                "': use fp32 (the default), fp64 (reference runs), tf32 (NVIDIA GPUs) or bf16 (autocast)");
   }
   if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
     throw Error("unknown device '" + device + "': use cpu, cuda, cuda:N or auto");
+  }
+  if (cuda_graph && device == "cpu") {
+    throw Error("--cuda-graph replays the step on a GPU: use it with --device cuda (or auto), or leave it off");
+  }
+  if (cuda_graph && log_noise_scale) {
+    throw Error("--cuda-graph and --log-noise-scale do not go together (the noise scale reads the gradients "
+                "between the two backward passes, inside the graph): drop one");
   }
 }
 
@@ -98,7 +108,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1
 namespace nesgd::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset,
                                                 l_star, l_stop, loss_measure, eval_every, max_iterations, sampling,
-                                                optimizer, device, threads, blas_threads, init_model,
+                                                optimizer, device, threads, blas_threads, cuda_graph, init_model,
                                                 log_noise_scale, bn_convention, ghost_batch_size, precision)
 
 namespace {

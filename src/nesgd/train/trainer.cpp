@@ -23,6 +23,7 @@
 #include "nesgd/runtime/tensors.h"
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/checkpoint_state.h"
+#include "nesgd/train/graph_step.h"
 
 namespace nesgd::train {
 namespace {
@@ -52,6 +53,8 @@ class TrainingRun {
         protocol_({config_.l_star, config_.l_stop, 0.5, config_.max_iterations}),
         ne_(config_.alpha) {
     runtime::apply_threads(config_.model, {config_.threads, config_.blas_threads});
+    runtime::check_precision(config_.precision, device_);  // tf32 off CUDA, bf16 without native bf16: refused
+    runtime::apply_precision(config_.precision, device_);
 
     data::ImageSet train_set = data.train;
     if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
@@ -92,6 +95,7 @@ class TrainingRun {
     if (!config_.init_model.empty()) result_.init_model_sha256 = data::sha256_file(config_.init_model);
 
     if (!files_.checkpoint.empty() && std::filesystem::exists(files_.checkpoint)) load_checkpoint();
+    set_up_cuda_graph();  // after the checkpoint: the graph captures the resumed weights' tensors
     if (group_) {
       group_->check_same("checkpoint to resume from (it must lie on a file system every rank sees)",
                          std::to_string(result_.iterations));
@@ -143,6 +147,49 @@ class TrainingRun {
     return loaded.net;
   }
 
+  // --cuda-graph: full-size steps replay the captured forward and backward
+  // passes (train/graph_step.h); a keras epoch's short batch runs eagerly on
+  // the same gradient tensors. Both streams draw as in an eager step.
+  optim::NEBackwardResult graphed_backward(int64_t& samples_b, int64_t& samples_b_prime) {
+    const bool two = optim::needs_second_batch(ne_);
+    const std::vector<int64_t> idx_b = stream_b_->next();
+    const std::vector<int64_t> idx_b_prime = two ? stream_b_prime_->next() : std::vector<int64_t>{};
+    samples_b = static_cast<int64_t>(idx_b.size());
+    samples_b_prime = static_cast<int64_t>(idx_b_prime.size());
+    optim::NEBackwardResult r;
+    if (samples_b == config_.batch_size && (!two || samples_b_prime == config_.batch_size)) {
+      const auto [loss_b, loss_b_prime] = graph_->run(idx_b, idx_b_prime);
+      r.loss_b = loss_b.item<double>();
+      r.used_b_prime = two;
+      r.loss_b_prime = two ? loss_b_prime.item<double>() : kNaN;
+      return r;
+    }
+    graph_->zero_grads_in_place();
+    auto on = [this](const std::vector<int64_t>& indices) -> optim::MinibatchLoss {
+      return [this, &indices]() {
+        auto [x, y] = runtime::gather(train_, indices);
+        runtime::AutocastScope autocast(config_.precision, device_);
+        return torch::nn::functional::cross_entropy(model_->forward(x), y);
+      };
+    };
+    return optim::ne_backward(on(idx_b), two ? on(idx_b_prime) : optim::MinibatchLoss{}, ne_);
+  }
+
+  void set_up_cuda_graph() {
+    if (!config_.cuda_graph) return;
+    if (!device_.is_cuda()) {
+      throw Error("--cuda-graph needs a CUDA device; this run resolved to " + device_.str() + ": leave it off");
+    }
+    if (group_) throw Error("--cuda-graph is for single-process runs; drop it with --distributed");
+    auto loss_of = [this](const torch::Tensor& idx) {
+      const torch::Tensor x = train_.x.index_select(0, idx), y = train_.y.index_select(0, idx);
+      runtime::AutocastScope autocast(config_.precision, device_);
+      return torch::nn::functional::cross_entropy(model_->forward(x), y);
+    };
+    graph_ = std::make_unique<GraphedBackward>(loss_of, params_, model_->buffers(), config_.batch_size, ne_.alpha(),
+                                               optim::needs_second_batch(ne_), device_);
+  }
+
   // The loss of the stream's next batch; `samples` receives its size (B, or
   // n mod B for the short last batch of a keras epoch).
   optim::MinibatchLoss minibatch_loss(data::BatchStream& stream, int64_t& samples) {
@@ -151,26 +198,31 @@ class TrainingRun {
       const std::vector<int64_t>& indices = stream.next();
       samples = static_cast<int64_t>(indices.size());
       auto [x, y] = runtime::gather(train_, indices);  // x: [samples, C, H, W]
+      runtime::AutocastScope autocast(config_.precision, device_);  // bf16: the forward pass under autocast
       return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
     };
   }
 
   void step(int64_t it) {
     const auto t_step = Clock::now();
-    optimizer_->zero_grad();
-    std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
-    auto capture = [&] {
-      for (const auto& p : params_) after_b.push_back(p.grad().detach().clone());
-    };
     int64_t samples_b = 0, samples_b_prime = 0;
-    const auto loss_b = minibatch_loss(*stream_b_, samples_b);
-    const auto loss_b_prime =
-        optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
-    if (group_) begin_step_bn_record();
-    optim::NEBackwardResult r =
-        optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
-    if (group_) all_reduce_step(r);
-    if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
+    optim::NEBackwardResult r;
+    if (graph_) {
+      r = graphed_backward(samples_b, samples_b_prime);
+    } else {
+      optimizer_->zero_grad();
+      std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
+      auto capture = [&] {
+        for (const auto& p : params_) after_b.push_back(p.grad().detach().clone());
+      };
+      const auto loss_b = minibatch_loss(*stream_b_, samples_b);
+      const auto loss_b_prime =
+          optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
+      if (group_) begin_step_bn_record();
+      r = optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
+      if (group_) all_reduce_step(r);
+      if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
+    }
     optimizer_->step();
     result_.step_seconds += seconds_since(t_step);
     result_.samples_processed += samples_b + samples_b_prime;  // 0 for B' when alpha = 1
@@ -377,6 +429,7 @@ class TrainingRun {
   // evaluate() forms, so only the final sum's order differs) and one
   // all-reduce adds the sums up; every rank gets the same result.
   runtime::EvalResult evaluate_set(const runtime::TensorSet& set) {
+    runtime::AutocastScope autocast(config_.precision, device_);  // evaluations in the run's precision too
     if (!group_) return runtime::evaluate(*model_, set);
     constexpr int64_t kChunk = 1000;  // evaluate()'s default
     const int64_t n = set.x.size(0);
@@ -437,6 +490,7 @@ class TrainingRun {
       } else {
         const std::vector<int64_t> part(indices.begin() + mine.begin, indices.begin() + mine.end);
         auto [x, y] = gather(train_, part);
+        runtime::AutocastScope autocast(config_.precision, device_);
         loss = torch::nn::functional::cross_entropy(
                    model_->forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) /
                static_cast<double>(samples);
@@ -541,6 +595,7 @@ class TrainingRun {
   std::shared_ptr<models::Network> model_;
   std::vector<torch::Tensor> params_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<GraphedBackward> graph_;  // --cuda-graph only
   std::optional<data::BatchStream> stream_b_, stream_b_prime_;
   std::optional<EpochMeanLoss> epoch_mean_;
   int64_t check_every_ = 1;
