@@ -18,11 +18,13 @@ import json
 import statistics
 import sys
 
-# The project's F1 performance targets (docs/PERFORMANCE.md, "F1 training step").
-CEILING_TARGET = 0.85   # F1 step at B = 1000, alpha = 1: >= 0.85 of the matmul ceiling
-NE_TARGET = 2.0         # NE step time <= 2.0 x plain step time at the same B
+# The project's F1 performance targets (docs/PERFORMANCE.md, "F1 training step"), set
+# against current PyTorch-Python at its best thread setting.
+CEILING_TARGET = 0.9    # F1 step at B = 1000, alpha = 1: >= 0.9 of the fp32 matmul ceiling
+NE_TARGET = 1.9         # NE step time <= 1.9 x plain step time at every B
 PYTORCH_EQUAL_B = 1000  # at least as fast as PyTorch-Python here
-PYTORCH_FASTER_B = 100  # faster here
+PYTORCH_FASTER_B = 100  # the NE step here at least PYTORCH_FASTER x PyTorch-Python's
+PYTORCH_FASTER = 1.3
 
 
 def load(paths):
@@ -121,9 +123,9 @@ def verdicts(keyed):
         if b == PYTORCH_EQUAL_B:
             out.append(f"- at least as fast as PyTorch-Python at B = {b}, alpha = {a:g}: "
                        f"{verdict(med(d['ours_over_ref']), 1.0, True)}")
-        if b == PYTORCH_FASTER_B:
-            out.append(f"- faster than PyTorch-Python at B = {b}, alpha = {a:g}: "
-                       f"{verdict(med(d['ours_over_ref']), 1.0, True, strict=True)}")
+        if b == PYTORCH_FASTER_B and a != 1.0:
+            out.append(f"- NE step at least {PYTORCH_FASTER}x PyTorch-Python at B = {b}, alpha = {a:g}: "
+                       f"{verdict(med(d['ours_over_ref']), PYTORCH_FASTER, True)}")
     return out
 
 

@@ -87,13 +87,17 @@ def child(args):
     def make_step(batch, alpha):
         model = make_f1(torch)
         model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+        # --adam fused: PyTorch's one-pass CPU Adam (torch >= 2.4), as nesgd's fused Keras Adam.
+        extra = {"fused": True} if args.adam == "fused" else {}
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7, **extra)
         sb = BatchStream(torch, DATASET_SIZE, batch, args.seed + 1)
         sbp = BatchStream(torch, DATASET_SIZE, batch, args.seed + 2) if alpha != 1.0 else None
 
         def loss(stream):
             idx = stream.next()
-            return F.cross_entropy(model(x_all.index_select(0, idx)), y_all.index_select(0, idx))
+            # --precision bf16: the forward pass under CPU bf16 autocast, as nesgd's --precision bf16.
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+                return F.cross_entropy(model(x_all.index_select(0, idx)), y_all.index_select(0, idx))
 
         def step():
             opt.zero_grad()  # 1.13: zeroes in place, like LibTorch 1.13's zero_grad()
@@ -202,7 +206,8 @@ def run_setting(args, s, batch_sizes):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--threads", str(s["torch_threads"]),
            "--batch-sizes", ",".join(map(str, batch_sizes)), "--alphas", ",".join(map(str, args.alphas)),
            "--repeats", str(args.repeats), "--min-block-seconds", str(args.min_block_seconds),
-           "--warmup-seconds", str(args.warmup_seconds), "--seed", str(args.seed)]
+           "--warmup-seconds", str(args.warmup_seconds), "--seed", str(args.seed),
+           "--precision", args.precision, "--adam", args.adam]
     print(f"reference_step.py: B {batch_sizes}: torch threads {s['torch_threads']}, OpenBLAS threads "
           f"{s['openblas_threads']}, {s['blas_build']} OpenBLAS, OMP_WAIT_POLICY {s['omp_wait_policy']}, "
           f"heap {s['malloc']}",
@@ -271,6 +276,10 @@ def main():
                    help="batch sizes above this run only at the best setting of the largest swept one")
     p.add_argument("--json", help="write every setting's results and the best per (B, alpha) here")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: forward passes under torch.autocast('cpu', bfloat16)")
+    p.add_argument("--adam", choices=["default", "fused"], default="default",
+                   help="torch.optim.Adam as constructed by default, or with fused=True (torch >= 2.4)")
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.quick:

@@ -242,6 +242,20 @@ TEST(SweepCli, ShortBatchThatSplitsAGhostBatchFailsBeforeAnyRun) {
   EXPECT_TRUE(result_files(tmp.path() + "/store").empty());
 }
 
+// A precision this machine cannot run (tf32 on a CPU) is refused before any run starts.
+TEST(SweepCli, PrecisionTheDeviceCannotRunFailsBeforeAnyRun) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  TempDir tmp;
+  const auto r = run_nesgd("sweep --store '" + tmp.path() + "/store' --configs f1 --train-subset 200 "
+                           "--batch-sizes 100 --alphas 1,1.5 --seeds 1 --precision tf32 --data-dir '" + root +
+                           "' --offline");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--precision tf32 needs an NVIDIA GPU"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("start "), std::string::npos) << "no run may start: " << r.output;
+  EXPECT_TRUE(result_files(tmp.path() + "/store").empty());
+}
+
 // Kill -9 a real sweep mid-run, restart it: every run present once, earlier results untouched.
 TEST(SweepCli, ResumesAfterSigkillWithStoredResultsByteIdentical) {
   const std::string root = nesgd::testing::fashion_mnist_root();

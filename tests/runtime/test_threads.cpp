@@ -91,10 +91,13 @@ TEST(Threads, BlasBuildIsTheLoadedOpenBlas) {
 
 TEST(Threads, F1UnderOpenBlasOpenMpTakesEveryCoreInTheOnePool) {
   // There OpenBLAS runs at ATen's width: ATen at 1 would leave the GEMMs on one core.
-  for (int cores : {1, 2, 8}) {
-    const ThreadSettings d = default_threads("f1", cores, BlasBuild::kOpenMp);
-    EXPECT_EQ(d.aten, cores);
-    EXPECT_EQ(d.blas, cores);
+  // The same for a BLAS that is not OpenBLAS (MKL in PyPI's LibTorch runs on ATen's pool).
+  for (BlasBuild build : {BlasBuild::kOpenMp, BlasBuild::kNotOpenBlas}) {
+    for (int cores : {1, 2, 8}) {
+      const ThreadSettings d = default_threads("f1", cores, build);
+      EXPECT_EQ(d.aten, cores);
+      EXPECT_EQ(d.blas, cores);
+    }
   }
 }
 

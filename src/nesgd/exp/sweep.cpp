@@ -11,6 +11,8 @@
 
 #include "nesgd/error.h"
 #include "nesgd/exp/run_id.h"
+#include "nesgd/runtime/precision.h"
+#include "nesgd/runtime/run_info.h"
 
 namespace nesgd::exp {
 namespace {
@@ -141,6 +143,9 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
     const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
                                                          : splits.train.n;
     run->config.validate_for_training_set(n_train);
+    // The device and its precision too (bf16 on a CPU without native bf16, tf32 off CUDA, a
+    // missing GPU): every run would fail the same way.
+    runtime::check_precision(run->config.precision, runtime::resolve_device(run->config.device));
   }
   double run_seconds_total = 0.0;
   auto stopping = [&hooks] { return hooks.should_stop && hooks.should_stop(); };

@@ -66,8 +66,11 @@ ThreadSettings default_threads(const std::string& model, int cores, BlasBuild bu
   // OpenBLAS's OpenMP build runs its regions on ATen's pool, at ATen's width:
   // with ATen at 1 thread the GEMMs ran on one core (8,196 against 15,434
   // samples/s at B = 2000), so there F1 takes every core in the one pool.
+  // So does a BLAS that is not OpenBLAS (MKL, inside PyPI's LibTorch): it runs
+  // its GEMMs on ATen's pool at ATen's width (measured there at ATen 1: 9,503
+  // against PyTorch-Python's 17,690 samples/s at 2 threads, B = 1000).
   if (model == "f1") {
-    if (build == BlasBuild::kOpenMp) return {cores, cores};
+    if (build == BlasBuild::kOpenMp || build == BlasBuild::kNotOpenBlas) return {cores, cores};
     return {openmp_workers_sleep() ? cores : 1, cores};
   }
   // Convolutions run in oneDNN on ATen's pool, so the conv nets get the cores
