@@ -102,14 +102,7 @@ if [ -z "$PYTHON" ]; then
   done
 fi
 [ -n "$PYTHON" ] || { echo "gpu_check: no python with torch found (set PYTHON=...)" >&2; exit 1; }
-TORCH_PREFIX=$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')
-ABI=$("$PYTHON" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
-log "python $PYTHON, torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), C++ ABI $ABI"
-if [ ! -e "$TORCH_PREFIX/Torch/TorchConfig.cmake" ]; then
-  # Debian's python3-torch has no CMake files there; its libtorch-dev is found by CMake directly.
-  log "no TorchConfig.cmake under $TORCH_PREFIX: letting CMake find LibTorch on its own"
-  TORCH_PREFIX=""
-fi
+log "python $PYTHON, torch $("$PYTHON" -c 'import torch; print(torch.__version__)')"
 if [ "$CPU_ONLY" = 0 ]; then
   if ! "$PYTHON" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
     echo "gpu_check: torch sees no CUDA device (use --cpu to run the CPU parts only)" >&2
@@ -121,33 +114,30 @@ fi
 
 # --- dependencies: the machine's, else the carried build-deps/root -------------------------------
 DEPS=${NESGD_DEPS_ROOT:-$ROOT/build-deps/root}
+CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+# LibTorch's own options (its CMake prefix, c10, the CUDA libraries' rpath,
+# C++20 where its headers demand it, its std::string ABI, CUDA architectures,
+# nvcc, header-only fmt, from the carried headers where there are some):
+# the same as scripts/build.sh's, in scripts/lib/torch_cmake.sh.
+# shellcheck source=lib/torch_cmake.sh
+. "$ROOT/scripts/lib/torch_cmake.sh"
+TORCH_CMAKE_ARGS=()
+FMT_INCLUDE=""
+[ -d "$DEPS/usr/include/fmt" ] && FMT_INCLUDE="$DEPS/usr/include"
+torch_cmake_args "$PYTHON" "$ROOT/$BUILD_DIR" "$FMT_INCLUDE" || exit 1
+CMAKE_ARGS+=("${TORCH_CMAKE_ARGS[@]}")
+ABI=$TORCH_ABI
+ABI_FLAGS=""
+[ "$ABI" = 0 ] && ABI_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=0"
+log "C++ ABI $ABI; LibTorch options: ${TORCH_CMAKE_ARGS[*]}"
+[ -z "$TORCH_PREFIX" ] && log "no TorchConfig.cmake beside this torch: letting CMake find LibTorch on its own"
 PREFIXES=()
 [ -n "$TORCH_PREFIX" ] && PREFIXES+=("$TORCH_PREFIX")
-CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
 # More CMake options from the caller, e.g. NESGD_EXTRA_CMAKE_ARGS="-DNESGD_NCCL=ON" or
 # "-DNESGD_DISTRIBUTED=OFF" (scripts/gpu_pack_study.sh: the study needs no c10d).
 read -r -a extra_cmake_args <<< "${NESGD_EXTRA_CMAKE_ARGS:-}"
 CMAKE_ARGS+=("${extra_cmake_args[@]}")
-# The new ABI is GCC's default; say so explicitly only for the old one, so an
-# existing build directory keeps its flags (and its objects) on ABI-1 machines.
-ABI_FLAGS=""
-[ "$ABI" = 0 ] && ABI_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=0" && CMAKE_ARGS+=("-DCMAKE_CXX_FLAGS=$ABI_FLAGS")
-# C++20 where the LibTorch headers demand it (newer PyTorch), else the project's C++17.
-TORCH_INCLUDE=$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "include"))')
-if grep -qs "C++20 or later" "$TORCH_INCLUDE/ATen/ATen.h" "$TORCH_INCLUDE/c10/util/C++17.h"; then
-  CMAKE_ARGS+=(-DCMAKE_CXX_STANDARD=20)
-  log "LibTorch headers require C++20: building with -DCMAKE_CXX_STANDARD=20"
-fi
-# A CUDA LibTorch's CMake config looks for the CUDA toolkit (nvcc).
-if [ "$CPU_ONLY" = 0 ] && ! command -v nvcc >/dev/null 2>&1; then
-  for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
-    [ -x "$d/nvcc" ] && { export PATH="$PATH:$d"; log "nvcc from $d"; break; }
-  done
-fi
-if command -v nvcc >/dev/null 2>&1; then
-  export CUDACXX=${CUDACXX:-$(command -v nvcc)}
-  log "nvcc: $(nvcc --version | tail -1)"
-fi
+if command -v nvcc >/dev/null 2>&1; then log "nvcc: $(nvcc --version | tail -1)"; fi
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 multiarch=${multiarch:-x86_64-linux-gnu}
 have_header() {
@@ -162,22 +152,6 @@ if [ -d "$DEPS/usr" ]; then
   log "carried dependencies in $DEPS"
   [ -d "$DEPS/usr/share/cmake/CLI11" ] && CMAKE_ARGS+=("-DCLI11_DIR=$DEPS/usr/share/cmake/CLI11")
   [ -d "$DEPS/usr/share/cmake/nlohmann_json" ] && CMAKE_ARGS+=("-Dnlohmann_json_DIR=$DEPS/usr/share/cmake/nlohmann_json")
-  if [ -d "$DEPS/usr/include/fmt" ]; then
-    shim="$ROOT/$BUILD_DIR/shim/fmt"
-    mkdir -p "$shim"
-    cat > "$shim/fmt-config.cmake" <<EOF
-# Header-only fmt from $DEPS (written by scripts/gpu_check.sh).
-if(NOT TARGET fmt::fmt)
-  add_library(fmt::fmt INTERFACE IMPORTED)
-  set_target_properties(fmt::fmt PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$DEPS/usr/include"
-                        INTERFACE_COMPILE_DEFINITIONS "FMT_HEADER_ONLY=1")
-endif()
-set(fmt_FOUND TRUE)
-EOF
-    echo 'set(PACKAGE_VERSION 9.1.0)
-set(PACKAGE_VERSION_COMPATIBLE TRUE)' > "$shim/fmt-config-version.cmake"
-    CMAKE_ARGS+=("-Dfmt_DIR=$shim")
-  fi
   if ! have_header zlib.h && [ -e "$DEPS/usr/include/zlib.h" ]; then
     CMAKE_ARGS+=("-DZLIB_INCLUDE_DIR=$DEPS/usr/include" "-DZLIB_LIBRARY=$(find_lib libz.so.1 || echo libz.so.1-not-found)")
   fi
