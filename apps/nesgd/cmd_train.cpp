@@ -12,6 +12,8 @@
 #include "common.h"
 #include "nesgd/dist/group.h"
 #include "nesgd/durable_write.h"
+#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/threads.h"
 #include "nesgd/train/trainer.h"
 
 namespace nesgd::cli {
@@ -61,6 +63,13 @@ int run(TrainState& s) {
     }
   }
 
+  // Allowed (measuring them is legitimate), but said: these settings are slow.
+  const bool on_cpu =
+      s.config.device == "cpu" || (s.config.device == "auto" && runtime::resolve_device("auto").is_cpu());
+  if (!s.quiet && on_cpu) {
+    const std::string w = runtime::oversubscription_warning(s.config.model, {s.config.threads, s.config.blas_threads});
+    if (!w.empty()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  }
   const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);
   if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());

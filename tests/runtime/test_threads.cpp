@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "nesgd/runtime/threads.h"
+#include "support/cli.h"
 
 using namespace nesgd::runtime;
 
@@ -120,4 +121,66 @@ TEST(Threads, F1PolicyFollowsTheOpenMpWaitPolicy) {
     EXPECT_EQ(d.aten, 2);
     EXPECT_EQ(d.blas, 2);
   }
+}
+
+TEST(Threads, OversubscriptionIsWarnedOfOnlyWhereBothPoolsCompete) {
+  // The case measured slow: ATen 2 + OpenBLAS 2 (pthread build) on 2 cores, workers spinning.
+  const std::string w = oversubscription_warning({2, 2}, 2, BlasBuild::kPthreads, false);
+  EXPECT_NE(w.find("ATen 2 threads and OpenBLAS 2 threads on 2 cores"), std::string::npos) << w;
+  EXPECT_NE(w.find("--threads"), std::string::npos) << w;
+  // Within the cores, one pool single-threaded, sleeping workers, or one shared pool: fine.
+  EXPECT_EQ(oversubscription_warning({2, 2}, 4, BlasBuild::kPthreads, false), "");
+  EXPECT_EQ(oversubscription_warning({1, 2}, 2, BlasBuild::kPthreads, false), "");  // F1's default
+  EXPECT_EQ(oversubscription_warning({2, 1}, 2, BlasBuild::kPthreads, false), "");  // C1's default
+  EXPECT_EQ(oversubscription_warning({2, 2}, 2, BlasBuild::kPthreads, true), "");
+  EXPECT_EQ(oversubscription_warning({2, 2}, 2, BlasBuild::kOpenMp, false), "");
+  EXPECT_EQ(oversubscription_warning({2, 2}, 2, BlasBuild::kNotOpenBlas, false), "");
+  EXPECT_NE(oversubscription_warning({3, 2}, 4, BlasBuild::kPthreads, false), "");
+}
+
+TEST(Threads, TheMeasuredDefaultsAreNeverWarnedOf) {
+  for (const std::string model : {"f1", "c1", "c2"}) {
+    EXPECT_EQ(oversubscription_warning(model, {0, 0}), "") << model;
+  }
+}
+
+TEST(ThreadsCli, ThreadCountsThatOversubscribeTheCoresAreWarnedOf) {
+  const int cores = hardware_cores();
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  if (cores < 2 || blas_build() != BlasBuild::kPthreads || (policy && std::string(policy) == "passive")) {
+    GTEST_SKIP() << "the warning concerns OpenBLAS's pthread build with spinning OpenMP workers on 2+ cores";
+  }
+  // The warning comes before the data is read, so a missing data folder is enough to see it.
+  const std::string c = std::to_string(cores);
+  auto r = nesgd::testing::run_nesgd("train --threads " + c + " --blas-threads " + c + " --offline --data-dir /nonexistent/place");
+  EXPECT_NE(r.output.find("warning: ATen " + c + " threads and OpenBLAS " + c + " threads on " + c + " cores"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("OMP_WAIT_POLICY=passive"), std::string::npos) << r.output;  // says the way out
+  r = nesgd::testing::run_nesgd("train --offline --data-dir /nonexistent/place");  // the measured defaults: no warning
+  EXPECT_EQ(r.output.find("warning:"), std::string::npos) << r.output;
+  r = nesgd::testing::run_nesgd("train --threads 1 --blas-threads " + c + " --offline --data-dir /nonexistent/place");
+  EXPECT_EQ(r.output.find("warning:"), std::string::npos) << r.output;
+}
+
+// A sweep says it once, however many of its runs share the settings, and still runs them.
+TEST(ThreadsCli, ASweepWarnsOnceOfThreadCountsThatOversubscribeTheCores) {
+  const int cores = hardware_cores();
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  if (cores < 2 || blas_build() != BlasBuild::kPthreads || (policy && std::string(policy) == "passive")) {
+    GTEST_SKIP() << "the warning concerns OpenBLAS's pthread build with spinning OpenMP workers on 2+ cores";
+  }
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
+  nesgd::testing::TempDir tmp;
+  const std::string c = std::to_string(cores);
+  const auto r = nesgd::testing::run_nesgd("sweep --store '" + tmp.path() + "/store' --configs f1 --train-subset 200 "
+                                           "--batch-sizes 100 --alphas 1,1.5 --seeds 1 --max-iterations 2 --threads " +
+                                           c + " --blas-threads " + c + " --data-dir '" + root + "' --offline");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::string w = "warning: ATen " + c + " threads and OpenBLAS " + c + " threads";
+  const size_t first = r.output.find(w);
+  ASSERT_NE(first, std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(w, first + 1), std::string::npos) << "said more than once: " << r.output;
+  EXPECT_NE(r.output.find("2 not converged"), std::string::npos) << "both runs ran: " << r.output;
 }

@@ -38,6 +38,16 @@ ThreadSettings default_threads(const std::string& model, int cores, BlasBuild bu
 // Returns what was applied.
 ThreadSettings apply_threads(const std::string& model, ThreadSettings requested);
 
+// A warning, or "" where nothing is wrong: with OpenBLAS's pthread build the
+// two pools are separate, and where both run more than one thread and
+// together more than `cores`, ATen's OpenMP workers spin (unless
+// OMP_WAIT_POLICY=passive) while OpenBLAS's threads need those cores
+// (measured: F1 with --threads 2 on 2 cores ran at 0.42x the default).
+// The settings are as applied (no zeros).
+std::string oversubscription_warning(ThreadSettings s, int cores, BlasBuild build, bool openmp_workers_sleep);
+// The same for what apply_threads(model, requested) would apply in this process.
+std::string oversubscription_warning(const std::string& model, ThreadSettings requested);
+
 // Current settings and BLAS identity, for run records.
 nlohmann::json describe_threads();
 

@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "nesgd/error.h"
 #include "nesgd/exp/run_id.h"
 #include "nesgd/runtime/precision.h"
 #include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/threads.h"
 
 namespace nesgd::exp {
 namespace {
@@ -138,6 +140,7 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
   // that ghost batch norm cannot split), so a bad grid fails at once rather
   // than hours in. Data is read only when there is something to run.
   DataCache data(options.data);
+  std::set<std::string> thread_warnings;
   for (const PlannedRun* run : pending) {
     const data::DatasetSplits& splits = data.get(run->config.dataset);
     const int64_t n_train = run->config.train_subset > 0 ? std::min(run->config.train_subset, splits.train.n)
@@ -145,7 +148,14 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
     run->config.validate_for_training_set(n_train);
     // The device and its precision too (bf16 on a CPU without native bf16, tf32 off CUDA, a
     // missing GPU): every run would fail the same way.
-    runtime::check_precision(run->config.precision, runtime::resolve_device(run->config.device));
+    const torch::Device device = runtime::resolve_device(run->config.device);
+    runtime::check_precision(run->config.precision, device);
+    // Thread counts that oversubscribe the cores are allowed (measuring them is legitimate) but said once.
+    if (device.is_cpu() && hooks.on_message) {
+      const std::string w =
+          runtime::oversubscription_warning(run->config.model, {run->config.threads, run->config.blas_threads});
+      if (!w.empty() && thread_warnings.insert(w).second) hooks.on_message("warning: " + w);
+    }
   }
   double run_seconds_total = 0.0;
   auto stopping = [&hooks] { return hooks.should_stop && hooks.should_stop(); };

@@ -90,6 +90,23 @@ ThreadSettings apply_threads(const std::string& model, ThreadSettings requested)
   return s;
 }
 
+std::string oversubscription_warning(ThreadSettings s, int cores, BlasBuild build, bool openmp_workers_sleep) {
+  if (build != BlasBuild::kPthreads || openmp_workers_sleep) return "";
+  if (s.aten <= 1 || s.blas <= 1 || s.aten + s.blas <= cores) return "";
+  return "ATen " + std::to_string(s.aten) + " threads and OpenBLAS " + std::to_string(s.blas) + " threads on " +
+         std::to_string(cores) +
+         " cores: ATen's OpenMP workers spin while OpenBLAS computes, which made F1 2.4x slower on 2 cores "
+         "(docs/PERFORMANCE.md, \"Thread settings\"). Leave --threads and --blas-threads at 0 for the measured "
+         "defaults, keep their sum within the cores, or set OMP_WAIT_POLICY=passive";
+}
+
+std::string oversubscription_warning(const std::string& model, ThreadSettings requested) {
+  const int cores = hardware_cores();
+  const ThreadSettings d = default_threads(model, cores);
+  const ThreadSettings s{requested.aten > 0 ? requested.aten : d.aten, requested.blas > 0 ? requested.blas : d.blas};
+  return oversubscription_warning(s, cores, blas_build(), openmp_workers_sleep());
+}
+
 nlohmann::json describe_threads() {
   nlohmann::json j;
   j["aten_threads"] = at::get_num_threads();
