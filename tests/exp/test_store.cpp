@@ -147,6 +147,11 @@ TEST(Store, ExportsCsvAndJsonLines) {
 TEST(Store, CsvQuotesFieldsThatNeedIt) {
   const std::string csv = ex::runs_csv({{{"run_id", "x"}, {"sweep", "a,b \"c\""}}});
   EXPECT_NE(csv.find("\"a,b \"\"c\"\"\""), std::string::npos) << csv;
+  // Values of every kind: null empty, booleans as words, numbers as JSON writes them, nested
+  // objects as dotted columns; lists (the curve and the like) stay in the JSON only.
+  const std::string row = ex::runs_csv(
+      {{{"run_id", "y"}, {"a", nullptr}, {"b", true}, {"c", 0.5}, {"d", {1, 2}}, {"e", {{"f", "g\nh"}}}}});
+  EXPECT_EQ(row, "run_id,a,b,c,e.f\ny,,true,0.5,\"g\nh\"\n");
 }
 
 // Processes racing for the same runs through claims: every run is stored

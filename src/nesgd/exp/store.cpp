@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "nesgd/csv.h"
 #include "nesgd/data/sha256.h"
 #include "nesgd/durable_write.h"
 #include "nesgd/error.h"
@@ -61,23 +62,12 @@ class ScopedFileLock {
   int fd_ = -1;
 };
 
-std::string csv_field(const nlohmann::json& v) {
-  std::string s;
+// A JSON value as a CSV field: null empty, strings and booleans as text, numbers as JSON writes them.
+std::string csv_value(const nlohmann::json& v) {
   if (v.is_null()) return "";
-  if (v.is_string()) {
-    s = v.get<std::string>();
-  } else if (v.is_boolean()) {
-    return v.get<bool>() ? "true" : "false";
-  } else {
-    s = v.dump();
-  }
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
+  if (v.is_string()) return csv_field(v.get<std::string>());
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  return csv_field(v.dump());
 }
 
 void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, nlohmann::json>& out) {
@@ -330,7 +320,7 @@ std::string runs_csv(const std::vector<nlohmann::json>& records) {
     for (size_t i = 0; i < columns.size(); ++i) {
       if (i) out += ",";
       const auto it = row.find(columns[i]);
-      if (it != row.end()) out += csv_field(it->second);
+      if (it != row.end()) out += csv_value(it->second);
     }
     out += "\n";
   }

@@ -1,5 +1,7 @@
 #include "nesgd/report/table.h"
 
+#include "nesgd/csv.h"
+
 namespace nesgd::report {
 namespace {
 
@@ -16,16 +18,6 @@ std::string markdown_row(const std::vector<std::string>& cells) {
   std::string line = "|";
   for (const auto& c : cells) line += " " + markdown_cell(c) + " |";
   return line + "\n";
-}
-
-std::string csv_field(const std::string& field) {
-  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
-  std::string quoted = "\"";
-  for (char c : field) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 std::string csv_row(const std::vector<std::string>& fields) {
