@@ -20,7 +20,7 @@ struct CpuInfo {
 
 // Parses /proc/cpuinfo's text (or a test's): the first "model name" and "flags".
 CpuInfo parse_cpuinfo(const std::string& text);
-// This machine's; empty where /proc/cpuinfo cannot be read.
+// This machine's (read once per process); empty where /proc/cpuinfo cannot be read.
 CpuInfo this_cpu();
 
 // Native bf16 arithmetic: AVX512-BF16 or AMX-BF16.

@@ -40,11 +40,15 @@ CpuInfo parse_cpuinfo(const std::string& text) {
 }
 
 CpuInfo this_cpu() {
-  std::ifstream in("/proc/cpuinfo");
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_cpuinfo(text.str());
+  // Read once per process: a sweep asks for every pending run, and the file does not change.
+  static const CpuInfo info = [] {
+    std::ifstream in("/proc/cpuinfo");
+    if (!in) return CpuInfo{};
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_cpuinfo(text.str());
+  }();
+  return info;
 }
 
 bool has_native_bf16(const CpuInfo& cpu) {
