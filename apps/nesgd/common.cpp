@@ -24,12 +24,16 @@ namespace nesgd::cli {
 namespace {
 
 std::atomic<int> g_stop_signals{0};
+std::vector<std::string> g_program_arguments;
 
 void on_signal(int) {
   if (g_stop_signals.fetch_add(1) >= 1) std::_Exit(130);
 }
 
 }  // namespace
+
+void set_program_arguments(int argc, char** argv) { g_program_arguments.assign(argv, argv + argc); }
+const std::vector<std::string>& program_arguments() { return g_program_arguments; }
 
 void install_stop_handlers() {
   std::signal(SIGINT, on_signal);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -70,6 +71,11 @@ std::string format_duration(double seconds);
 // On a terminal the line rewrites itself (and ends on a loss check when
 // newline_on_check); elsewhere each call prints one line.
 void print_progress(const train::Progress& p, bool tty, const std::string& prefix, bool newline_on_check);
+
+// The command line as main() received it (argv[0] first), for commands that
+// start copies of themselves (sweep --workers).
+void set_program_arguments(int argc, char** argv);
+const std::vector<std::string>& program_arguments();
 
 // SIGINT/SIGTERM: the first asks running work to stop cleanly (stop_requested()
 // turns true), the second exits at once with status 130.

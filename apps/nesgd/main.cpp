@@ -11,6 +11,7 @@
 #include "nesgd/runtime/memory.h"
 
 int main(int argc, char** argv) {
+  nesgd::cli::set_program_arguments(argc, argv);
   // The heap policy before any large buffer exists (nesgd/runtime/memory.h).
   try {
     nesgd::runtime::apply_malloc_policy(nesgd::runtime::malloc_policy_from_environment());

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -414,6 +415,103 @@ TEST(SweepCli, PackedAndSingleSweepsStoreTheSameRuns) {
     EXPECT_FALSE(s.contains("pack"));
     ASSERT_TRUE(p.contains("pack")) << id;
     EXPECT_EQ(p["pack"]["size"], 2);
+  }
+}
+
+// --workers 2: two processes, each pinned to its share of the cores, share the grid through the
+// store and store exactly what one process stores (both at one thread each, so every sum is the same).
+TEST(SweepCli, WorkersShareTheGridAndStoreWhatOneProcessStores) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
+  TempDir tmp;
+  std::map<std::string, std::map<std::string, nlohmann::json>> stores;
+  std::string workers_output;
+  for (const std::string workers : {"1", "2"}) {
+    auto args = tiny_sweep(root, tmp.path() + "/w" + workers);
+    args.insert(args.end(), {"--workers", workers});
+    std::string cmd;
+    for (const auto& a : args) cmd += " '" + a + "'";
+    const auto r = run_nesgd(cmd);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (workers == "2") workers_output = r.output;
+    stores[workers] = stored(tmp.path() + "/w" + workers);
+  }
+  EXPECT_NE(workers_output.find("[w1/2] sweep custom"), std::string::npos) << workers_output;
+  EXPECT_NE(workers_output.find("[w2/2] sweep custom"), std::string::npos) << workers_output;
+  EXPECT_NE(workers_output.find("4 run here (0 converged, 4 not converged, 0 diverged, 0 pack(s)) by 2 workers, 0 missing"),
+            std::string::npos)
+      << "one summary line for all workers: " << workers_output;
+  const auto& one = stores["1"];
+  const auto& two = stores["2"];
+  ASSERT_EQ(one.size(), kTinyRuns);
+  ASSERT_EQ(two.size(), one.size());
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+  const int cores = CPU_COUNT(&set);
+  for (const auto& [id, a] : one) {
+    ASSERT_EQ(two.count(id), 1u) << id << " missing from the workers' store";
+    const auto& b = two.at(id);
+    EXPECT_EQ(b["status"], a["status"]) << id;
+    EXPECT_EQ(b["iterations"], a["iterations"]) << id;
+    EXPECT_EQ(b["test_accuracy"], a["test_accuracy"]) << id;
+    EXPECT_EQ(b["test_loss"], a["test_loss"]) << id;
+    EXPECT_EQ(b["config"], a["config"]) << id;
+    // Each worker saw only its share of the cores.
+    EXPECT_LE(b["environment"]["threads"]["hardware_cores"].get<int>(), std::max(1, (cores + 1) / 2)) << id;
+  }
+}
+
+// --workers shares CPU cores: on a GPU it is refused, before the store or any run.
+TEST(SweepCli, WorkersOnAGpuAreRefusedBeforeAnything) {
+  TempDir tmp;
+  const auto r = run_nesgd("sweep --store '" + tmp.path() + "/store' --configs f1 --batch-sizes 100 --alphas 1 "
+                           "--seeds 1,2 --device cuda --workers 2 --offline --data-dir '" + tmp.path() + "'");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--workers shares the CPU's cores"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--pack"), std::string::npos) << "says what to use instead: " << r.output;
+  EXPECT_FALSE(fs::exists(tmp.path() + "/store"));
+  EXPECT_NE(run_nesgd("sweep --store x --workers 0").output.find("--workers must be a positive integer"),
+            std::string::npos);
+}
+
+// Ctrl-C to the command stops every worker the way it stops one sweep (checkpoints saved, nothing
+// half-stored), and the same command continues each worker's run where it stopped.
+TEST(SweepCli, CtrlCStopsEveryWorkerAndTheRerunContinuesTheirRuns) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  constexpr int kCap = 3000;  // L** out of reach: each run goes to its cap unless stopped
+  std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1", "--seeds", "1,2",
+                                "--train-subset", "200", "--max-iterations", std::to_string(kCap), "--l-stop", "1e-9",
+                                "--l-star", "1e-8", "--checkpoint-every", "3600", "--data-dir", root, "--offline",
+                                "--threads", "1", "--blas-threads", "1", "--workers", "2"};
+  NesgdProcess p(args, tmp.path() + "/p");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string log = p.log();
+        return log.find("[w1/2] [1/2] it ") != std::string::npos && log.find("[w2/2] [1/2] it ") != std::string::npos;
+      },
+      120))
+      << p.log();
+  ASSERT_EQ(kill(p.pid(), SIGINT), 0);
+  EXPECT_EQ(p.wait(), 130) << p.log();
+  EXPECT_TRUE(result_files(store).empty()) << "an interrupted run is not a result: " << p.log();
+  const auto ids = planned_ids(args);
+  ASSERT_EQ(ids.size(), 2u);
+  for (const auto& id : ids) {
+    EXPECT_TRUE(fs::exists(store + "/checkpoints/" + id + ".pt")) << "each worker saved its run: " << p.log();
+  }
+  std::string cmd;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const auto again = run_nesgd(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const auto runs = stored(store);
+  ASSERT_EQ(runs.size(), 2u) << again.output;
+  for (const auto& [id, j] : runs) {
+    EXPECT_EQ(j["iterations"], kCap) << id;
+    EXPECT_GT(j["resumed_from_iteration"].get<int64_t>(), 0) << id << ": continued, not restarted";
   }
 }
 
