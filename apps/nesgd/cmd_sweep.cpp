@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "nesgd/data/registry.h"
+#include "nesgd/data/resolve.h"
 #include "nesgd/error.h"
 #include "nesgd/exp/grid.h"
 #include "nesgd/exp/store.h"
@@ -162,6 +164,22 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
     if (!r.in_shard) continue;
     ++in_shard;
     if (r.done) stored_before.insert(r.id);
+  }
+  // The data, once, before the workers start: missing data fails here with one message rather
+  // than once per worker, and a download happens once rather than in every worker at the same time.
+  std::set<std::string> datasets;
+  for (const auto& r : plan) {
+    if (r.in_shard && !r.done) datasets.insert(r.config.dataset);
+  }
+  const data::DataOptions data_options = s.data.options(s.quiet);
+  for (const auto& name : datasets) {
+    const data::DatasetSpec& dataset = data::find_dataset(name);
+    try {
+      data::locate_dataset(dataset, data_options);
+    } catch (const Error&) {
+      if (!data_options.allow_download) throw;
+      data::fetch_dataset(dataset, data_options);
+    }
   }
   const std::vector<int> cpus = exp::allowed_cpus();
   exp::WorkerLaunch launch;

@@ -1,6 +1,8 @@
 // nesgd - command-line front end. Each subcommand lives in its own cmd_*.cpp
 // and only parses flags, calls the library and prints.
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <exception>
 #include <vector>
 
@@ -9,6 +11,16 @@
 #include "common.h"
 #include "nesgd/error.h"
 #include "nesgd/runtime/memory.h"
+
+namespace {
+
+// "[w1/2] " in a worker of `nesgd sweep --workers 2` (exp/workers.h), so that its error is known as its own.
+std::string worker_tag() {
+  const char* w = std::getenv("NESGD_SWEEP_WORKER");
+  return w ? std::string("[w") + w + "] " : std::string();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   nesgd::cli::set_program_arguments(argc, argv);
@@ -48,10 +60,10 @@ int main(int argc, char** argv) {
       if (c.app->parsed()) return c.run();
     }
   } catch (const nesgd::Error& e) {
-    std::fprintf(stderr, "\nnesgd: error: %s\n", e.what());
+    std::fprintf(stderr, "\n%snesgd: error: %s\n", worker_tag().c_str(), e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "\nnesgd: internal error: %s\n", e.what());
+    std::fprintf(stderr, "\n%snesgd: internal error: %s\n", worker_tag().c_str(), e.what());
     return 1;
   }
   return 2;

@@ -462,7 +462,8 @@ TEST(SweepCli, WorkersShareTheGridAndStoreWhatOneProcessStores) {
   }
 }
 
-// --workers shares CPU cores: on a GPU it is refused, before the store or any run.
+// --workers shares CPU cores: on a GPU it is refused, before the store or any run; missing data
+// stops it before any worker starts.
 TEST(SweepCli, WorkersOnAGpuAreRefusedBeforeAnything) {
   TempDir tmp;
   const auto r = run_nesgd("sweep --store '" + tmp.path() + "/store' --configs f1 --batch-sizes 100 --alphas 1 "
@@ -473,6 +474,14 @@ TEST(SweepCli, WorkersOnAGpuAreRefusedBeforeAnything) {
   EXPECT_FALSE(fs::exists(tmp.path() + "/store"));
   EXPECT_NE(run_nesgd("sweep --store x --workers 0").output.find("--workers must be a positive integer"),
             std::string::npos);
+  // Missing data is found before the workers start: one message, naming the fix, and no worker.
+  const auto m = run_nesgd("sweep --store '" + tmp.path() + "/store2' --configs f1 --batch-sizes 100 --alphas 1 "
+                           "--seeds 1,2 --workers 2 --offline --data-dir '" + tmp.path() + "/nothing'");
+  EXPECT_NE(m.exit_code, 0) << m.output;
+  const size_t first = m.output.find("nesgd: error: fashion-mnist not found");
+  ASSERT_NE(first, std::string::npos) << m.output;
+  EXPECT_EQ(m.output.find("nesgd: error:", first + 1), std::string::npos) << "said once: " << m.output;
+  EXPECT_EQ(m.output.find("[w1/2]"), std::string::npos) << "no worker started: " << m.output;
 }
 
 // Ctrl-C to the command stops every worker the way it stops one sweep (checkpoints saved, nothing
