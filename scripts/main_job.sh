@@ -30,9 +30,8 @@ This was a reduced run (1,000 training images). The paper's full configuration, 
 F1 setting with NE (Table 2: B = 2000, alpha = 1.5, 90.39 +- 0.17 % at 7914 +- 528 iterations):
   ./build/nesgd train --model f1 --dataset fashion-mnist --batch-size 2000 --alpha 1.5 --seed 1 \
       --checkpoint results/f1.ckpt --out results/f1_b2000_a1.5_s1.json
-(about 45 minutes on 2 idle CPU cores; --checkpoint lets it resume after an interruption.
+(about half an hour on 2 idle CPU cores; --checkpoint lets it resume after an interruption.
 Both commands follow the paper's Keras protocol, the default: Keras's Adam update, and epochs of
-ceil(N/B) steps with a short last batch. Our seed-1 run of that setting was made under nesgd's
-earlier protocol (--sampling epoch --optimizer adam): converged at 9,090 iterations with
-89.98 % test accuracy, docs/RESULTS.md.)
+ceil(N/B) steps with a short last batch. Under it our runs of that setting converged at 7,590 and
+7,830 iterations with 90.35 and 89.92 % test accuracy (seeds 1 and 2, docs/RESULTS.md).)
 TXT
