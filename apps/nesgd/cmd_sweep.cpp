@@ -23,7 +23,7 @@
 #include "nesgd/exp/sweep.h"
 #include "nesgd/exp/sweep_request.h"
 #include "nesgd/exp/workers.h"
-#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/device_name.h"
 #include "nesgd/train/pack.h"
 
 namespace nesgd::cli {
@@ -148,7 +148,7 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
   // Every run on the CPU, checked before the store is touched.
   for (const auto& r : exp::plan_sweep(spec, shard, nullptr)) {
     const std::string& d = r.config.device;
-    if (r.in_shard && d != "cpu" && !(d == "auto" && runtime::resolve_device(d).is_cpu())) {
+    if (r.in_shard && !runtime::runs_on_cpu(d)) {
       throw Error("--workers shares the CPU's cores among processes, but " + describe(r.config) + " runs on '" + d +
                   "': on a GPU train runs together with --pack (the default there), or start one sweep per GPU "
                   "on the same --store");

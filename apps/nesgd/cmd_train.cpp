@@ -12,7 +12,7 @@
 #include "common.h"
 #include "nesgd/dist/group.h"
 #include "nesgd/durable_write.h"
-#include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/device_name.h"
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/trainer.h"
 
@@ -64,9 +64,7 @@ int run(TrainState& s) {
   }
 
   // Allowed (measuring them is legitimate), but said: these settings are slow.
-  const bool on_cpu =
-      s.config.device == "cpu" || (s.config.device == "auto" && runtime::resolve_device("auto").is_cpu());
-  if (!s.quiet && on_cpu) {
+  if (!s.quiet && runtime::runs_on_cpu(s.config.device)) {
     const std::string w = runtime::oversubscription_warning(s.config.model, {s.config.threads, s.config.blas_threads});
     if (!w.empty()) std::fprintf(stderr, "warning: %s\n", w.c_str());
   }

@@ -1,4 +1,5 @@
 #include "nesgd/runtime/run_info.h"
+#include "nesgd/runtime/device_name.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -24,6 +25,10 @@ namespace nesgd::runtime {
 std::string libtorch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);
+}
+
+bool runs_on_cpu(const std::string& device) {
+  return device == "cpu" || (device == "auto" && !torch::cuda::is_available());
 }
 
 torch::Device resolve_device(const std::string& name) {
