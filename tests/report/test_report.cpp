@@ -191,3 +191,30 @@ TEST(Report, ASweepRecordedTwiceIsListedOnce) {
   for (size_t p = md.find(row); p != std::string::npos; p = md.find(row, p + 1)) ++rows;
   EXPECT_EQ(rows, 2u) << md;
 }
+
+// The paper's own Table 2 settings run alone (one B per alpha, as the paper's rows): each is its
+// row, beside the paper's; an alpha at one B that is not the paper's B_opt (Table 3's grid) is not.
+TEST(Report, ThePapersOwnTable2SettingsRunAloneMakeTheirRows) {
+  auto point = [](double alpha, int64_t b, double acc, double time) {
+    rp::PointSummary p;
+    p.config = "F1";
+    p.setting_id = "s";
+    p.batch_size = b;
+    p.alpha = alpha;
+    p.n_runs = p.n_converged = 2;
+    p.accuracy = {2, acc, 0.002};
+    p.time = {2, time, 100.0};
+    return p;
+  };
+  const std::string t2 =
+      rp::table2_markdown({point(1.0, 900, 0.9037, 10586), point(1.5, 2000, 0.9014, 7710), point(3.0, 5000, 0.90, 3000)});
+  EXPECT_NE(t2.find("| F1 | 1 | 900 | 90.37 +- 0.20 | 10586 +- 100 | 2/2 | 900 | 90.17 +- 0.14 | 10934 +- 816 |"),
+            std::string::npos)
+      << t2;
+  EXPECT_NE(t2.find("| F1 | 1.5 | 2000 | 90.14 +- 0.20 | 7710 +- 100 | 2/2 | 2000 | 90.39 +- 0.17 | 7914 +- 528 |"),
+            std::string::npos)
+      << t2;
+  EXPECT_EQ(t2.find("| F1 | 3 |"), std::string::npos) << t2;
+  // At one B that is not the paper's B_opt there is nothing to choose: no row.
+  EXPECT_EQ(rp::table2_markdown({point(1.0, 1000, 0.90, 9000)}).find("| F1 | 1 |"), std::string::npos);
+}

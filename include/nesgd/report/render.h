@@ -2,7 +2,8 @@
 //
 // write_report() writes into one folder:
 //   summary.csv                  one row per (config, setting, B, alpha) with counts and mean/std
-//   table2.md, table2.csv        B_opt per alpha swept over B (the paper's Table 2), our values beside the paper's
+//   table2.md, table2.csv        B_opt per alpha swept over B (the paper's Table 2), our values beside the paper's;
+//                                an alpha run only at the paper's B_opt is shown too (the paper's row repeated)
 //   table3.md, table3.csv        large batch with NE vs best small batch without (Table 3)
 //   figure{1,2}-<cfg>-accuracy.{svg,png}, figure{1,2}-<cfg>-time.{svg,png}
 //                                test accuracy / convergence time against B, one curve per alpha

@@ -96,13 +96,16 @@ class Labels {
 };
 
 // Table 2's rows: B_opt for the alphas swept over two or more batch sizes (an
-// alpha run at one B only, as in Table 3's alpha grid, has no B to choose).
+// alpha run at one B only, as in Table 3's alpha grid, has no B to choose),
+// and an alpha run at the paper's own B_opt only: the paper's row, repeated.
 std::vector<PointSummary> table2_rows(const std::vector<PointSummary>& points) {
   std::map<std::tuple<std::string, std::string, double>, std::set<int64_t>> batch_sizes;
   for (const auto& p : points) batch_sizes[{p.config, p.setting_id, p.alpha}].insert(p.batch_size);
   std::vector<PointSummary> rows;
   for (const auto& r : best_batch_sizes(points)) {
-    if (batch_sizes[{r.config, r.setting_id, r.alpha}].size() >= 2) rows.push_back(r);
+    const auto& sizes = batch_sizes[{r.config, r.setting_id, r.alpha}];
+    const PaperTable2Row* paper = find_paper_table2(r.config, r.alpha);
+    if (sizes.size() >= 2 || (paper != nullptr && paper->b_opt == r.batch_size)) rows.push_back(r);
   }
   return rows;
 }
