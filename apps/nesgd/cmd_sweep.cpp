@@ -138,6 +138,23 @@ int64_t parse_pack(const SweepState& s) {
   return k;
 }
 
+// The one stdout line for scripts (a worker's goes to stderr, marked), then the store's line.
+// `by` is said after the counts, e.g. " by 2 workers".
+void print_summary(const SweepState& s, const std::string& name, const exp::Shard& shard,
+                   const exp::SweepSummary& sum, const std::string& tag, bool worker, const std::string& by) {
+  if (worker && s.quiet) return;
+  std::fprintf(worker ? stderr : stdout,
+               "%ssweep %s: %zu runs in grid, %zu in shard %s: %zu already stored, %zu run here (%zu converged, %zu "
+               "not converged, %zu diverged, %zu pack(s))%s, %zu missing%s\n",
+               tag.c_str(), name.c_str(), sum.grid_size, sum.shard_size, shard.to_string().c_str(), sum.already_done,
+               sum.ran_here, sum.converged, sum.not_converged, sum.diverged, sum.packs, by.c_str(), sum.missing,
+               sum.interrupted ? "; interrupted: run the same command again to resume" : "");
+  if (!s.quiet && !worker && sum.exported_rows > 0) {
+    std::fprintf(stderr, "store %s: %zu results; pandas: pd.read_csv(\"%s/runs.csv\")\n", s.store.c_str(),
+                 sum.exported_rows, s.store.c_str());
+  }
+}
+
 // What a worker process started by --workers is told: "I/N" (exp/workers.h).
 constexpr const char* kWorkerEnv = "NESGD_SWEEP_WORKER";
 
@@ -203,12 +220,12 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
   }
   const std::vector<exp::WorkerExit> exits = exp::run_workers(launch);
 
-  bool interrupted = false;
+  exp::SweepSummary sum;
   int failed = 0;
   for (const auto& w : exits) {
     if (w.exit_code == 0) continue;
     if (w.exit_code == 130 || w.exit_code == 128 + SIGINT || w.exit_code == 128 + SIGTERM) {
-      interrupted = true;
+      sum.interrupted = true;
     } else {
       ++failed;
       std::fprintf(stderr, "nesgd: error: sweep worker %d (pid %d) ended with exit code %d; its message is above "
@@ -224,33 +241,26 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
     status_of[id] = rec.value("status", std::string());
     if (rec.contains("pack") && rec["pack"].value("index", -1) == 0) pack_starts.insert(id);
   }
-  size_t ran = 0, converged = 0, not_converged = 0, diverged = 0, packs = 0, missing = 0;
+  sum.grid_size = plan.size();
+  sum.shard_size = in_shard;
+  sum.already_done = stored_before.size();
   for (const auto& r : plan) {
     if (!r.in_shard || stored_before.count(r.id) > 0) continue;
     const auto it = status_of.find(r.id);
     if (it == status_of.end()) {
-      ++missing;
+      ++sum.missing;
       continue;
     }
-    ++ran;
-    converged += it->second == "converged" ? 1 : 0;
-    not_converged += it->second == "not_converged" ? 1 : 0;
-    diverged += it->second == "diverged" ? 1 : 0;
-    packs += pack_starts.count(r.id);
+    ++sum.ran_here;
+    sum.converged += it->second == "converged" ? 1 : 0;
+    sum.not_converged += it->second == "not_converged" ? 1 : 0;
+    sum.diverged += it->second == "diverged" ? 1 : 0;
+    sum.packs += pack_starts.count(r.id);
   }
-  std::printf(
-      "sweep %s: %zu runs in grid, %zu in shard %s: %zu already stored, %zu run here (%zu converged, %zu not "
-      "converged, %zu diverged, %zu pack(s)) by %d workers, %zu missing%s\n",
-      spec.name.c_str(), plan.size(), in_shard, shard.to_string().c_str(), stored_before.size(), ran, converged,
-      not_converged, diverged, packs, s.workers, missing,
-      interrupted ? "; interrupted: run the same command again to resume" : "");
-  const size_t rows = store.write_exports();
-  if (!s.quiet && rows > 0) {
-    std::fprintf(stderr, "store %s: %zu results; pandas: pd.read_csv(\"%s/runs.csv\")\n", s.store.c_str(), rows,
-                 s.store.c_str());
-  }
+  sum.exported_rows = store.write_exports();
+  print_summary(s, spec.name, shard, sum, "", false, " by " + std::to_string(s.workers) + " workers");
   if (failed > 0) return 1;
-  return interrupted ? 130 : 0;
+  return sum.interrupted ? 130 : 0;
 }
 
 int run(SweepState& s) {
@@ -350,18 +360,7 @@ int run(SweepState& s) {
                  shard.count > 1 ? (", shard " + shard.to_string()).c_str() : "");
   }
   const exp::SweepSummary sum = exp::run_sweep(spec, store, options, hooks);
-  // One line on stdout for scripts; the rest went to stderr. A worker's goes to stderr (and not
-  // with --quiet): its parent prints the one line for all of them.
-  if (!worker || !s.quiet) std::fprintf(worker ? stderr : stdout,
-      "%ssweep %s: %zu runs in grid, %zu in shard %s: %zu already stored, %zu run here (%zu converged, %zu not "
-      "converged, %zu diverged, %zu pack(s)), %zu missing%s\n",
-      tag.c_str(), spec.name.c_str(), sum.grid_size, sum.shard_size, shard.to_string().c_str(), sum.already_done, sum.ran_here,
-      sum.converged, sum.not_converged, sum.diverged, sum.packs, sum.missing,
-      sum.interrupted ? "; interrupted: run the same command again to resume" : "");
-  if (!s.quiet && !worker && sum.exported_rows > 0) {
-    std::fprintf(stderr, "store %s: %zu results; pandas: pd.read_csv(\"%s/runs.csv\")\n", s.store.c_str(),
-                 sum.exported_rows, s.store.c_str());
-  }
+  print_summary(s, spec.name, shard, sum, tag, worker != nullptr, "");
   return sum.interrupted ? 130 : 0;
 }
 

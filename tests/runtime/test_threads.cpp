@@ -144,12 +144,17 @@ TEST(Threads, TheMeasuredDefaultsAreNeverWarnedOf) {
   }
 }
 
+// Where the oversubscription warning applies: OpenBLAS's pthread build, spinning OpenMP workers, 2+ cores.
+bool pools_can_compete(int cores) {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  return cores >= 2 && blas_build() == BlasBuild::kPthreads && !(policy && std::string(policy) == "passive");
+}
+constexpr const char* kNoCompetingPools =
+    "the warning concerns OpenBLAS's pthread build with spinning OpenMP workers on 2+ cores";
+
 TEST(ThreadsCli, ThreadCountsThatOversubscribeTheCoresAreWarnedOf) {
   const int cores = hardware_cores();
-  const char* policy = std::getenv("OMP_WAIT_POLICY");
-  if (cores < 2 || blas_build() != BlasBuild::kPthreads || (policy && std::string(policy) == "passive")) {
-    GTEST_SKIP() << "the warning concerns OpenBLAS's pthread build with spinning OpenMP workers on 2+ cores";
-  }
+  if (!pools_can_compete(cores)) GTEST_SKIP() << kNoCompetingPools;
   // The warning comes before the data is read, so a missing data folder is enough to see it.
   const std::string c = std::to_string(cores);
   auto r = nesgd::testing::run_nesgd("train --threads " + c + " --blas-threads " + c + " --offline --data-dir /nonexistent/place");
@@ -166,10 +171,7 @@ TEST(ThreadsCli, ThreadCountsThatOversubscribeTheCoresAreWarnedOf) {
 // A sweep says it once, however many of its runs share the settings, and still runs them.
 TEST(ThreadsCli, ASweepWarnsOnceOfThreadCountsThatOversubscribeTheCores) {
   const int cores = hardware_cores();
-  const char* policy = std::getenv("OMP_WAIT_POLICY");
-  if (cores < 2 || blas_build() != BlasBuild::kPthreads || (policy && std::string(policy) == "passive")) {
-    GTEST_SKIP() << "the warning concerns OpenBLAS's pthread build with spinning OpenMP workers on 2+ cores";
-  }
+  if (!pools_can_compete(cores)) GTEST_SKIP() << kNoCompetingPools;
   const std::string root = nesgd::testing::fashion_mnist_root();
   if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   nesgd::testing::TempDir tmp;

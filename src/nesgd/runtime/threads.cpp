@@ -78,9 +78,18 @@ ThreadSettings default_threads(const std::string& model, int cores, BlasBuild bu
   return {cores, 1};
 }
 
+namespace {
+
+// `requested` with its zeros replaced by the measured defaults for `cores`.
+ThreadSettings resolve_threads(const std::string& model, ThreadSettings requested, int cores) {
+  const ThreadSettings d = default_threads(model, cores);
+  return {requested.aten > 0 ? requested.aten : d.aten, requested.blas > 0 ? requested.blas : d.blas};
+}
+
+}  // namespace
+
 ThreadSettings apply_threads(const std::string& model, ThreadSettings requested) {
-  const ThreadSettings d = default_threads(model, hardware_cores());
-  ThreadSettings s{requested.aten > 0 ? requested.aten : d.aten, requested.blas > 0 ? requested.blas : d.blas};
+  const ThreadSettings s = resolve_threads(model, requested, hardware_cores());
   // OpenBLAS first: its OpenMP build also calls omp_set_num_threads(blas),
   // which is ATen's thread count too; setting ATen last keeps ATen's as asked.
   // In that build OpenBLAS's regions then run at ATen's width (measured: one
@@ -102,9 +111,7 @@ std::string oversubscription_warning(ThreadSettings s, int cores, BlasBuild buil
 
 std::string oversubscription_warning(const std::string& model, ThreadSettings requested) {
   const int cores = hardware_cores();
-  const ThreadSettings d = default_threads(model, cores);
-  const ThreadSettings s{requested.aten > 0 ? requested.aten : d.aten, requested.blas > 0 ? requested.blas : d.blas};
-  return oversubscription_warning(s, cores, blas_build(), openmp_workers_sleep());
+  return oversubscription_warning(resolve_threads(model, requested, cores), cores, blas_build(), openmp_workers_sleep());
 }
 
 nlohmann::json describe_threads() {
