@@ -2,6 +2,8 @@
 # Configures and builds nesgd (Release, Ninja). Idempotent and incremental: a
 # second run only rebuilds what changed.
 # Usage: scripts/build.sh [extra cmake -D options...]
+#   NESGD_TARGETS="nesgd_cli ..."  build only these targets (default: all; the
+#                       main job builds only the CLI, the test command everything)
 #   NESGD_TORCH=debian  (default) Debian's libtorch-dev 1.13 (CPU), into build/
 #   NESGD_TORCH=pypi    the LibTorch inside PyPI's torch wheel (CUDA-enabled) in
 #                       .venv-torch/ (scripts/torch_pypi.sh), into build-pypi/;
@@ -34,4 +36,6 @@ esac
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S . -B "$dir" "${args[@]}" "$@" >/dev/null
 fi
-cmake --build "$dir" -j"$(nproc)"
+targets=()
+for t in ${NESGD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$dir" -j"$(nproc)" "${targets[@]}"

@@ -247,10 +247,10 @@ class ArchiveFetch : public TempRoot {
     spec_.name = "tiny-cifar";
     spec_.folder = "tiny-batches-bin";
     spec_.base_url = "file://" + (root_ / "served").string() + "/";
-    spec_.files = {{"data_batch_1.bin", 5 * 3073, ""}, {"test_batch.bin", 3 * 3073, ""}};
+    spec_.files = {{"data_batch_1.bin", 5 * 3073, "", 0, ""}, {"test_batch.bin", 3 * 3073, "", 0, ""}};
     spec_.num_classes = 10;
     spec_.format = DataFormat::kCifar10;
-    spec_.archive = {"tiny.tar.gz", fs::file_size(archive_), sha256_file(archive_)};
+    spec_.archive = {"tiny.tar.gz", fs::file_size(archive_), sha256_file(archive_), 0, ""};
     options_ = isolated_options();
     options_.data_dir = (root_ / "data").string();
   }
@@ -304,7 +304,7 @@ TEST_F(ArchiveFetch, ArchivePlacedByHandIsUsedWithoutNetworkAndKept) {
 }
 
 TEST_F(ArchiveFetch, ArchiveWithoutTheRegisteredMembersIsRejected) {
-  spec_.files.push_back({"data_batch_2.bin", 3073, ""});
+  spec_.files.push_back({"data_batch_2.bin", 3073, "", 0, ""});
   expect_error([&] { fetch_dataset(spec_, options_); },
                {"archive lacks tiny-batches-bin/data_batch_2.bin", "not the official archive"});
   spec_.files.pop_back();

@@ -94,7 +94,9 @@ TEST(NetworkGradients, BatchGradientIsTheMeanOfPerSampleGradients) {
   const auto after = torch::cat({model->parameters()[0].flatten(), model->parameters().back().flatten()});
   EXPECT_TRUE(torch::equal(before, after));
   for (const auto& p : model->parameters()) {
-    if (p.grad().defined()) EXPECT_EQ(p.grad().abs().sum().item<double>(), 0.0);
+    if (p.grad().defined()) {
+      EXPECT_EQ(p.grad().abs().sum().item<double>(), 0.0);
+    }
   }
 }
 

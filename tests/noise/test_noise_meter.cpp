@@ -109,7 +109,7 @@ PerSampleToy synthetic(int64_t n, bool heavy, uint64_t seed) {
 
 bool within(double value, double low, double high) { return low <= value && value <= high; }
 
-const AlphaReport& at(const NoiseReport& r, double alpha) {
+const AlphaReport& report_at(const NoiseReport& r, double alpha) {
   for (const auto& a : r.alphas) {
     if (a.alpha == alpha) return a;
   }
@@ -171,7 +171,7 @@ TEST(NoiseMeter, LinearRegressionFactorsMatchTheory) {
   }
 
   // alpha = 1 is plain training at B on the very same draws: exactly.
-  const auto& one = at(r, 1.0);
+  const auto& one = report_at(r, 1.0);
   EXPECT_EQ(one.measured_factor, 1.0);
   EXPECT_EQ(one.trace_cov, r.trace_cov_b);
   EXPECT_EQ(one.ci_low, 1.0);
@@ -184,7 +184,7 @@ TEST(NoiseMeter, LinearRegressionFactorsMatchTheory) {
   // NE's two batches are independent (factor 1/2) while one batch of 2B has no
   // repeats (factor (N - 2B)/(2 (N - B)) = 4/9 here). After that known
   // correction the two measurements agree within their combined interval.
-  const auto& half = at(r, 0.5);
+  const auto& half = report_at(r, 0.5);
   ASSERT_EQ(half.b_eff_rounded, 40);
   const double z = normal_quantile_two_sided(kTestConfidence);
   const double se_ne = (half.ci_high - half.ci_low) / (2 * z);
@@ -280,7 +280,7 @@ TEST(NoiseMeter, KurtosisClearlyPositiveForHeavyTailsAndNEIsCloserToGaussian) {
   // (p = 0.02); a mean of b samples divides it by ~b. Plain b = 2: ~22;
   // NE at B = 20, alpha = 3: 45/20 * (3^4 + 2^4)/13^2 = 1.3.
   EXPECT_GT(r.principal_variance_share, 0.9);  // the spike axis dominates the noise
-  const auto& three = at(r, 3.0);
+  const auto& three = report_at(r, 3.0);
   ASSERT_EQ(three.b_eff_rounded, 2);
   EXPECT_GT(three.kurtosis_principal_plain, 50 * r.kurtosis_standard_error);
   EXPECT_GT(three.kurtosis_random_plain, 20 * r.kurtosis_standard_error);

@@ -439,7 +439,8 @@ SweepSpec sweep_spec_from_json(const nlohmann::json& j) {
     jr::get(j, "quick", quick, "sweep file");
     s = preset(jr::string(*p, "sweep file: 'preset'"), quick);
   }
-  const nlohmann::json run_keys = train::to_json(train::RunConfig{});
+  const train::RunConfig defaults;  // a named object: GCC 12 misreads a temporary here (-Wmaybe-uninitialized)
+  const nlohmann::json run_keys = train::to_json(defaults);
   static const std::set<std::string> sweep_keys{"name", "preset", "quick", "configs", "batch_sizes", "alphas", "seeds"};
   nlohmann::json base = train::to_json(s.base);
   for (const auto& [key, value] : j.items()) {

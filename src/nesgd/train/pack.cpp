@@ -126,7 +126,7 @@ class PackRun {
         interrupt(it - 1);
         break;
       }
-      step(it);
+      step();
       const bool check = it % check_every_ == 0;
       if (check || it == max_iterations_ || pending_steps() >= kMaxStepsBetweenReads) read_and_decide(it, check);
       report_progress(it, check);
@@ -196,7 +196,7 @@ class PackRun {
     return per_sample.view({k, b}).mean(1);
   }
 
-  void step(int64_t it) {
+  void step() {
     const auto t_step = Clock::now();
     const int64_t k = static_cast<int64_t>(slots_.size());
     last_b_.resize(slots_.size());
