@@ -323,6 +323,11 @@ TEST(AggregateStats, TooFewValuesOrNoSpreadGiveNoTest) {
   EXPECT_EQ(flat.difference, -1.0);
   EXPECT_TRUE(std::isnan(flat.p));
   EXPECT_TRUE(std::isnan(rp::paired_t_test({1, 2}, {0, 1}).p)) << "constant differences";
+  // Differences equal up to rounding (0.19999999999999998, 0.19999999999999996, 0.20000000000000007:
+  // sd 5.8e-17) are no spread either; without the threshold t would be ~6e15 and p = 0.
+  const auto rounding = rp::paired_t_test({0.3, 0.7, 0.9}, {0.1, 0.5, 0.7});
+  EXPECT_EQ(rounding.pairing, rp::Pairing::kPaired);
+  EXPECT_TRUE(std::isnan(rounding.p)) << rounding.p;
   EXPECT_THROW(rp::paired_t_test({1, 2}, {1}), nesgd::Error);
   EXPECT_THROW(rp::student_t_two_sided_p(1.0, -1.0), nesgd::Error);
 }

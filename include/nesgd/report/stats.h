@@ -81,14 +81,15 @@ struct TTest {
 //   se^2 = sx^2 / nx + sy^2 / ny,  t = (mx - my) / se,
 //   df = se^4 / ((sx^2 / nx)^2 / (nx - 1) + (sy^2 / ny)^2 / (ny - 1)).
 // Needs n >= 2 on both sides (else pairing kNone, difference still set when
-// both means exist). With no spread on either side (se = 0), t, df, p and
-// the interval are NaN: there is nothing to scale the difference by.
+// both means exist). With no spread on either side (se = 0, or below 1e-12
+// of the means: equal up to rounding), t, df, p and the interval are NaN:
+// there is nothing to scale the difference by.
 TTest welch_t_test(const Stat& x, const Stat& y, double confidence = kConfidence);
 TTest welch_t_test(const std::vector<double>& x, const std::vector<double>& y, double confidence = kConfidence);
 
 // The paired test: d_i = x_i - y_i, t = mean(d) / (sd(d) / sqrt(n)), df = n - 1.
 // x and y must have the same size (nesgd::Error otherwise); needs n >= 2 pairs
-// (else kNone). No spread in d: t, p and the interval are NaN.
+// (else kNone). No spread in d (up to rounding, as above): t, p and the interval are NaN.
 TTest paired_t_test(const std::vector<double>& x, const std::vector<double>& y, double confidence = kConfidence);
 
 }  // namespace nesgd::report
