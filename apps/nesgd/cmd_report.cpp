@@ -56,8 +56,11 @@ Command add_report_command(CLI::App& app) {
   auto state = std::make_shared<ReportState>();
   auto* cmd = app.add_subcommand("report", "Turn a result store into the paper's tables and figures");
   cmd->footer(
-      "Writes summary.csv (mean/std over seeds per config, B, alpha, with run counts), table2/table3 as Markdown\n"
-      "and CSV (the paper's values beside ours), figures 1-3 as SVG and PNG (gnuplot), report.md and index.html.\n"
+      "Writes summary.csv (mean, std and 95 % t interval over seeds per config, B, alpha, with run counts),\n"
+      "table2/table3 as Markdown and CSV (the paper's values beside ours), table2-tests/table3-tests (differences\n"
+      "with 95 % intervals and t-test p-values: paired by seed where seeds are shared, else Welch; against the\n"
+      "paper by Welch), figures 1-3 and every point's training-loss curves as SVG and PNG (gnuplot), report.md\n"
+      "and index.html.\n"
       "Also refreshes STORE/runs.csv and STORE/runs.jsonl. Example:\n"
       "  nesgd report --store runs/f1-quick --out docs/results/f1-quick");
   cmd->add_option("--store", state->store, "Result store folder written by `nesgd sweep`")->required();

@@ -70,31 +70,56 @@ TEST(Report, MarkdownTablesMatchTheGoldenFiles) {
   const auto out = report_of(copy_store(tmp), tmp.path() + "/out", "/nonexistent/gnuplot");
   EXPECT_EQ(out.runs, 30u);
   expect_golden(tmp.path() + "/out/table2.md", "table2.md");
+  expect_golden(tmp.path() + "/out/table2-tests.md", "table2-tests.md");
   expect_golden(tmp.path() + "/out/table3.md", "table3.md");
+  expect_golden(tmp.path() + "/out/table3-tests.md", "table3-tests.md");
   expect_golden(tmp.path() + "/out/summary.csv", "summary.csv");
 }
 
 TEST(Report, HandWorkedNumbersAppearInTheTables) {
-  // Independent of the golden files: F1 alpha = 1 has B_opt 200 with 84.60 +- 0.20
-  // (84.40, 84.60, 84.80) and 2100 +- 100 iterations; with NE at B = 500 the best
-  // alpha is 3 (85.40 +- 0.20); alpha 4's capped and diverged runs are counted.
+  // Independent of the golden files: F1 alpha = 1 has B_opt 200 (of 100, 200, 500) with
+  // 84.60 +- 0.20 (84.40, 84.60, 84.80) and 2100 +- 100 iterations; the 95 % interval is
+  // 84.60 -+ t_{0.975, 2} 0.20 / sqrt 3 = 84.60 -+ 4.30265 x 0.11547 = [84.10, 85.10].
+  // With NE at B = 500 the best alpha is 3 (85.40 +- 0.20); alpha 4's capped and diverged
+  // runs are counted.
   TempDir tmp;
   report_of(copy_store(tmp), tmp.path() + "/out", "/nonexistent/gnuplot");
   const std::string t2 = read_text(tmp.path() + "/out/table2.md");
-  EXPECT_NE(t2.find("| F1 | 1 | 200 | 84.60 +- 0.20 | 2100 +- 100 | 3/3 | 900 | 90.17 +- 0.14 | 10934 +- 816 |"),
+  EXPECT_NE(t2.find("| F1 | 1 | 200 (B_opt of 3 B) | 3/3 | 84.60 +- 0.20 | [84.10, 85.10] | 2100 +- 100 | "
+                    "[1852, 2348] | 900 | 90.17 +- 0.14 | 10934 +- 816 |"),
             std::string::npos)
       << t2;
   EXPECT_EQ(t2.find("| F1 | 3 |"), std::string::npos) << "alpha = 3 was run at one B only: no B_opt row\n" << t2;
   const std::string md = read_text(tmp.path() + "/out/report.md");
-  EXPECT_NE(md.find("| F1 | 500 | 4 | 3 | 1 | 1 | 1 | 85.00 | 900 |"), std::string::npos) << md;
-  EXPECT_NE(t2.find("| C1 | 1 | 200 | 72.00 +- 1.41 |"), std::string::npos) << t2;
+  EXPECT_NE(md.find("| F1 | 500 | 4 | 1/3 | 1 | 1 | 85.00 | - | 900 | - |"), std::string::npos) << md;
+  EXPECT_NE(t2.find("| C1 | 1 | 200 (B_opt of 2 B) | 2/2 | 72.00 +- 1.41 |"), std::string::npos) << t2;
+  // Against the paper (90.17 +- 0.14, n = 10) by Welch: se^2 = 0.20^2/3 + 0.14^2/10, se = 0.123666,
+  // df = se^4 / ((0.04/3)^2 / 2 + (0.00196)^2 / 9) = 2.61864, t_{0.975, df} = 3.46140 (mpmath):
+  // -5.57 -+ 0.42806 = [-6.00, -5.14], t = -45.04, p = 7.395e-5.
+  const std::string tests2 = read_text(tmp.path() + "/out/table2-tests.md");
+  EXPECT_NE(tests2.find("| F1 | alpha 1, B 200 | paper: alpha 1, B 900, 10 runs | Welch, 3 vs 10 runs | -5.57 | "
+                        "[-6.00, -5.14] | 7.4e-05 |"),
+            std::string::npos)
+      << tests2;
+  // alpha 1.5 against alpha 1 at B = 200, seeds 1-3 in both: paired; every seed gains exactly
+  // 0.60 points (85.0/84.4, 85.2/84.6, 85.4/84.8), so there is no spread and no p.
+  EXPECT_NE(tests2.find("| F1 | alpha 1.5, B 200 | alpha 1, B 200 (ours) | paired by seed, 3 pairs (no spread: no p) "
+                        "| +0.60 | - | - |"),
+            std::string::npos)
+      << tests2;
   const std::string t3 = read_text(tmp.path() + "/out/table3.md");
-  EXPECT_NE(t3.find("| F1 | 200, 84.60 +- 0.20 | 2100 +- 100 | 500, 3, 85.40 +- 0.20 | 1100 +- 100 |"),
+  EXPECT_NE(t3.find("| F1 | 200 (B_opt of 3 B) | 84.60 +- 0.20 | [84.10, 85.10] | 2100 +- 100 | "
+                    "500 (largest B run; the paper's is 5000) | 3 | 3/3 | 85.40 +- 0.20 |"),
             std::string::npos)
       << t3;
+  const std::string tests3 = read_text(tmp.path() + "/out/table3-tests.md");
+  EXPECT_NE(tests3.find("| F1 | with NE: alpha 3, B 500 | without NE: alpha 1, B 200 | paired by seed, 3 pairs"),
+            std::string::npos)
+      << tests3;
+  EXPECT_EQ(tests3.find("paper with NE"), std::string::npos) << "B = 500 is not the paper's NE batch\n" << tests3;
   const std::string csv = read_text(tmp.path() + "/out/summary.csv");
   EXPECT_NE(csv.find("F1,"), std::string::npos);
-  EXPECT_NE(csv.find(",500,4,3,1,1,1,0.85,,900,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",500,4,3,1,1,1,0.85,,,,900,,,\n"), std::string::npos) << csv;
 }
 
 TEST(Report, WithoutGnuplotEverythingElseIsWrittenAndTheReportSaysSo) {
@@ -208,13 +233,89 @@ TEST(Report, ThePapersOwnTable2SettingsRunAloneMakeTheirRows) {
   };
   const std::string t2 =
       rp::table2_markdown({point(1.0, 900, 0.9037, 10586), point(1.5, 2000, 0.9014, 7710), point(3.0, 5000, 0.90, 3000)});
-  EXPECT_NE(t2.find("| F1 | 1 | 900 | 90.37 +- 0.20 | 10586 +- 100 | 2/2 | 900 | 90.17 +- 0.14 | 10934 +- 816 |"),
+  // A single B is no B_opt: it is labelled so. Intervals of 2 runs: mean -+ 12.7062 sd / sqrt 2.
+  EXPECT_NE(t2.find("| F1 | 1 | 900 (only B run) | 2/2 | 90.37 +- 0.20 | [88.57, 92.17] | 10586 +- 100 | "
+                    "[9688, 11484] | 900 | 90.17 +- 0.14 | 10934 +- 816 |"),
             std::string::npos)
       << t2;
-  EXPECT_NE(t2.find("| F1 | 1.5 | 2000 | 90.14 +- 0.20 | 7710 +- 100 | 2/2 | 2000 | 90.39 +- 0.17 | 7914 +- 528 |"),
+  EXPECT_NE(t2.find("| F1 | 1.5 | 2000 (only B run) | 2/2 | 90.14 +- 0.20 | [88.34, 91.94] | 7710 +- 100 | "
+                    "[6812, 8608] | 2000 | 90.39 +- 0.17 | 7914 +- 528 |"),
             std::string::npos)
       << t2;
+  EXPECT_EQ(t2.find("B_opt of"), std::string::npos) << t2;
   EXPECT_EQ(t2.find("| F1 | 3 |"), std::string::npos) << t2;
   // At one B that is not the paper's B_opt there is nothing to choose: no row.
   EXPECT_EQ(rp::table2_markdown({point(1.0, 1000, 0.90, 9000)}).find("| F1 | 1 |"), std::string::npos);
+}
+
+// Table 3's NE column is the paper's large batch (5000) or says which other B it is:
+// the F1 Table 2 store (B = 900 at alpha 1, B = 2000 at alpha 1.5) is not the paper's Table 3.
+TEST(Report, Table3SaysWhenItsLargeBatchIsNotThePapers) {
+  auto point = [](double alpha, int64_t b) {
+    rp::PointSummary p;
+    p.config = "F1";
+    p.setting_id = "s";
+    p.batch_size = b;
+    p.alpha = alpha;
+    p.n_runs = p.n_converged = 2;
+    p.accuracy = {2, 0.90, 0.002};
+    p.time = {2, 8000, 100.0};
+    return p;
+  };
+  const std::string small = rp::table3_markdown({point(1.0, 900), point(1.5, 2000)});
+  EXPECT_NE(small.find("| 2000 (largest B run; the paper's is 5000) | 1.5 |"), std::string::npos) << small;
+  EXPECT_EQ(rp::table3_tests_markdown({point(1.0, 900), point(1.5, 2000)}).find("paper with NE"), std::string::npos);
+  const auto large = std::vector<rp::PointSummary>{point(1.0, 900), point(1.0, 5000), point(3.0, 5000)};
+  const std::string t3 = rp::table3_markdown(large);
+  EXPECT_NE(t3.find("| 5000 | 3 |"), std::string::npos) << t3;
+  // At the paper's B its NE result is compared, accuracy only: 90.00 +- 0.20 (n 2) against 90.35 +- 0.05 (n 10).
+  const std::string tests = rp::table3_tests_markdown(large);
+  EXPECT_NE(tests.find("| F1 | with NE: alpha 3, B 5000 | paper with NE: alpha 3, B 5000, 10 runs | Welch, 2 vs 10 runs "
+                       "| -0.35 |"),
+            std::string::npos)
+      << tests;
+}
+
+// The loss-curve figures: one per point, every seed's curve (points without a finite loss
+// skipped), L* and L** as lines, shown in the HTML with the caption that explains the scatter.
+TEST(Report, LossCurvesShowEverySeedWithLStarAndLStop) {
+  if (rp::find_gnuplot("").empty()) GTEST_SKIP() << "gnuplot not installed (Debian: apt install gnuplot-nox)";
+  TempDir tmp;
+  nesgd::exp::ResultStore store(copy_store(tmp));
+  auto records = store.load_results();
+  // F1, B = 500, alpha = 4: seed 1 capped, 2 diverged, 3 converged; give each a curve.
+  int with_curves = 0;
+  for (auto& r : records) {
+    const auto& c = r["config"];
+    if (c["batch_size"] != 500 || c["alpha"] != 4.0) continue;
+    r["config"]["l_star"] = 0.01;
+    r["config"]["l_stop"] = 0.001;
+    r["curve"] = nlohmann::json::array({{{"iteration", 10}, {"train_loss", 0.5}},
+                                        {{"iteration", 20}, {"train_loss", nullptr}},
+                                        {{"iteration", 30}, {"train_loss", 0.02}}});
+    ++with_curves;
+  }
+  ASSERT_EQ(with_curves, 3);
+  rp::ReportOptions o;
+  o.out_dir = tmp.path() + "/out";
+  const auto out = rp::write_report(records, store.sweeps(), o);
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0];
+  const std::string stem = "curves-f1-b500-alpha4";
+  ASSERT_TRUE(fs::exists(o.out_dir + "/" + stem + ".svg"));
+  EXPECT_NE(read_text(o.out_dir + "/" + stem + ".svg").find("<svg"), std::string::npos);
+  EXPECT_EQ(read_text(o.out_dir + "/" + stem + ".png").substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  const std::string dat = read_text(o.out_dir + "/plots/" + stem + ".dat");
+  EXPECT_NE(dat.find("# seed 1: not_converged at 20000\n10 0.5\n30 0.02\n"), std::string::npos) << dat;
+  EXPECT_NE(dat.find("# seed 2: diverged at 35\n"), std::string::npos) << dat;
+  EXPECT_NE(dat.find("# seed 3: converged at 900\n"), std::string::npos) << dat;
+  EXPECT_EQ(dat.find("20 "), std::string::npos) << "the null loss is skipped\n" << dat;
+  const std::string gp = read_text(o.out_dir + "/plots/" + stem + ".gp");
+  EXPECT_NE(gp.find("set logscale y"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("0.01 with lines"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("0.001 with lines"), std::string::npos) << gp;
+  const std::string html = read_text(o.out_dir + "/index.html");
+  EXPECT_NE(html.find("src=\"" + stem + ".svg\""), std::string::npos);
+  EXPECT_NE(html.find("first-passage time"), std::string::npos);
+  EXPECT_NE(html.find("10 points stored no loss curve"), std::string::npos) << "the other points are said to have none";
+  EXPECT_NE(read_text(o.out_dir + "/report.md").find("](" + stem + ".svg)"), std::string::npos);
 }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "nesgd/error.h"
@@ -65,18 +67,31 @@ RunRow run_row_from_record(const nlohmann::json& record) {
   return r;
 }
 
-Stat mean_std(const std::vector<double>& values) {
-  Stat s;
-  s.n = static_cast<int64_t>(values.size());
-  if (values.empty()) return s;
-  double sum = 0.0;
-  for (double v : values) sum += v;
-  s.mean = sum / static_cast<double>(values.size());
-  if (values.size() < 2) return s;
-  double ss = 0.0;
-  for (double v : values) ss += (v - s.mean) * (v - s.mean);
-  s.std = std::sqrt(ss / static_cast<double>(values.size() - 1));
-  return s;
+LossCurve loss_curve_from_record(const nlohmann::json& record) {
+  namespace jr = json_read;
+  const RunRow row = run_row_from_record(record);  // the same checks and defaults as the tables
+  LossCurve curve;
+  curve.seed = row.seed;
+  curve.status = row.status;
+  curve.iterations = row.iterations;
+  const std::string what = "stored run " + row.run_id;
+  const nlohmann::json& c = *jr::find(record, "config");
+  jr::get(c, "l_star", curve.l_star, what + ": config");
+  jr::get(c, "l_stop", curve.l_stop, what + ": config");
+  const auto* points = jr::find(record, "curve");
+  if (points == nullptr || points->is_null()) return curve;  // a record from before curves were stored
+  for (const auto& point : jr::array(*points, what + ": 'curve'")) {
+    jr::object(point, what + ": each point of 'curve'");
+    const auto* loss = jr::find(point, "train_loss");
+    // null: the loss was not finite when recorded (trainer.cpp writes such values as null).
+    if (loss == nullptr || loss->is_null()) continue;
+    const double value = jr::number(*loss, what + ": 'curve': 'train_loss'");
+    int64_t iteration = -1;
+    jr::get(point, "iteration", iteration, what + ": 'curve'");
+    if (iteration < 0 || !std::isfinite(value) || !(value > 0.0)) continue;
+    curve.points.emplace_back(iteration, value);
+  }
+  return curve;
 }
 
 std::vector<PointSummary> summarize(const std::vector<RunRow>& rows) {
@@ -93,6 +108,7 @@ std::vector<PointSummary> summarize(const std::vector<RunRow>& rows) {
         ++p.n_converged;
         if (std::isfinite(r->test_accuracy)) acc.push_back(r->test_accuracy);
         time.push_back(static_cast<double>(r->iterations));
+        p.converged_runs.push_back({r->seed, r->test_accuracy, static_cast<double>(r->iterations)});
       } else if (r->status == "not_converged") {
         ++p.n_not_converged;
       } else if (r->status == "diverged") {
@@ -101,7 +117,9 @@ std::vector<PointSummary> summarize(const std::vector<RunRow>& rows) {
     }
     p.accuracy = mean_std(acc);
     p.time = mean_std(time);
-    out.push_back(p);
+    std::sort(p.converged_runs.begin(), p.converged_runs.end(),
+              [](const SeedResult& a, const SeedResult& b) { return a.seed < b.seed; });
+    out.push_back(std::move(p));
   }
   return out;  // std::map order: config, setting, alpha, B
 }
@@ -119,6 +137,81 @@ std::vector<PointSummary> best_batch_sizes(const std::vector<PointSummary>& poin
   return out;
 }
 
+int64_t batch_sizes_run(const std::vector<PointSummary>& points, const PointSummary& at) {
+  std::set<int64_t> sizes;
+  for (const auto& p : points) {
+    if (p.config == at.config && p.setting_id == at.setting_id && p.alpha == at.alpha && p.n_runs > 0) {
+      sizes.insert(p.batch_size);
+    }
+  }
+  return static_cast<int64_t>(sizes.size());
+}
+
+PointComparison compare_points(const PointSummary& x, const PointSummary& y, double confidence) {
+  // The seeds both points converged with (converged_runs are sorted by seed).
+  std::vector<double> acc_x, acc_y, time_x, time_y;
+  auto ix = x.converged_runs.begin();
+  auto iy = y.converged_runs.begin();
+  while (ix != x.converged_runs.end() && iy != y.converged_runs.end()) {
+    if (ix->seed < iy->seed) {
+      ++ix;
+    } else if (iy->seed < ix->seed) {
+      ++iy;
+    } else {
+      time_x.push_back(ix->time);
+      time_y.push_back(iy->time);
+      if (std::isfinite(ix->accuracy) && std::isfinite(iy->accuracy)) {
+        acc_x.push_back(ix->accuracy);
+        acc_y.push_back(iy->accuracy);
+      }
+      ++ix;
+      ++iy;
+    }
+  }
+  // Two or more shared seeds: paired on those only; otherwise unpaired on every converged run.
+  PointComparison c;
+  c.accuracy = acc_x.size() >= 2 ? paired_t_test(acc_x, acc_y, confidence)
+                                 : welch_t_test(x.accuracy, y.accuracy, confidence);
+  c.time = time_x.size() >= 2 ? paired_t_test(time_x, time_y, confidence) : welch_t_test(x.time, y.time, confidence);
+  return c;
+}
+
+PointComparison compare_with_published(const PointSummary& ours, double acc_mean_percent, double acc_std_percent,
+                                       double time_mean, double time_std, int64_t n, double confidence) {
+  PointComparison c;
+  c.accuracy = welch_t_test(ours.accuracy, Stat{n, acc_mean_percent / 100.0, acc_std_percent / 100.0}, confidence);
+  if (std::isfinite(time_mean)) c.time = welch_t_test(ours.time, Stat{n, time_mean, time_std}, confidence);
+  return c;
+}
+
+std::vector<Table2Row> table2(const std::vector<PointSummary>& points) {
+  std::vector<Table2Row> rows;
+  for (const auto& best : best_batch_sizes(points)) {  // sorted by config, setting, alpha
+    Table2Row r;
+    r.point = best;
+    r.batch_sizes_run = batch_sizes_run(points, best);
+    r.paper = find_paper_table2(best.config, best.alpha);
+    const bool papers_own = r.paper != nullptr && r.paper->b_opt == best.batch_size;
+    if (r.batch_sizes_run < 2 && !papers_own) continue;
+    if (r.paper != nullptr) {
+      r.against_paper = compare_with_published(best, r.paper->acc_mean, r.paper->acc_std, r.paper->time_mean,
+                                               r.paper->time_std);
+    }
+    rows.push_back(std::move(r));
+  }
+  // alpha > 1 against the alpha = 1 row of its setting.
+  for (auto& r : rows) {
+    if (!(r.point.alpha > 1.0)) continue;
+    for (const auto& ref : rows) {
+      if (setting_of(ref.point) == setting_of(r.point) && ref.point.alpha == 1.0) {
+        r.reference = ref.point;
+        r.against_reference = compare_points(r.point, ref.point);
+      }
+    }
+  }
+  return rows;
+}
+
 std::vector<Table3Row> table3(const std::vector<PointSummary>& points) {
   std::vector<Table3Row> out;
   const auto b_opt = best_batch_sizes(points);
@@ -126,14 +219,31 @@ std::vector<Table3Row> table3(const std::vector<PointSummary>& points) {
     Table3Row row;
     std::tie(row.config, row.setting_id) = key;
     for (const auto& p : b_opt) {
-      if (setting_of(p) == key && p.alpha == 1.0) row.without_ne = p;
+      if (setting_of(p) == key && p.alpha == 1.0) {
+        row.without_ne = p;
+        row.without_ne_batch_sizes = batch_sizes_run(points, p);
+      }
     }
     for (const auto& p : ps) row.large_batch = std::max(row.large_batch, p.batch_size);
     for (const auto& p : ps) {
       if (p.batch_size != row.large_batch || !(p.alpha > 1.0) || p.accuracy.n == 0) continue;
       if (!row.with_ne || better(p, *row.with_ne)) row.with_ne = p;
     }
-    out.push_back(row);
+    if (row.with_ne && row.without_ne) row.with_vs_without = compare_points(*row.with_ne, *row.without_ne);
+    row.paper = find_paper_table3(row.config);
+    if (row.paper != nullptr) {
+      constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();  // the paper's Table 3 gives none
+      if (row.without_ne) {
+        row.without_vs_paper = compare_with_published(*row.without_ne, row.paper->acc_without_mean,
+                                                      row.paper->acc_without_std, kNoTime, kNoTime);
+      }
+      // The paper's NE result is at its large batch: another B is another experiment.
+      if (row.with_ne && row.large_batch == row.paper->b_with) {
+        row.with_vs_paper = compare_with_published(*row.with_ne, row.paper->acc_with_mean, row.paper->acc_with_std,
+                                                   kNoTime, kNoTime);
+      }
+    }
+    out.push_back(std::move(row));
   }
   return out;
 }

@@ -34,6 +34,11 @@ constexpr int kSvgWidth = 720, kSvgHeight = 480;
 constexpr int kPngWidth = 1080, kPngHeight = 720;
 // Log-scaled batch axis: room around the first and last B (10^0.25).
 constexpr double kLogMargin = 1.7782794100389228;
+// Why the seeds of one point scatter in convergence time: what the loss curves show.
+constexpr const char* kCurveCaption =
+    "The convergence time is a first-passage time: the loss sits on a noisy plateau between L* and roughly 3 L* "
+    "until it first dips below L* (the learning rate is halved) and then reaches L** within a few epochs; when "
+    "that first dip comes is luck, which is why the seeds' convergence times scatter.";
 
 // --- formatting -------------------------------------------------------------------------------------
 
@@ -59,6 +64,53 @@ std::string fmt_counts(const PointSummary& p) {
   if (p.n_not_converged > 0) s += fmt::format(", {} not conv.", p.n_not_converged);
   if (p.n_diverged > 0) s += fmt::format(", {} diverged", p.n_diverged);
   return s;
+}
+
+// An interval as "[89.98, 90.50]" (percent, 2 decimals) or "[10301, 11049]" (iterations, 0);
+// `sign`: "+" on positive bounds (intervals of differences).
+std::string fmt_interval(const Interval& ci, double scale, int decimals, bool sign = false) {
+  if (!std::isfinite(ci.low) || !std::isfinite(ci.high)) return "-";
+  const char* spec = sign ? "{:+.{}f}" : "{:.{}f}";
+  return "[" + fmt::format(fmt::runtime(spec), scale * ci.low, decimals) + ", " +
+         fmt::format(fmt::runtime(spec), scale * ci.high, decimals) + "]";
+}
+// The 95 % t interval of a point's mean.
+std::string fmt_pct_ci(const Stat& s) { return fmt_interval(mean_interval(s), 100.0, 2); }
+std::string fmt_iter_ci(const Stat& s) { return fmt_interval(mean_interval(s), 1.0, 0); }
+
+// A test's cells: the difference (signed), its interval, p (two significant digits).
+struct TestCells {
+  std::string difference, interval, p;
+};
+TestCells test_cells(const TTest& t, double scale, int decimals) {
+  TestCells c;
+  c.difference = std::isfinite(t.difference) ? fmt::format("{:+.{}f}", scale * t.difference, decimals) : "-";
+  c.interval = t.pairing == Pairing::kNone ? "-" : fmt_interval(t.interval, scale, decimals, true);
+  c.p = std::isfinite(t.p) ? fmt::format("{:.2g}", t.p) : "-";
+  return c;
+}
+
+// How a test was made, in words: "paired by seed, 3 pairs", "Welch, 2 vs 10 runs".
+std::string pairing_text(const TTest& t) {
+  // A test without a p had no spread to scale the difference by.
+  const std::string flat = std::isnan(t.p) ? " (no spread: no p)" : "";
+  switch (t.pairing) {
+    case Pairing::kPaired: return fmt::format("paired by seed, {} pairs{}", t.n_x, flat);
+    case Pairing::kWelch: return fmt::format("Welch, {} vs {} runs{}", t.n_x, t.n_y, flat);
+    case Pairing::kNone: break;
+  }
+  return fmt::format("no test: {} vs {} converged runs (2 each needed)", t.n_x, t.n_y);
+}
+std::string pairing_text(const PointComparison& c) {
+  const std::string acc = pairing_text(c.accuracy), time = pairing_text(c.time);
+  if (c.time.pairing == Pairing::kNone && c.time.n_x == 0 && c.time.n_y == 0) return acc;  // no time compared
+  return acc == time ? acc : "accuracy: " + acc + "; time: " + time;
+}
+
+// Table 2's B: a B_opt only where there was a choice.
+std::string fmt_b_opt(int64_t batch_size, int64_t batch_sizes_run) {
+  return batch_sizes_run >= 2 ? fmt::format("{} (B_opt of {} B)", batch_size, batch_sizes_run)
+                              : fmt::format("{} (only B run)", batch_size);
 }
 
 std::string lower(std::string s) {
@@ -95,27 +147,17 @@ class Labels {
   std::set<std::string> multi_;
 };
 
-// Table 2's rows: B_opt for the alphas swept over two or more batch sizes (an
-// alpha run at one B only, as in Table 3's alpha grid, has no B to choose),
-// and an alpha run at the paper's own B_opt only: the paper's row, repeated.
-std::vector<PointSummary> table2_rows(const std::vector<PointSummary>& points) {
-  std::map<std::tuple<std::string, std::string, double>, std::set<int64_t>> batch_sizes;
-  for (const auto& p : points) batch_sizes[{p.config, p.setting_id, p.alpha}].insert(p.batch_size);
-  std::vector<PointSummary> rows;
-  for (const auto& r : best_batch_sizes(points)) {
-    const auto& sizes = batch_sizes[{r.config, r.setting_id, r.alpha}];
-    const PaperTable2Row* paper = find_paper_table2(r.config, r.alpha);
-    if (sizes.size() >= 2 || (paper != nullptr && paper->b_opt == r.batch_size)) rows.push_back(r);
-  }
-  return rows;
-}
-
 // Figure number in the paper: 1 for C1, 2 for F1 and C2.
 int figure_number(const std::string& config) { return config == "C1" ? 1 : 2; }
 
+const PointSummary& key_of(const Table2Row& r) { return r.point; }
+const Table3Row& key_of(const Table3Row& r) { return r; }
+
 template <typename Row>
 void sort_rows(std::vector<Row>& rows, bool table3) {
-  std::stable_sort(rows.begin(), rows.end(), [table3](const Row& a, const Row& b) {
+  std::stable_sort(rows.begin(), rows.end(), [table3](const Row& x, const Row& y) {
+    const auto& a = key_of(x);
+    const auto& b = key_of(y);
     const int ra = rank(a.config, table3), rb = rank(b.config, table3);
     if (ra != rb) return ra < rb;
     if (a.config != b.config) return a.config < b.config;
@@ -171,10 +213,19 @@ struct Series {
   std::string data_rows;  // "x y dy ..." lines
 };
 
+// How draw() plots its series: `using` columns, the style after "with", and
+// what follows each series or the whole plot.
+struct PlotSpec {
+  std::string using_spec;        // "1:2:3"
+  std::string with;              // "yerrorlines": each series adds lw 2 and a point type
+  bool point_types = true;       // false for styles without points ("lines")
+  std::string per_series_extra;  // one more plot of each series' block (labels), or ""
+  std::string trailing;          // plot items after the series (horizontal lines), or ""
+};
+
 // Writes plots/<stem>.dat and plots/<stem>.gp and runs gnuplot for <stem>.svg and <stem>.png.
 bool draw(const Gnuplot& gp, const fs::path& out, const std::string& stem, const std::string& setup,
-          const std::vector<Series>& series, const std::string& using_spec, const std::string& style,
-          const std::string& extra_plots_per_series, std::vector<std::string>& files,
+          const std::vector<Series>& series, const PlotSpec& spec, std::vector<std::string>& files,
           std::vector<std::string>& warnings) {
   std::string dat = "# data for " + stem + ".svg; one block per curve (gnuplot `index`)\n";
   std::string plot = "plot ";
@@ -185,14 +236,16 @@ bool draw(const Gnuplot& gp, const fs::path& out, const std::string& stem, const
     dat += "# " + s.title + "\n" + s.data_rows;
     const std::string file = index == 0 ? "\"" + std::string(kPlotsDir) + "/" + stem + ".dat\"" : "\"\"";
     if (index > 0) plot += ", \\\n     ";
-    plot += fmt::format("{} index {} using {} with {} lw 2 pt {} title \"{}\"", file, index, using_spec, style,
-                        index % 2 == 0 ? 7 : 5, s.title);
-    if (!extra_plots_per_series.empty()) {
-      plot += fmt::format(", \\\n     \"\" index {} {}", index, extra_plots_per_series);
+    plot += fmt::format("{} index {} using {} with {} lw 2", file, index, spec.using_spec, spec.with);
+    if (spec.point_types) plot += fmt::format(" pt {}", index % 2 == 0 ? 7 : 5);
+    plot += fmt::format(" title \"{}\"", s.title);
+    if (!spec.per_series_extra.empty()) {
+      plot += fmt::format(", \\\n     \"\" index {} {}", index, spec.per_series_extra);
     }
     ++index;
   }
   if (index == 0) return false;
+  if (!spec.trailing.empty()) plot += ", \\\n     " + spec.trailing;
   const std::string script =
       fmt::format("# gnuplot script written by `nesgd report`; run from the report folder: gnuplot {}/{}.gp\n"
                   "set encoding utf8\n"
@@ -287,7 +340,7 @@ std::vector<Figure> draw_figures(const Gnuplot& gp, const fs::path& out, const s
             xtics({bs.begin(), bs.end()}),
             accuracy ? "test accuracy (%), mean +- std over converged seeds"
                      : "convergence time (iterations), mean +- std");
-        if (draw(gp, out, stem, setup, series, "1:2:3", "yerrorlines", "", files, warnings)) {
+        if (draw(gp, out, stem, setup, series, PlotSpec{"1:2:3", "yerrorlines", true, "", ""}, files, warnings)) {
           figures.push_back({stem, title, config, setting});
         }
       }
@@ -323,12 +376,81 @@ std::vector<Figure> draw_figures(const Gnuplot& gp, const fs::path& out, const s
         "set title \"{}\"\nset xlabel \"convergence time (iterations)\"\n"
         "set ylabel \"test accuracy (%)\"\n",
         title);
-    if (draw(gp, out, stem, setup, series, "1:2:3:4", "xyerrorlines",
-             "using 1:2:5 with labels offset char 1,0.7 font \",9\" notitle", files, warnings)) {
+    const PlotSpec spec{"1:2:3:4", "xyerrorlines", true,
+                        "using 1:2:5 with labels offset char 1,0.7 font \",9\" notitle", ""};
+    if (draw(gp, out, stem, setup, series, spec, files, warnings)) {
       figures.push_back({stem, title, s.config, s.setting_id});
     }
   }
   return figures;
+}
+
+// The loss-curve figures: one per point (config, setting, B, alpha), every
+// seed's training loss against iteration on a log axis, with L* and L**.
+// Curves are read from the records one point at a time and dropped once its
+// data file is written, so a store of thousands of runs never holds them twice.
+struct CurveFigures {
+  std::vector<Figure> figures;
+  size_t points_without_curves = 0;
+};
+
+CurveFigures draw_loss_curves(const Gnuplot& gp, const fs::path& out, const std::vector<nlohmann::json>& records,
+                              const std::vector<RunRow>& rows, const Labels& labels, std::vector<std::string>& files,
+                              std::vector<std::string>& warnings) {
+  CurveFigures result;
+  std::map<std::tuple<std::string, std::string, double, int64_t>, std::vector<size_t>> by_point;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    by_point[{rows[i].config, rows[i].setting_id, rows[i].alpha, rows[i].batch_size}].push_back(i);
+  }
+  for (const auto& [key, indices] : by_point) {
+    const auto& [config, setting, alpha, batch] = key;
+    std::vector<LossCurve> curves;
+    for (size_t i : indices) curves.push_back(loss_curve_from_record(records[i]));
+    std::sort(curves.begin(), curves.end(), [](const LossCurve& a, const LossCurve& b) { return a.seed < b.seed; });
+    std::vector<Series> series;
+    std::set<double> l_stars, l_stops;
+    std::set<std::string> measures;
+    for (size_t i : indices) measures.insert(rows[i].loss_measure);
+    for (const auto& c : curves) {
+      Series s;
+      s.title = c.status == "converged" ? fmt::format("seed {}: converged at {}", c.seed, c.iterations)
+                                        : fmt::format("seed {}: {} at {}", c.seed, c.status, c.iterations);
+      for (const auto& [iteration, loss] : c.points) s.data_rows += fmt::format("{} {:.10g}\n", iteration, loss);
+      if (std::isfinite(c.l_star) && c.l_star > 0.0) l_stars.insert(c.l_star);
+      if (std::isfinite(c.l_stop) && c.l_stop > 0.0) l_stops.insert(c.l_stop);
+      series.push_back(std::move(s));
+    }
+    if (std::all_of(series.begin(), series.end(), [](const Series& s) { return s.data_rows.empty(); })) {
+      ++result.points_without_curves;
+      continue;
+    }
+    // The thresholds as horizontal lines (one setting has one of each; more are drawn if records disagree).
+    std::string trailing;
+    for (double l : l_stars) {
+      trailing += fmt::format("{}{:g} with lines dt 2 lw 2 lc rgb \"#555555\" title \"L* = {:g} (LR halved)\"",
+                              trailing.empty() ? "" : ", \\\n     ", l, l);
+    }
+    for (double l : l_stops) {
+      trailing += fmt::format("{}{:g} with lines dt 3 lw 2 lc rgb \"black\" title \"L** = {:g} (stop)\"",
+                              trailing.empty() ? "" : ", \\\n     ", l, l);
+    }
+    std::string measure;
+    for (const auto& m : measures) measure += (measure.empty() ? "" : ", ") + m;
+    const std::string point = fmt::format("{}, B = {}, alpha = {}", labels.label(config, setting), batch, fmt_alpha(alpha));
+    const std::string stem =
+        fmt::format("curves-{}-b{}-alpha{}", labels.file_stem(config, setting), batch, fmt_alpha(alpha));
+    const std::string setup = fmt::format(
+        "set title \"{}: training loss of each seed\"\nset logscale y\nset format y \"%g\"\n"
+        "set xlabel \"iteration\"\nset ylabel \"training loss ({}; log scale)\"\n",
+        point, measure);
+    if (draw(gp, out, stem, setup, series, PlotSpec{"1:2", "lines", false, "", trailing}, files, warnings)) {
+      result.figures.push_back(
+          {stem, fmt::format("{}: training loss of {} seed{} against iteration, with L* and L**. {}", point,
+                             curves.size(), curves.size() == 1 ? "" : "s", kCurveCaption),
+           config, setting});
+    }
+  }
+  return result;
 }
 
 // --- page pieces ------------------------------------------------------------------------------------
@@ -369,29 +491,42 @@ namespace {
 Table summary_table(const std::vector<PointSummary>& points) {
   Table t;
   t.header = {"config", "setting_id", "batch_size", "alpha", "n_runs", "n_converged", "n_not_converged",
-              "n_diverged", "test_accuracy_mean", "test_accuracy_std", "convergence_time_mean",
-              "convergence_time_std"};
+              "n_diverged", "test_accuracy_mean", "test_accuracy_std", "test_accuracy_ci_low",
+              "test_accuracy_ci_high", "convergence_time_mean", "convergence_time_std", "convergence_time_ci_low",
+              "convergence_time_ci_high"};
   for (const auto& p : points) {
+    const Interval acc = mean_interval(p.accuracy), time = mean_interval(p.time);
     t.rows.push_back({p.config, p.setting_id, std::to_string(p.batch_size), fmt_alpha(p.alpha),
                       std::to_string(p.n_runs), std::to_string(p.n_converged), std::to_string(p.n_not_converged),
-                      std::to_string(p.n_diverged), num(p.accuracy.mean), num(p.accuracy.std), num(p.time.mean),
-                      num(p.time.std)});
+                      std::to_string(p.n_diverged), num(p.accuracy.mean), num(p.accuracy.std), num(acc.low),
+                      num(acc.high), num(p.time.mean), num(p.time.std), num(time.low), num(time.high)});
   }
   return t;
+}
+
+std::vector<Table2Row> sorted_table2(const std::vector<PointSummary>& points) {
+  auto rows = table2(points);
+  sort_rows(rows, false);
+  return rows;
+}
+std::vector<Table3Row> sorted_table3(const std::vector<PointSummary>& points) {
+  auto rows = table3(points);
+  sort_rows(rows, true);
+  return rows;
 }
 
 // Table 2 to read (Markdown, HTML): formatted, ours beside the paper's.
 Table table2_table(const std::vector<PointSummary>& points) {
   const Labels labels(points);
-  auto rows = table2_rows(points);
-  sort_rows(rows, false);
   Table t;
-  t.header = {"config", "alpha", "B_opt", "test acc (%)", "conv. time (iterations)", "runs (conv./all)",
-              "paper B_opt", "paper test acc (%)", "paper conv. time"};
-  for (const auto& r : rows) {
-    const PaperTable2Row* paper = find_paper_table2(r.config, r.alpha);
-    t.rows.push_back({labels.label(r.config, r.setting_id), fmt_alpha(r.alpha), std::to_string(r.batch_size),
-                      fmt_pct(r.accuracy), fmt_iter(r.time), fmt_counts(r),
+  t.header = {"config", "alpha", "B", "runs (conv./all)", "test acc (%)", "95 % CI", "conv. time (iterations)",
+              "95 % CI", "paper B_opt", "paper test acc (%)", "paper conv. time"};
+  for (const auto& row : sorted_table2(points)) {
+    const PointSummary& r = row.point;
+    const PaperTable2Row* paper = row.paper;
+    t.rows.push_back({labels.label(r.config, r.setting_id), fmt_alpha(r.alpha),
+                      fmt_b_opt(r.batch_size, row.batch_sizes_run), fmt_counts(r), fmt_pct(r.accuracy),
+                      fmt_pct_ci(r.accuracy), fmt_iter(r.time), fmt_iter_ci(r.time),
                       paper ? std::to_string(paper->b_opt) : "-",
                       paper ? fmt_paper(paper->acc_mean, paper->acc_std, "{:.2f}") : "-",
                       paper ? fmt_paper(paper->time_mean, paper->time_std, "{:.0f}") : "-"});
@@ -401,42 +536,147 @@ Table table2_table(const std::vector<PointSummary>& points) {
 
 // Table 2 to compute with (CSV): one number per column, fractions not percent.
 Table table2_data(const std::vector<PointSummary>& points) {
-  auto rows = table2_rows(points);
-  sort_rows(rows, false);
   Table t;
-  t.header = {"config", "setting_id", "alpha", "b_opt", "test_accuracy_mean", "test_accuracy_std",
-              "convergence_time_mean", "convergence_time_std", "n_runs", "n_converged", "paper_b_opt",
-              "paper_test_accuracy_mean", "paper_test_accuracy_std", "paper_convergence_time_mean",
+  t.header = {"config", "setting_id", "alpha", "batch_size", "batch_sizes_run", "test_accuracy_mean",
+              "test_accuracy_std", "test_accuracy_ci_low", "test_accuracy_ci_high", "convergence_time_mean",
+              "convergence_time_std", "convergence_time_ci_low", "convergence_time_ci_high", "n_runs", "n_converged",
+              "paper_b_opt", "paper_test_accuracy_mean", "paper_test_accuracy_std", "paper_convergence_time_mean",
               "paper_convergence_time_std"};
-  for (const auto& r : rows) {
-    const PaperTable2Row* p = find_paper_table2(r.config, r.alpha);
-    t.rows.push_back({r.config, r.setting_id, fmt_alpha(r.alpha), std::to_string(r.batch_size), num(r.accuracy.mean),
-                      num(r.accuracy.std), num(r.time.mean), num(r.time.std), std::to_string(r.n_runs),
-                      std::to_string(r.n_converged), p ? std::to_string(p->b_opt) : "",
+  for (const auto& row : sorted_table2(points)) {
+    const PointSummary& r = row.point;
+    const PaperTable2Row* p = row.paper;
+    const Interval acc = mean_interval(r.accuracy), time = mean_interval(r.time);
+    t.rows.push_back({r.config, r.setting_id, fmt_alpha(r.alpha), std::to_string(r.batch_size),
+                      std::to_string(row.batch_sizes_run), num(r.accuracy.mean), num(r.accuracy.std), num(acc.low),
+                      num(acc.high), num(r.time.mean), num(r.time.std), num(time.low), num(time.high),
+                      std::to_string(r.n_runs), std::to_string(r.n_converged), p ? std::to_string(p->b_opt) : "",
                       p ? num(p->acc_mean / 100.0) : "", p ? num(p->acc_std / 100.0) : "",
                       p ? num(p->time_mean) : "", p ? num(p->time_std) : ""});
   }
   return t;
 }
 
+// --- the tests behind Tables 2 and 3 ---
+
+// One comparison: what is compared with what, and the test of each quantity.
+struct ComparisonLine {
+  std::string config;       // label
+  std::string config_name;  // F1 (CSV)
+  std::string setting_id;
+  std::string row;      // "alpha 1.5, B 2000"
+  std::string against;  // "alpha 1, B 900" or "paper: ..."
+  PointComparison test;
+};
+
+Table comparisons_table(const std::vector<ComparisonLine>& lines) {
+  Table t;
+  t.header = {"config", "row", "against", "test", "diff. test acc (pp)", "95 % CI", "p", "diff. conv. time (it.)",
+              "95 % CI", "p"};
+  for (const auto& l : lines) {
+    const TestCells acc = test_cells(l.test.accuracy, 100.0, 2), time = test_cells(l.test.time, 1.0, 0);
+    t.rows.push_back({l.config, l.row, l.against, pairing_text(l.test), acc.difference, acc.interval, acc.p,
+                      time.difference, time.interval, time.p});
+  }
+  return t;
+}
+
+// Long form for pandas: one row per comparison and quantity, numbers only
+// (differences in the quantity's unit: accuracy as a fraction, time in iterations).
+Table comparisons_data(const std::vector<ComparisonLine>& lines) {
+  Table t;
+  t.header = {"config", "setting_id", "row", "against", "quantity", "test", "n_x", "n_y", "difference", "ci_low",
+              "ci_high", "standard_error", "t", "df", "p"};
+  auto test_name = [](const TTest& x) {
+    return x.pairing == Pairing::kPaired ? "paired" : x.pairing == Pairing::kWelch ? "welch" : "none";
+  };
+  for (const auto& l : lines) {
+    for (const auto& [quantity, x] : {std::pair<const char*, const TTest&>{"test_accuracy", l.test.accuracy},
+                                      std::pair<const char*, const TTest&>{"convergence_time", l.test.time}}) {
+      if (x.pairing == Pairing::kNone && x.n_x == 0 && x.n_y == 0) continue;  // not compared (no published time)
+      t.rows.push_back({l.config_name, l.setting_id, l.row, l.against, quantity, test_name(x), std::to_string(x.n_x),
+                        std::to_string(x.n_y), num(x.difference), num(x.interval.low), num(x.interval.high),
+                        num(x.standard_error), num(x.t), num(x.df), num(x.p)});
+    }
+  }
+  return t;
+}
+
+std::string point_text(const PointSummary& p) { return fmt::format("alpha {}, B {}", fmt_alpha(p.alpha), p.batch_size); }
+
+std::vector<ComparisonLine> table2_comparisons(const std::vector<PointSummary>& points) {
+  const Labels labels(points);
+  std::vector<ComparisonLine> lines;
+  for (const auto& r : sorted_table2(points)) {
+    const ComparisonLine base{labels.label(r.point.config, r.point.setting_id), r.point.config, r.point.setting_id,
+                              point_text(r.point), "", {}};
+    if (r.against_reference) {
+      ComparisonLine l = base;
+      l.against = point_text(*r.reference) + " (ours)";
+      l.test = *r.against_reference;
+      lines.push_back(l);
+    }
+    if (r.against_paper) {
+      ComparisonLine l = base;
+      l.against = fmt::format("paper: alpha {}, B {}, {} runs", fmt_alpha(r.paper->alpha), r.paper->b_opt,
+                              kPaperRunsPerPoint);
+      l.test = *r.against_paper;
+      lines.push_back(l);
+    }
+  }
+  return lines;
+}
+
+std::vector<ComparisonLine> table3_comparisons(const std::vector<PointSummary>& points) {
+  const Labels labels(points);
+  std::vector<ComparisonLine> lines;
+  for (const auto& r : sorted_table3(points)) {
+    const ComparisonLine base{labels.label(r.config, r.setting_id), r.config, r.setting_id, "", "", {}};
+    if (r.with_vs_without) {
+      ComparisonLine l = base;
+      l.row = "with NE: " + point_text(*r.with_ne);
+      l.against = "without NE: " + point_text(*r.without_ne);
+      l.test = *r.with_vs_without;
+      lines.push_back(l);
+    }
+    if (r.without_vs_paper) {
+      ComparisonLine l = base;
+      l.row = "without NE: " + point_text(*r.without_ne);
+      l.against = fmt::format("paper without NE: alpha 1, B {}, {} runs", r.paper->b_without, kPaperRunsPerPoint);
+      l.test = *r.without_vs_paper;
+      lines.push_back(l);
+    }
+    if (r.with_vs_paper) {
+      ComparisonLine l = base;
+      l.row = "with NE: " + point_text(*r.with_ne);
+      l.against = fmt::format("paper with NE: alpha {}, B {}, {} runs", fmt_alpha(r.paper->alpha_with),
+                              r.paper->b_with, kPaperRunsPerPoint);
+      l.test = *r.with_vs_paper;
+      lines.push_back(l);
+    }
+  }
+  return lines;
+}
+
+// Table 3's large batch, said plainly when it is not the paper's.
+std::string fmt_large_batch(int64_t b) {
+  return b == kPaperLargeBatch ? std::to_string(b) : fmt::format("{} (largest B run; the paper's is {})", b, kPaperLargeBatch);
+}
+
 Table table3_table(const std::vector<PointSummary>& points) {
   const Labels labels(points);
-  auto rows = table3(points);
-  sort_rows(rows, true);
   Table t;
-  t.header = {"config", "without NE (B, test acc %)", "conv. time", "with NE at large B (B, alpha, test acc %)",
-              "conv. time", "runs with NE (conv./all)", "paper without NE (B, acc)",
+  t.header = {"config", "without NE: B", "test acc (%)", "95 % CI", "conv. time", "with NE at large B: B", "alpha",
+              "runs (conv./all)", "test acc (%)", "95 % CI", "conv. time", "paper without NE (B, acc)",
               "paper with NE at B = 5000 (alpha, acc)"};
-  for (const auto& r : rows) {
-    const PaperTable3Row* p = find_paper_table3(r.config);
-    const std::string without =
-        r.without_ne ? fmt::format("{}, {}", r.without_ne->batch_size, fmt_pct(r.without_ne->accuracy)) : "-";
-    const std::string with = r.with_ne ? fmt::format("{}, {}, {}", r.with_ne->batch_size, fmt_alpha(r.with_ne->alpha),
-                                                     fmt_pct(r.with_ne->accuracy))
-                                       : "-";
+  for (const auto& r : sorted_table3(points)) {
+    const PaperTable3Row* p = r.paper;
+    const auto& wo = r.without_ne;
+    const auto& w = r.with_ne;
     t.rows.push_back(
-        {labels.label(r.config, r.setting_id), without, r.without_ne ? fmt_iter(r.without_ne->time) : "-", with,
-         r.with_ne ? fmt_iter(r.with_ne->time) : "-", r.with_ne ? fmt_counts(*r.with_ne) : "-",
+        {labels.label(r.config, r.setting_id), wo ? fmt_b_opt(wo->batch_size, r.without_ne_batch_sizes) : "-",
+         wo ? fmt_pct(wo->accuracy) : "-", wo ? fmt_pct_ci(wo->accuracy) : "-", wo ? fmt_iter(wo->time) : "-",
+         w ? fmt_large_batch(w->batch_size) : "-", w ? fmt_alpha(w->alpha) : "-", w ? fmt_counts(*w) : "-",
+         w ? fmt_pct(w->accuracy) : "-", w ? fmt_pct_ci(w->accuracy) : "-", w ? fmt_iter(w->time) : "-",
          p ? fmt::format("{}, {}", p->b_without, fmt_paper(p->acc_without_mean, p->acc_without_std, "{:.2f}")) : "-",
          p ? fmt::format("{}, {}", fmt_alpha(p->alpha_with), fmt_paper(p->acc_with_mean, p->acc_with_std, "{:.2f}"))
            : "-"});
@@ -445,20 +685,20 @@ Table table3_table(const std::vector<PointSummary>& points) {
 }
 
 Table table3_data(const std::vector<PointSummary>& points) {
-  auto rows = table3(points);
-  sort_rows(rows, true);
   Table t;
-  t.header = {"config", "setting_id", "b_without", "test_accuracy_without_mean", "test_accuracy_without_std",
-              "convergence_time_without_mean", "b_with", "alpha_with", "test_accuracy_with_mean",
-              "test_accuracy_with_std", "convergence_time_with_mean", "n_runs_with", "n_converged_with",
-              "paper_b_without", "paper_test_accuracy_without_mean", "paper_test_accuracy_without_std",
-              "paper_b_with", "paper_alpha_with", "paper_test_accuracy_with_mean", "paper_test_accuracy_with_std"};
-  for (const auto& r : rows) {
-    const PaperTable3Row* p = find_paper_table3(r.config);
+  t.header = {"config", "setting_id", "b_without", "b_without_batch_sizes_run", "test_accuracy_without_mean",
+              "test_accuracy_without_std", "convergence_time_without_mean", "b_with", "alpha_with",
+              "test_accuracy_with_mean", "test_accuracy_with_std", "convergence_time_with_mean", "n_runs_with",
+              "n_converged_with", "paper_b_without", "paper_test_accuracy_without_mean",
+              "paper_test_accuracy_without_std", "paper_b_with", "paper_alpha_with", "paper_test_accuracy_with_mean",
+              "paper_test_accuracy_with_std"};
+  for (const auto& r : sorted_table3(points)) {
+    const PaperTable3Row* p = r.paper;
     const auto& wo = r.without_ne;
     const auto& w = r.with_ne;
     t.rows.push_back({r.config, r.setting_id, wo ? std::to_string(wo->batch_size) : "",
-                      wo ? num(wo->accuracy.mean) : "", wo ? num(wo->accuracy.std) : "", wo ? num(wo->time.mean) : "",
+                      wo ? std::to_string(r.without_ne_batch_sizes) : "", wo ? num(wo->accuracy.mean) : "",
+                      wo ? num(wo->accuracy.std) : "", wo ? num(wo->time.mean) : "",
                       w ? std::to_string(w->batch_size) : "", w ? fmt_alpha(w->alpha) : "",
                       w ? num(w->accuracy.mean) : "", w ? num(w->accuracy.std) : "", w ? num(w->time.mean) : "",
                       w ? std::to_string(w->n_runs) : "", w ? std::to_string(w->n_converged) : "",
@@ -473,12 +713,13 @@ Table table3_data(const std::vector<PointSummary>& points) {
 // Every point and the runs behind it.
 Table points_table(const std::vector<PointSummary>& points, const Labels& labels) {
   Table t;
-  t.header = {"config", "B", "alpha", "runs", "converged", "not converged", "diverged", "test acc (%)",
-              "conv. time"};
+  t.header = {"config", "B", "alpha", "converged / runs", "not converged", "diverged", "test acc (%)", "95 % CI",
+              "conv. time", "95 % CI"};
   for (const auto& p : points) {
     t.rows.push_back({labels.label(p.config, p.setting_id), std::to_string(p.batch_size), fmt_alpha(p.alpha),
-                      std::to_string(p.n_runs), std::to_string(p.n_converged), std::to_string(p.n_not_converged),
-                      std::to_string(p.n_diverged), fmt_pct(p.accuracy), fmt_iter(p.time)});
+                      fmt::format("{}/{}", p.n_converged, p.n_runs), std::to_string(p.n_not_converged),
+                      std::to_string(p.n_diverged), fmt_pct(p.accuracy), fmt_pct_ci(p.accuracy), fmt_iter(p.time),
+                      fmt_iter_ci(p.time)});
   }
   return t;
 }
@@ -502,6 +743,18 @@ std::string table2_markdown(const std::vector<PointSummary>& points) { return to
 std::string table2_csv(const std::vector<PointSummary>& points) { return to_csv(table2_data(points)); }
 std::string table3_markdown(const std::vector<PointSummary>& points) { return to_markdown(table3_table(points)); }
 std::string table3_csv(const std::vector<PointSummary>& points) { return to_csv(table3_data(points)); }
+std::string table2_tests_markdown(const std::vector<PointSummary>& points) {
+  return to_markdown(comparisons_table(table2_comparisons(points)));
+}
+std::string table2_tests_csv(const std::vector<PointSummary>& points) {
+  return to_csv(comparisons_data(table2_comparisons(points)));
+}
+std::string table3_tests_markdown(const std::vector<PointSummary>& points) {
+  return to_markdown(comparisons_table(table3_comparisons(points)));
+}
+std::string table3_tests_csv(const std::vector<PointSummary>& points) {
+  return to_csv(comparisons_data(table3_comparisons(points)));
+}
 
 std::string find_gnuplot(const std::string& hint) {
   std::string name = hint;
@@ -558,14 +811,21 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
     result.files.push_back(name);
   };
   const Table t2 = table2_table(points), t3 = table3_table(points);
+  const auto c2 = table2_comparisons(points), c3 = table3_comparisons(points);
+  const Table t2_tests = comparisons_table(c2), t3_tests = comparisons_table(c3);
   write("summary.csv", to_csv(summary_table(points)));
   write("table2.md", to_markdown(t2));
   write("table2.csv", to_csv(table2_data(points)));
+  write("table2-tests.md", to_markdown(t2_tests));
+  write("table2-tests.csv", to_csv(comparisons_data(c2)));
   write("table3.md", to_markdown(t3));
   write("table3.csv", to_csv(table3_data(points)));
+  write("table3-tests.md", to_markdown(t3_tests));
+  write("table3-tests.csv", to_csv(comparisons_data(c3)));
 
   // Figures.
   std::vector<Figure> figures;
+  CurveFigures curves;
   if (options.figures) {
     const std::string program = find_gnuplot(options.gnuplot);
     if (program.empty()) {
@@ -577,7 +837,8 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
       fs::remove(log, ec);
       if (run_program(program, {"-e", "set terminal pngcairo"}, "", "/dev/null") == 0) gp.png_terminal = "pngcairo";
       figures = draw_figures(gp, out, points, labels, seeds_note(facts), result.files, result.warnings);
-      result.figures_drawn = !figures.empty();
+      curves = draw_loss_curves(gp, out, records, rows, labels, result.files, result.warnings);
+      result.figures_drawn = !figures.empty() || !curves.figures.empty();
       if (fs::exists(log, ec) && fs::file_size(log, ec) == 0) fs::remove(log, ec);  // gnuplot had nothing to say
     }
   } else {
@@ -623,9 +884,29 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
   std::string loss_measures;
   for (const auto& m : facts.loss_measures) loss_measures += (loss_measures.empty() ? "" : ", ") + m;
   const std::string method_note =
-      "Means and standard deviations (n - 1) are over the converged runs of each point; runs that hit the iteration "
-      "cap or diverged are counted, not averaged. B_opt is the batch size with the best mean test accuracy for each "
-      "alpha. Training loss for L*/L**: " + (loss_measures.empty() ? std::string("-") : loss_measures) + ".";
+      "Means, sample standard deviations (n - 1) and 95 % confidence intervals of the mean (Student t, n - 1 "
+      "degrees of freedom) are over the converged runs of each point; runs that hit the iteration cap or diverged "
+      "are counted (converged/all), not averaged. B is called B_opt (the batch size with the best mean test "
+      "accuracy for its alpha) only where two or more batch sizes were run at that alpha; a single one is labelled "
+      "\"only B run\". Training loss for L*/L**: " +
+      (loss_measures.empty() ? std::string("-") : loss_measures) + ".";
+  const std::string tests_note =
+      "Each comparison gives the difference of means (the row minus what it is compared against; accuracy in "
+      "percentage points), its 95 % confidence interval and the two-sided p-value of a t-test. Two of our points "
+      "are compared paired by seed when they share two or more converged seeds (only the shared seeds enter; the "
+      "test column gives the number of pairs). Pairing is valid because a seed fixes the initial weights and the "
+      "data order: the initialization and the B and B' batch streams are all derived from the seed, so the two "
+      "runs of one seed start from the same weights and see the training samples in the same order (the same "
+      "shuffles, cut into batches of their own B), and the seed's share of the scatter cancels in the per-seed "
+      "difference. Otherwise the test is Welch's unpaired t-test (Welch-Satterthwaite degrees of freedom). "
+      "Against the paper: Welch's test from its mean +- sd with n = 10 runs per point (its +- read as the sample "
+      "standard deviation); the paper's Table 3 gives no times, so those rows compare accuracy only. p-values are "
+      "per comparison, not corrected for the number of comparisons.";
+  std::string curves_note = kCurveCaption;
+  if (curves.points_without_curves > 0) {
+    curves_note += fmt::format(" ({} point{} stored no loss curve.)", curves.points_without_curves,
+                               curves.points_without_curves == 1 ? "" : "s");
+  }
 
   // report.md: everything on one Markdown page (renders on Git hosts).
   {
@@ -635,11 +916,20 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
     for (const auto& w : result.warnings) md += "> Warning: " + w + "\n\n";
     if (!sweeps_table.rows.empty()) md += to_markdown(sweeps_table) + "\n";
     md += "## Table 2: best batch size per alpha\n\n" + to_markdown(t2) +
-          "\n## Table 3: large batch with NE vs best small batch without\n\n" + to_markdown(t3) + "\n## Figures\n\n";
+          "\n### Table 2: the tests behind it\n\n" + tests_note + "\n\n" + to_markdown(t2_tests) +
+          "\n## Table 3: large batch with NE vs best small batch without\n\n" + to_markdown(t3) +
+          "\n### Table 3: the tests behind it\n\n" + to_markdown(t3_tests) + "\n## Figures\n\n";
     for (const auto& f : figures) md += "![" + f.caption + "](" + f.file_stem + ".svg)\n\n";
     if (figures.empty()) md += "(no figures)\n\n";
+    if (!curves.figures.empty() || curves.points_without_curves > 0) {
+      md += "## Training-loss curves (every seed of every point)\n\n" + curves_note + "\n\n";
+      for (const auto& f : curves.figures) {
+        md += "![training-loss curves: " + f.file_stem + "](" + f.file_stem + ".svg)\n\n*" + f.caption + "*\n\n";
+      }
+    }
     md += "## Every point (runs behind it)\n\n" + to_markdown(every_point);
-    md += "\nFiles: summary.csv, table2.md/.csv, table3.md/.csv, figure*.svg/.png, plots/ (gnuplot scripts and data).\n";
+    md += "\nFiles: summary.csv, table2.md/.csv, table2-tests.md/.csv, table3.md/.csv, table3-tests.md/.csv, "
+          "figure*.svg/.png, curves-*.svg/.png, plots/ (gnuplot scripts and data).\n";
     write("report.md", md);
   }
 
@@ -659,18 +949,27 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
     for (const auto& w : result.warnings) h += "<p class=\"warn\">" + html_escape(w) + "</p>\n";
     if (!sweeps_table.rows.empty()) h += "<h2>Sweeps in the store</h2>\n" + to_html(sweeps_table);
     h += "<h2>Table 2: best batch size B_opt per alpha (ours beside the paper's)</h2>\n" + to_html(t2);
+    h += "<h3>Table 2: the tests behind it</h3>\n<p>" + html_escape(tests_note) + "</p>\n" + to_html(t2_tests);
     h += "<h2>Table 3: large batch with NE vs best small batch without</h2>\n" + to_html(t3);
+    h += "<h3>Table 3: the tests behind it</h3>\n" + to_html(t3_tests);
+    auto figure_html = [](const Figure& f) {
+      return "<figure><img src=\"" + f.file_stem + ".svg\" alt=\"" + html_escape(f.caption) + "\"><figcaption>" +
+             html_escape(f.caption) + " (<a href=\"" + f.file_stem + ".png\">PNG</a>, <a href=\"" + kPlotsDir + "/" +
+             f.file_stem + ".gp\">gnuplot script</a>)</figcaption></figure>\n";
+    };
     h += "<h2>Figures</h2>\n";
     if (figures.empty()) h += "<p>No figures: see the warnings above.</p>\n";
-    for (const auto& f : figures) {
-      h += "<figure><img src=\"" + f.file_stem + ".svg\" alt=\"" + html_escape(f.caption) + "\"><figcaption>" +
-           html_escape(f.caption) + " (<a href=\"" + f.file_stem + ".png\">PNG</a>, <a href=\"" + kPlotsDir + "/" +
-           f.file_stem + ".gp\">gnuplot script</a>)</figcaption></figure>\n";
+    for (const auto& f : figures) h += figure_html(f);
+    if (!curves.figures.empty() || curves.points_without_curves > 0) {
+      h += "<h2>Training-loss curves (every seed of every point)</h2>\n<p>" + html_escape(curves_note) + "</p>\n";
+      for (const auto& f : curves.figures) h += figure_html(f);
     }
     h += "<h2>Every point and the runs behind it</h2>\n" + to_html(every_point);
     if (!failed.rows.empty()) h += "<h2>Runs that did not converge</h2>\n" + to_html(failed);
     h += "<p>Data: <a href=\"summary.csv\">summary.csv</a>, <a href=\"table2.csv\">table2.csv</a>, "
-         "<a href=\"table3.csv\">table3.csv</a>, <a href=\"report.md\">report.md</a>.</p>\n</body>\n</html>\n";
+         "<a href=\"table2-tests.csv\">table2-tests.csv</a>, <a href=\"table3.csv\">table3.csv</a>, "
+         "<a href=\"table3-tests.csv\">table3-tests.csv</a>, <a href=\"report.md\">report.md</a>.</p>\n"
+         "</body>\n</html>\n";
     write("index.html", h);
   }
   return result;

@@ -1,0 +1,18 @@
+# gnuplot script written by `nesgd report`; run from the report folder: gnuplot plots/curves-f1-b2000-alpha1.5.gp
+set encoding utf8
+set terminal svg size 720,480 dynamic noenhanced font "sans,12" background "white"
+set output "curves-f1-b2000-alpha1.5.svg"
+set grid
+set key below
+set title "F1, B = 2000, alpha = 1.5: training loss of each seed"
+set logscale y
+set format y "%g"
+set xlabel "iteration"
+set ylabel "training loss (epoch-mean; log scale)"
+plot "plots/curves-f1-b2000-alpha1.5.dat" index 0 using 1:2 with lines lw 2 title "seed 1: converged at 7590", \
+     "" index 1 using 1:2 with lines lw 2 title "seed 2: converged at 7830", \
+     0.01 with lines dt 2 lw 2 lc rgb "#555555" title "L* = 0.01 (LR halved)", \
+     0.001 with lines dt 3 lw 2 lc rgb "black" title "L** = 0.001 (stop)"
+set terminal pngcairo size 1080,720 noenhanced font "sans,12" background "white"
+set output "curves-f1-b2000-alpha1.5.png"
+replot
