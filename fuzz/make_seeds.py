@@ -162,6 +162,14 @@ put("sweep_toml", "inline.toml",
 put("sweep_toml", "date.toml", 'name = 2026-11-28\n')
 put("sweep_toml", "special-floats.toml", 'alphas = [nan, inf]\nl_star = -inf\n')
 put("sweep_toml", "broken.toml", 'batch_sizes = [100,\n')
+# The rest of TOML 1.0 that nesgd's reader (exp/toml.h) handles: every kind of
+# string and escape, integer bases and separators, dotted keys, headers and
+# arrays of tables, multi-line arrays with comments, CRLF, letters beyond ASCII.
+put("sweep_toml", "toml-syntax.toml",
+    '# a comment \u00e9\n"name" = "t\\u00e9\\t\\U0001F600\\"\\\\"\nconfigs = [\'f1\', """c1""", \'\'\'c2\'\'\',]\n'
+    'seeds = [\n  0x1, 0o2, 0b11, # hex, octal, binary\n  1_000,\n]\nalphas = [+1.5, 2e0, 2_5.0e-1]\n'
+    'optimizer.name = "adam"\noptimizer.lr = 1e-3\n[a.b]\nc = """\nx \\\n  y"""\n[[t]]\nk = {x = 1, y.z = [true]}\n'
+    '[[t]]\r\n"\u00e9" = \'\'\'\nr\'\'\'\r\n')
 
 # --- result store ------------------------------------------------------------------------------------------
 

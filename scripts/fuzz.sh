@@ -27,7 +27,7 @@ nice_level=${NESGD_FUZZ_NICE:-19}
 PKGS=(
   clang libclang-rt-dev   # libFuzzer and the sanitizer runtimes (Debian 12: clang 14)
   cmake ninja-build
-  zlib1g-dev libssl-dev nlohmann-json3-dev libfmt-dev libarchive-dev libtomlplusplus-dev
+  zlib1g-dev libssl-dev nlohmann-json3-dev libfmt-dev libarchive-dev
 )
 # shellcheck source=scripts/apt_ensure.sh
 source "$here/scripts/apt_ensure.sh"

@@ -15,7 +15,6 @@ PKGS=(
   libgtest-dev libgmock-dev
   clang libclang-rt-dev   # fuzz targets (scripts/fuzz.sh): libFuzzer, ASan, UBSan
   gnuplot-nox             # figures (report)
-  libtomlplusplus-dev     # TOML sweep files (header-only toml++; JSON works without it)
   libexpat1-dev           # tests: SVG figures parse as XML
   dataset-fashion-mnist   # real Fashion-MNIST, offline
   python3-torch python3-numpy   # PyTorch-Python reference for the benchmark

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nesgd/exp/toml.h"  // toml_to_json: sweep files in TOML
 #include "nesgd/train/run_config.h"
 
 namespace nesgd::exp {
@@ -79,13 +80,10 @@ std::vector<int64_t> parse_int_list(const std::string& text, const std::string& 
 // be arrays or strings in the parse_number_list syntax. "preset" starts from
 // that preset; the other keys override it. Unknown keys are an error.
 SweepSpec sweep_spec_from_json(const nlohmann::json& j);
-// Reads a .json or .toml file (by extension) as JSON. TOML needs toml++ at
-// build time (Debian: libtomlplusplus-dev); without it a clear error says so.
+// Reads a .json or .toml file (by extension) as JSON; TOML through
+// toml_to_json (exp/toml.h: TOML 1.0 without dates and times).
 nlohmann::json sweep_json_from_file(const std::string& path);
 SweepSpec sweep_spec_from_file(const std::string& path);
-// Converts TOML text to the equivalent JSON (exposed for tests).
-nlohmann::json toml_to_json(const std::string& text, const std::string& origin);
-bool toml_supported();
 
 nlohmann::json to_json(const SweepSpec& spec);
 
