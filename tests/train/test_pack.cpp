@@ -9,8 +9,7 @@
 #include <map>
 #include <set>
 
-#include "support/data.h"
-#include "nesgd/data/resolve.h"
+#include "support/synthetic.h"
 #include "nesgd/error.h"
 #include "nesgd/train/pack.h"
 #include "nesgd/train/trainer.h"
@@ -21,44 +20,35 @@ namespace {
 
 // float64 pack against float64 single runs: only summation order differs.
 constexpr double kRelTolerance = 1e-9;
-constexpr int64_t kMinComparedSteps = 200;
+constexpr int64_t kMinComparedSteps = 15;  // the synthetic problem stops after 15-35 steps
 
 double rel_diff(double a, double b) {
   if (a == b) return 0.0;  // also equal infinities
   return std::abs(a - b) / std::max(std::abs(b), 1e-300);
 }
 
-nesgd::data::DataOptions local_data() {
-  nesgd::data::DataOptions o;
-  o.allow_download = false;
-  return o;
+// F1's problem: 10 separable classes of 28x28 synthetic images (the pack's
+// exactness needs a training problem, not the real files; the test set is small
+// because every member and single run is evaluated on it in float64).
+const nesgd::data::DatasetSplits& f1_data() {
+  static const nesgd::data::DatasetSplits data = nesgd::testing::synthetic(500, 200, 21);
+  return data;
 }
 
-// Real Fashion-MNIST: ../shared/data beside the checkout, else $NESGD_DATA_DIR or
-// Debian's dataset-fashion-mnist. Null (the test skips) where none is present.
-const nesgd::data::DatasetSplits* fashion_mnist() {
-  static std::unique_ptr<nesgd::data::DatasetSplits> data;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    auto o = local_data();
-    if (std::filesystem::exists(std::filesystem::path(NESGD_SHARED_DATA) / "fashion-mnist")) o.data_dir = NESGD_SHARED_DATA;
-    try {
-      data = std::make_unique<nesgd::data::DatasetSplits>(nesgd::data::load_dataset("fashion-mnist", o));
-    } catch (const nesgd::Error& e) {
-      std::cerr << "no Fashion-MNIST: " << e.what() << "\n";
-    }
-  }
-  return data.get();
+// C1's: the same kind of problem as 3 x 8 x 8 images (C1's three poolings
+// leave 1 x 1), so float64 convolutions, which take LibTorch's slow path, stay cheap.
+const nesgd::data::DatasetSplits& c1_data() {
+  static const nesgd::data::DatasetSplits data =
+      nesgd::testing::synthetic(40, 20, 22, {/*channels=*/3, /*height=*/8, /*width=*/8, /*classes=*/10});
+  return data;
 }
 
 RunConfig f1_config(uint64_t seed, double alpha) {
   RunConfig c;
   c.model = "f1";
-  c.dataset = "fashion-mnist";
   c.precision = "fp64";
-  c.batch_size = 50;
-  c.train_subset = 500;  // 10 steps an epoch
+  c.batch_size = 20;
+  c.train_subset = 200;  // 10 steps an epoch
   c.alpha = alpha;
   c.seed = seed;
   c.l_star = 0.05;
@@ -103,7 +93,6 @@ double expect_same_run(const RunResult& pack, const RunResult& single, const std
 // One pack (one process: the single runs are computed once) covers both: members stop
 // at different steps, and one member diverges beside the others.
 TEST(Pack, F1MembersFollowTheirSingleRunsStepForStepStopWhereTheyStopAndSurviveADivergingOne) {
-  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
   // 2 seeds x 2 alphas, alpha = 1 included (no B' drawn for it, as alone), and a member
   // driven to NaN: Adam steps ~lr per weight, so at lr 1e100 the activations overflow.
   RunConfig bad = f1_config(3, 1.5);
@@ -113,17 +102,17 @@ TEST(Pack, F1MembersFollowTheirSingleRunsStepForStepStopWhereTheyStopAndSurviveA
   std::vector<size_t> done_order;
   PackHooks hooks;
   hooks.on_member_done = [&](size_t index, const RunResult&) { done_order.push_back(index); };
-  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist(), hooks);
+  const std::vector<RunResult> packed = train_pack(configs, f1_data(), hooks);
   ASSERT_EQ(packed.size(), configs.size());
 
   EXPECT_EQ(packed[2].status, RunStatus::kDiverged);
   EXPECT_LT(packed[2].iterations, 20);
-  expect_same_run(packed[2], train_run(bad, *fashion_mnist()), "diverging member");
+  expect_same_run(packed[2], train_run(bad, f1_data()), "diverging member");
 
   std::set<int64_t> stops;
   std::map<size_t, RunResult> singles;
   for (size_t i : {0, 1, 3, 4}) {
-    const RunResult& single = singles[i] = train_run(configs[i], *fashion_mnist());
+    const RunResult& single = singles[i] = train_run(configs[i], f1_data());
     ASSERT_EQ(single.status, RunStatus::kConverged) << "the test's settings must converge";
     EXPECT_GE(single.iterations, kMinComparedSteps);
     expect_same_run(packed[i], single,
@@ -146,24 +135,25 @@ TEST(Pack, F1MembersFollowTheirSingleRunsStepForStepStopWhereTheyStopAndSurviveA
 }
 
 TEST(Pack, CapsFullLossMeasureAndInterruptionBehaveAsInSingleRuns) {
-  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
   std::vector<RunConfig> configs;
   for (uint64_t seed : {4, 5}) {
     RunConfig c = f1_config(seed, seed == 4 ? 2.0 : 1.0);
     c.loss_measure = LossMeasure::kFull;
     c.eval_every = 7;
     c.max_iterations = 30;  // a cap that is not a check step
+    c.l_star = 1e-8;        // never reached: the cap is the point
+    c.l_stop = 1e-9;
     configs.push_back(c);
   }
-  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist());
+  const std::vector<RunResult> packed = train_pack(configs, f1_data());
   for (size_t i = 0; i < configs.size(); ++i) {
     EXPECT_EQ(packed[i].status, RunStatus::kNotConverged);
-    expect_same_run(packed[i], train_run(configs[i], *fashion_mnist()), "capped member " + std::to_string(i));
+    expect_same_run(packed[i], train_run(configs[i], f1_data()), "capped member " + std::to_string(i));
   }
   PackHooks hooks;
   int polls = 0;
   hooks.should_stop = [&] { return ++polls > 5; };
-  const std::vector<RunResult> stopped = train_pack(configs, *fashion_mnist(), hooks);
+  const std::vector<RunResult> stopped = train_pack(configs, f1_data(), hooks);
   for (const auto& r : stopped) {
     EXPECT_EQ(r.status, RunStatus::kInterrupted);
     EXPECT_EQ(r.iterations, 5);
@@ -171,56 +161,54 @@ TEST(Pack, CapsFullLossMeasureAndInterruptionBehaveAsInSingleRuns) {
 }
 
 TEST(Pack, C1MembersWithGhostBatchNormFollowTheirSingleRuns) {
-  const auto data = nesgd::testing::cifar10_subset(50);
-  if (!data) GTEST_SKIP() << "needs the CIFAR-10 subset: ../shared/data/cifar-10-subset or $NESGD_DATA_DIR";
+  const auto& data = c1_data();
   std::vector<RunConfig> configs;
   for (auto [seed, alpha] : std::vector<std::pair<uint64_t, double>>{{1, 1.0}, {2, 1.5}}) {
     RunConfig c;
     c.model = "c1";
-    c.dataset = "cifar10-subset";
-    c.precision = "fp64";
-    c.batch_size = 50;
-    c.ghost_batch_size = 25;  // two ghost batches per minibatch
-    c.train_subset = 100;
+      c.precision = "fp64";
+    c.batch_size = 20;
+    c.ghost_batch_size = 10;  // two ghost batches per minibatch
+    c.train_subset = 40;
     c.alpha = alpha;
     c.seed = seed;
     c.eval_every = 1;
     c.max_iterations = 3;  // float64 convolutions take the slow path: a few steps
     configs.push_back(c);
   }
-  const std::vector<RunResult> packed = train_pack(configs, *data);
+  const std::vector<RunResult> packed = train_pack(configs, data);
   for (size_t i = 0; i < configs.size(); ++i) {
     // The test loss is evaluated on the running statistics: ghost BN's updates are compared too.
-    expect_same_run(packed[i], train_run(configs[i], *data), "C1 member " + std::to_string(i));
+    expect_same_run(packed[i], train_run(configs[i], data), "C1 member " + std::to_string(i));
   }
 }
 
 TEST(Pack, KerasEpochsWithAShortLastBatchMatchTheSingleRuns) {
-  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST: ../shared/data, $NESGD_DATA_DIR or Debian's dataset-fashion-mnist";
   std::vector<RunConfig> configs;
   for (auto [seed, alpha] : std::vector<std::pair<uint64_t, double>>{{6, 1.0}, {7, 2.0}}) {
     RunConfig c = f1_config(seed, alpha);
-    c.batch_size = 60;  // 500 = 8 x 60 + 20: every ninth step is a batch of 20
-    c.eval_every = 0;   // the epoch-mean check, sample-weighted, once per epoch of 9 steps
-    c.max_iterations = 45;
+    c.batch_size = 60;  // 200 = 3 x 60 + 20: every fourth step is a batch of 20
+    c.eval_every = 0;   // the epoch-mean check, sample-weighted, once per epoch of 4 steps
+    c.max_iterations = 20;
+    c.l_star = 1e-8;  // never reached: both members run all 5 epochs
+    c.l_stop = 1e-9;
     configs.push_back(c);
   }
   ASSERT_EQ(configs[0].sampling, "keras");
   ASSERT_EQ(configs[0].optimizer.name, "keras-adam");
-  const std::vector<RunResult> packed = train_pack(configs, *fashion_mnist());
+  const std::vector<RunResult> packed = train_pack(configs, f1_data());
   for (size_t i = 0; i < configs.size(); ++i) {
-    const RunResult single = train_run(configs[i], *fashion_mnist());
-    EXPECT_EQ(single.samples_processed, (i == 0 ? 1 : 2) * (5 * 500));
+    const RunResult single = train_run(configs[i], f1_data());
+    EXPECT_EQ(single.samples_processed, (i == 0 ? 1 : 2) * (5 * 200));
     expect_same_run(packed[i], single, "keras member " + std::to_string(i));
     EXPECT_EQ(packed[i].curve.size(), 5u);
   }
 }
 
 TEST(Pack, RefusesRunsThatCannotShareAPack) {
-  if (fashion_mnist() == nullptr) GTEST_SKIP() << "needs Fashion-MNIST";
   RunConfig a = f1_config(1, 1.0), b = f1_config(2, 1.5);
   b.batch_size = 100;
-  EXPECT_THROW(train_pack({a, b}, *fashion_mnist()), nesgd::Error);
+  EXPECT_THROW(train_pack({a, b}, f1_data()), nesgd::Error);
   b = f1_config(2, 1.5);
   b.optimizer.lr = 5e-4;  // the learning rate may differ
   EXPECT_EQ(pack_key(a), pack_key(b));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/curve.h"
+#include "support/synthetic.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -22,37 +23,7 @@ using namespace nesgd::train;
 
 namespace {
 
-// 10 classes of 28x28 "images": class k lights a distinct block of pixels,
-// plus noise. Separable, so F1 fits it quickly.
-nesgd::data::DatasetSplits synthetic(int64_t n_train, int64_t n_test, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int> noise(0, 60);
-  auto make = [&](int64_t n) {
-    nesgd::data::ImageSet s;
-    s.n = n;
-    s.channels = 1;
-    s.height = 28;
-    s.width = 28;
-    s.num_classes = 10;
-    s.images.resize(static_cast<size_t>(n * 784));
-    s.labels.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t k = i % 10;
-      s.labels[static_cast<size_t>(i)] = k;
-      for (int64_t p = 0; p < 784; ++p) {
-        const bool on = (p / 78) == k;
-        s.images[static_cast<size_t>(i * 784 + p)] = static_cast<uint8_t>(noise(rng) + (on ? 150 : 0));
-      }
-    }
-    return s;
-  };
-  nesgd::data::DatasetSplits d;
-  d.name = "synthetic";
-  d.source = "generated in test";
-  d.train = make(n_train);
-  d.test = make(n_test);
-  return d;
-}
+using nesgd::testing::synthetic;  // 10 separable classes of 28x28 "images": F1 fits them quickly
 
 RunConfig small_config() {
   RunConfig c;
