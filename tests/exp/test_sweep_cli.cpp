@@ -570,7 +570,9 @@ TEST(SweepCli, SigkillMidPackKeepsStoppedMembersAndTheRerunCompletesThePack) {
   EXPECT_EQ(ids, plan) << "every planned run, each exactly once";
   for (const auto& [f, bytes] : before) EXPECT_EQ(read_text(store + "/runs/" + f), bytes) << f << " changed";
   for (const auto& [id, j] : runs) {
-    if (j["alpha"] == 1000) EXPECT_EQ(j["pack"]["size"], static_cast<int>(4 - before.size())) << id;
+    if (j["alpha"] == 1000) {
+      EXPECT_EQ(j["pack"]["size"], static_cast<int>(4 - before.size())) << id;
+    }
   }
   size_t claims = 0;
   for (const auto& e : fs::directory_iterator(store + "/claims")) claims += e.path().extension() == ".lock" ? 1 : 0;
