@@ -15,7 +15,7 @@ TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
   nesgd::testing::TempDir tmp;
   const std::string out = tmp.path() + "/run.json";
   const auto r = run_nesgd("train --model f1 --dataset fashion-mnist --data-dir '" + root +
-                           "' --offline --train-subset 1000 --batch-size 100 --alpha 1.5 --seed 1 "
+                           "' --offline --train-subset 500 --batch-size 50 --alpha 1.5 --seed 1 "
                            "--max-iterations 3000 --out '" + out + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(nesgd::testing::read_text(out));
@@ -30,7 +30,7 @@ TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
   EXPECT_EQ(j["config"]["alpha"], 1.5);
   EXPECT_EQ(j["config"]["l_stop"], 0.001);
   EXPECT_EQ(j["test_size"], 10000);
-  EXPECT_EQ(j["train_size"], 1000);
+  EXPECT_EQ(j["train_size"], 500);
   ASSERT_FALSE(j["curve"].empty());
   for (const char* key : {"iteration", "train_loss", "lr"}) EXPECT_TRUE(j["curve"][0].contains(key)) << key;
   // Progress went to stderr.
