@@ -33,20 +33,6 @@ struct TrainState {
   double dist_timeout = dist::kDefaultTimeoutSeconds;
 };
 
-void print_progress(const train::Progress& p, bool tty) {
-  const std::string loss = std::isnan(p.train_loss) ? std::string("   -   ") : fmt::format("{:.5f}", p.train_loss);
-  const std::string line =
-      fmt::format("it {:>7} | ep {:>4} | train loss {} | batch loss {:.5f} | lr {:.2e} | {:>7.0f} samples/s | {}",
-                  p.iteration, p.epoch, loss, p.minibatch_loss, p.lr, p.samples_per_second, format_duration(p.seconds));
-  if (tty) {
-    std::fprintf(stderr, "\r%s\033[K", line.c_str());
-    if (p.is_check) std::fprintf(stderr, "\n");
-  } else {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  }
-  std::fflush(stderr);
-}
-
 int run(TrainState& s) {
   finish_train_options(s.config, s.loss_measure);  // bad flags fail before any data is read
 
@@ -75,7 +61,7 @@ int run(TrainState& s) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   train::TrainHooks hooks;
   hooks.progress_interval_seconds = tty ? 1.0 : 15.0;
-  if (!s.quiet) hooks.on_progress = [tty](const train::Progress& p) { print_progress(p, tty); };
+  if (!s.quiet) hooks.on_progress = [tty](const train::Progress& p) { print_progress(p, tty, "", /*newline_on_check=*/true); };
   hooks.should_stop = stop_requested;
   install_stop_handlers();
 

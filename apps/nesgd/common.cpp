@@ -253,6 +253,11 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--train-subset", c.train_subset, "Use the first N training samples (0 = all)")
       ->capture_default_str()
       ->check(non_negative_integer("0 = all"));
+  cmd->add_option("--test-subset", c.test_subset,
+                  "Evaluate the trained model on the first N test samples (0 = all, as the paper does; "
+                  "a smaller N is for quick checks, and the record's test_size says which)")
+      ->capture_default_str()
+      ->check(non_negative_integer("0 = all"));
   cmd->add_option("--l-star", c.l_star,
                   "Halve the LR once when the training loss reaches this (default: the paper's, per model)")
       ->check(positive_number());

@@ -48,7 +48,11 @@ ImageSet generated(int64_t n, int64_t classes, int64_t offset = 0) {
   return set;
 }
 
-class TempRoot : public ::testing::Test {
+}  // namespace
+
+// A temporary data root per test (a fixture of the global namespace: gtest
+// derives each test class from it).
+class CifarRoot : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "nesgd-cifar-XXXXXX").string();
@@ -66,15 +70,13 @@ class TempRoot : public ::testing::Test {
   fs::path root_;
 };
 
-}  // namespace
-
 TEST(CifarFormat, RecordSizes) {
   EXPECT_EQ(cifar_record_bytes(CifarVariant::kCifar10), 3073);
   EXPECT_EQ(cifar_record_bytes(CifarVariant::kCifar100), 3074);
   EXPECT_EQ(cifar_num_classes(CifarVariant::kCifar100), 100);
 }
 
-TEST_F(TempRoot, Cifar10RoundTrip) {
+TEST_F(CifarRoot, Cifar10RoundTrip) {
   const ImageSet set = generated(7, 10);
   write_cifar(path("a.bin"), set, CifarVariant::kCifar10);
   EXPECT_EQ(fs::file_size(path("a.bin")), 7u * 3073u);
@@ -96,7 +98,7 @@ TEST_F(TempRoot, Cifar10RoundTrip) {
   EXPECT_EQ(head[2], 1);
 }
 
-TEST_F(TempRoot, Cifar100RoundTripUsesTheFineLabel) {
+TEST_F(CifarRoot, Cifar100RoundTripUsesTheFineLabel) {
   ImageSet set = generated(5, 100, 95);  // fine labels 95..99, 0
   const std::vector<int64_t> coarse = {19, 0, 3, 7, 11};
   write_cifar(path("b.bin"), set, CifarVariant::kCifar100, coarse);
@@ -108,7 +110,7 @@ TEST_F(TempRoot, Cifar100RoundTripUsesTheFineLabel) {
   EXPECT_EQ(r.images.num_classes, 100);
 }
 
-TEST_F(TempRoot, TruncatedEmptyAndMissingFiles) {
+TEST_F(CifarRoot, TruncatedEmptyAndMissingFiles) {
   write_cifar(path("a.bin"), generated(3, 10), CifarVariant::kCifar10);
   fs::resize_file(path("a.bin"), 3 * 3073 - 5);
   expect_error([&] { read_cifar(path("a.bin"), CifarVariant::kCifar10); },
@@ -122,7 +124,7 @@ TEST_F(TempRoot, TruncatedEmptyAndMissingFiles) {
   expect_error([&] { read_cifar(path("nope.bin"), CifarVariant::kCifar10); }, {"nope.bin", "file not found"});
 }
 
-TEST_F(TempRoot, LabelsOutOfRange) {
+TEST_F(CifarRoot, LabelsOutOfRange) {
   write_cifar(path("a.bin"), generated(4, 10), CifarVariant::kCifar10);
   poke(path("a.bin"), 2 * 3073, 10);  // label of record 2
   expect_error([&] { read_cifar(path("a.bin"), CifarVariant::kCifar10); },
@@ -178,7 +180,7 @@ TEST(CifarRegistry, EntriesCarryTheOfficialArchives) {
 }
 
 // A generated cifar-10-subset folder (foreign data: loads only with verify off).
-TEST_F(TempRoot, GeneratedSubsetFolderLoadsAndIsVerified) {
+TEST_F(CifarRoot, GeneratedSubsetFolderLoadsAndIsVerified) {
   const fs::path folder = root_ / "cifar-10-subset";
   fs::create_directories(folder);
   write_cifar((folder / "data_batch_1.bin").string(), generated(30, 10), CifarVariant::kCifar10);
@@ -211,7 +213,7 @@ TEST_F(TempRoot, GeneratedSubsetFolderLoadsAndIsVerified) {
                 "nesgd data fetch cifar10-subset"});
 }
 
-TEST_F(TempRoot, FullCifar10FolderMissingAFileIsAClearError) {
+TEST_F(CifarRoot, FullCifar10FolderMissingAFileIsAClearError) {
   DataOptions options = isolated_options();
   options.data_dir = root_.string();
   const fs::path folder = root_ / "cifar-10-batches-bin";
@@ -226,10 +228,10 @@ TEST_F(TempRoot, FullCifar10FolderMissingAFileIsAClearError) {
 // fetch_dataset for an archive dataset, end to end: a tiny CIFAR-10-format
 // spec whose archive is served from a file:// URL through the same verified
 // download, unpacked with libarchive.
-class ArchiveFetch : public TempRoot {
+class ArchiveFetch : public CifarRoot {
  protected:
   void SetUp() override {
-    TempRoot::SetUp();
+    CifarRoot::SetUp();
     if (!download_supported()) GTEST_SKIP() << "built without libcurl: no download support to test";
     if (!archive_supported()) GTEST_SKIP() << "built without libarchive: no extraction to test";
     if (std::system("tar --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no `tar` to build the test archive";
@@ -319,7 +321,7 @@ TEST_F(ArchiveFetch, ArchiveWithoutTheRegisteredMembersIsRejected) {
 // libarchive's support_filter_all() answered data that starts like an lrzip
 // (or grzip, lzop) file by running that program on it, through PATH. A fake
 // program on PATH shows whether anything was started.
-TEST_F(TempRoot, ArchiveOfAnOutsideCompressionIsRefusedWithoutStartingAProgram) {
+TEST_F(CifarRoot, ArchiveOfAnOutsideCompressionIsRefusedWithoutStartingAProgram) {
   if (!archive_supported()) GTEST_SKIP() << "built without libarchive: no extraction to test";
   const fs::path bin = root_ / "bin";
   fs::create_directories(bin);
@@ -351,7 +353,7 @@ TEST_F(TempRoot, ArchiveOfAnOutsideCompressionIsRefusedWithoutStartingAProgram) 
 // expected size: here under a 1 MiB cap per written file, an 8 MiB member
 // expected to be one record is refused without the child being killed for
 // writing past the cap.
-TEST_F(TempRoot, ArchiveMemberLargerThanExpectedStopsAtItsSize) {
+TEST_F(CifarRoot, ArchiveMemberLargerThanExpectedStopsAtItsSize) {
   if (!archive_supported()) GTEST_SKIP() << "built without libarchive: no extraction to test";
   if (std::system("tar --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no `tar` to build the test archive";
   fs::create_directories(root_ / "src" / "a");
@@ -452,12 +454,6 @@ std::string read_bytes(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-std::string sha256_of(const std::string& bytes) {
-  Sha256 hasher;
-  hasher.update(bytes.data(), bytes.size());
-  return hasher.hex_digest();
-}
-
 }  // namespace
 
 TEST(CifarSubsetRule, SelectsTheDocumentedRecordsOfASyntheticCifar10) {
@@ -485,7 +481,7 @@ TEST(CifarSubsetRule, SelectsTheDocumentedRecordsOfASyntheticCifar10) {
   // The class names file is the same for any source: its sum is the registry's.
   EXPECT_EQ(files[3].name, "batches.meta.txt");
   EXPECT_EQ(files[3].content.substr(0, 20), "airplane\nautomobile\n");
-  EXPECT_EQ(sha256_of(files[3].content), find_dataset("cifar10-subset").files[3].sha256);
+  EXPECT_EQ(sha256_bytes(files[3].content), find_dataset("cifar10-subset").files[3].sha256);
 }
 
 TEST(CifarSubsetRule, RefusesSourcesItCannotSelectFrom) {
@@ -502,10 +498,10 @@ TEST(CifarSubsetRule, RefusesSourcesItCannotSelectFrom) {
 
 // Deriving through the resolver: a CIFAR-10 folder in the cache (six files of
 // the official size; data_batch_2-5 sparse, the rule does not read them).
-class DerivedSubset : public TempRoot {
+class DerivedSubset : public CifarRoot {
  protected:
   void SetUp() override {
-    TempRoot::SetUp();
+    CifarRoot::SetUp();
     options_ = isolated_options();
     options_.cache_dir = path("cache");
   }

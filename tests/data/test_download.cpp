@@ -26,6 +26,7 @@
 
 #include "support/data.h"
 #include "support/fs.h"
+#include "support/net.h"
 
 #include "nesgd/data/download.h"
 #include "nesgd/data/idx.h"
@@ -61,28 +62,6 @@ std::vector<std::string> entries(const fs::path& folder) {
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string sha256_of(const std::string& text) {
-  Sha256 hasher;
-  hasher.update(text.data(), text.size());
-  return hasher.hex_digest();
-}
-
-// A port nothing listens on right now (the kernel picks it).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 bool accepts_connections(int port) {
@@ -128,7 +107,7 @@ class DownloadTest : public ::testing::Test {
       fs::create_directory_symlink(shared, fs::path(served_) / "real");
     }
 
-    port_ = free_port();
+    port_ = nesgd::testing::free_port();
     const std::string port = std::to_string(port_);
     std::vector<std::string> args = {"python3",   "-m", "http.server", "--bind",
                                      "127.0.0.1", port, "--directory", served_};
@@ -180,7 +159,7 @@ class DownloadTest : public ::testing::Test {
   DownloadOptions small_options() const {
     DownloadOptions options;
     options.expected_bytes = small_.size();
-    options.expected_sha256 = sha256_of(small_);
+    options.expected_sha256 = sha256_bytes(small_);
     options.timeout_seconds = 30;
     return options;
   }
@@ -220,9 +199,9 @@ TEST_F(DownloadTest, GoodFileLandsIntoNewFolders) {
 TEST_F(DownloadTest, WrongSumLeavesNothing) {
   const fs::path dest = fs::path(dir_) / "small.bin";
   DownloadOptions options = small_options();
-  options.expected_sha256 = sha256_of("something else");
+  options.expected_sha256 = sha256_bytes("something else");
   expect_error([&] { download_verified(base_ + "small.bin", dest.string(), options); },
-               {base_ + "small.bin", "SHA-256 mismatch", "got " + sha256_of(small_), "--mirror", "--data-dir"});
+               {base_ + "small.bin", "SHA-256 mismatch", "got " + sha256_bytes(small_), "--mirror", "--data-dir"});
   EXPECT_TRUE(entries(dir_).empty()) << "left: " << entries(dir_).front();
 }
 
@@ -242,7 +221,7 @@ TEST_F(DownloadTest, FailureKeepsExistingFileAndSuccessReplacesIt) {
   const fs::path dest = fs::path(dir_) / "small.bin";
   std::ofstream(dest) << "old";
   DownloadOptions options = small_options();
-  options.expected_sha256 = sha256_of("something else");
+  options.expected_sha256 = sha256_bytes("something else");
   EXPECT_THROW(download_verified(base_ + "small.bin", dest.string(), options), nesgd::Error);
   EXPECT_EQ(read_text(dest), "old");
   download_verified(base_ + "small.bin", dest.string(), small_options());
@@ -254,7 +233,7 @@ TEST_F(DownloadTest, NotFoundAndDeadServer) {
   const std::string dest = (fs::path(dir_) / "x.bin").string();
   expect_error([&] { download_verified(base_ + "missing.bin", dest, small_options()); },
                {base_ + "missing.bin", "HTTP status 404", "--mirror"});
-  const std::string dead = "http://127.0.0.1:" + std::to_string(free_port()) + "/x.bin";
+  const std::string dead = "http://127.0.0.1:" + std::to_string(nesgd::testing::free_port()) + "/x.bin";
   expect_error([&] { download_verified(dead, dest, small_options()); }, {dead, "failed"});
   EXPECT_TRUE(entries(dir_).empty());
 }
@@ -334,7 +313,7 @@ TEST_F(DownloadTest, LoadDownloadsRealFilesIntoCache) {
   EXPECT_EQ(last_got, spec.files[3].bytes);
   options.report = {};
   for (const auto& check : verify_dataset(spec, options)) EXPECT_TRUE(check.ok) << check.file << ": " << check.detail;
-  options.mirror = "http://127.0.0.1:" + std::to_string(free_port()) + "/";
+  options.mirror = "http://127.0.0.1:" + std::to_string(nesgd::testing::free_port()) + "/";
   EXPECT_EQ(fetch_dataset(spec, options), folder.string());
 }
 

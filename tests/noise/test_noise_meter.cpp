@@ -13,13 +13,14 @@
 #include "nesgd/error.h"
 #include "nesgd/noise/noise_meter.h"
 #include "nesgd/noise/statistics.h"
+#include "support/tolerance.h"
 
 using namespace nesgd::noise;
 
 namespace {
 
 constexpr double kTestConfidence = 0.999;
-constexpr double kExact = 1e-12;
+using nesgd::testing::kExact;
 
 // Per-sample gradients g_i stored row-major [N, P]; a minibatch's gradient is
 // their mean, exactly what a loss averaged over the batch gives.

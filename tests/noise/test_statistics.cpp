@@ -6,12 +6,13 @@
 
 #include "nesgd/error.h"
 #include "nesgd/noise/statistics.h"
+#include "support/tolerance.h"
 
 using namespace nesgd::noise;
 
 namespace {
 
-constexpr double kExact = 1e-12;
+using nesgd::testing::kExact;
 // Sample-based checks allow 4 standard errors: a correct estimator fails one
 // with probability < 1e-4 (and the seeds are fixed, so the outcome is too).
 constexpr double kSigmas = 4.0;

@@ -18,6 +18,7 @@
 
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/optimizers.h"
+#include "support/tolerance.h"
 
 using nesgd::optim::ne_backward;
 using nesgd::optim::ne_step;
@@ -25,7 +26,7 @@ using nesgd::optim::NoiseEnhancementOptions;
 
 namespace {
 
-constexpr double kExact = 1e-12;  // float64 hand-worked values
+using nesgd::testing::kExact;
 
 const auto kF64 = torch::dtype(torch::kFloat64);
 

@@ -7,11 +7,12 @@
 
 #include "nesgd/error.h"
 #include "nesgd/optim/noise_scale.h"
+#include "support/tolerance.h"
 
 using namespace nesgd::optim;
 
 namespace {
-constexpr double kExact = 1e-12;
+using nesgd::testing::kExact;
 }
 
 TEST(NoiseScale, EstimateFromTwoBatchSizesIsExactOnExpectedNorms) {

@@ -22,6 +22,9 @@ class Sha256 {
   std::unique_ptr<State> state_;
 };
 
+// SHA-256 of bytes held in memory, lowercase hex.
+std::string sha256_bytes(const std::string& bytes);
+
 // SHA-256 of a whole file; throws nesgd::Error if it cannot be read.
 std::string sha256_file(const std::string& path);
 

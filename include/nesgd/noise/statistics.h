@@ -15,6 +15,9 @@
 
 namespace nesgd::noise {
 
+// The arithmetic mean of x; NaN when x is empty.
+double mean_of(const std::vector<double>& x);
+
 // z such that P(|Z| <= z) = confidence for a standard normal Z (1.96 for 0.95).
 // Throws nesgd::Error unless 0 < confidence < 1.
 double normal_quantile_two_sided(double confidence);

@@ -48,6 +48,7 @@ struct RunConfig {
   double alpha = 1.0;
   uint64_t seed = 0;
   int64_t train_subset = 0;     // first N training samples; 0 = all
+  int64_t test_subset = 0;      // first N test samples for the final evaluation; 0 = all (the paper's)
   double l_star = -1.0;         // < 0: the paper's value for the model
   double l_stop = -1.0;         // < 0: the paper's value for the model
   LossMeasure loss_measure = LossMeasure::kEpochMean;

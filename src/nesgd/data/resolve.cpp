@@ -465,12 +465,6 @@ std::string read_whole_file(const std::string& path) {
   return bytes;
 }
 
-std::string sha256_of(const std::string& bytes) {
-  Sha256 hasher;
-  hasher.update(bytes.data(), bytes.size());
-  return hasher.hex_digest();
-}
-
 // The selection rule of a derived dataset, applied to its source's files.
 std::vector<DerivedFile> derive_files(const DatasetSpec& spec,
                                       const std::function<std::string(const std::string&)>& source_file) {
@@ -525,8 +519,8 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
         throw Error(fmt::format("{}: {} bytes, want {}: not the official {} file. {}", path, bytes.size(), file.bytes,
                                 source.name, fix));
       }
-      if (!want.empty() && sha256_of(bytes) != want) {
-        throw Error(fmt::format("{}: SHA-256 is {}, want {}: the file is corrupt. {}", path, sha256_of(bytes), want,
+      if (!want.empty() && sha256_bytes(bytes) != want) {
+        throw Error(fmt::format("{}: SHA-256 is {}, want {}: the file is corrupt. {}", path, sha256_bytes(bytes), want,
                                 fix));
       }
       return bytes;
@@ -539,7 +533,7 @@ std::string fetch_derived(const DatasetSpec& spec, const DataOptions& options, c
   for (const auto& d : derived) {
     const auto entry = std::find_if(spec.files.begin(), spec.files.end(),
                                     [&](const DatasetFile& f) { return f.name == d.name; });
-    const std::string got = sha256_of(d.content);
+    const std::string got = sha256_bytes(d.content);
     if (entry == spec.files.end() || (!entry->sha256.empty() && got != entry->sha256)) {
       throw Error(fmt::format(
           "{} made from {} gives {} with SHA-256 {}, want {}: that {} is not the official data, so nothing was "

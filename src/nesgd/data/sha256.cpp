@@ -47,6 +47,12 @@ std::string Sha256::hex_digest() {
   return hex;
 }
 
+std::string sha256_bytes(const std::string& bytes) {
+  Sha256 hasher;
+  hasher.update(bytes.data(), bytes.size());
+  return hasher.hex_digest();
+}
+
 std::string sha256_file(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) {

@@ -12,6 +12,7 @@ const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
     {"bn_convention", "keras"},   // Keras's ghost-BN momentum/epsilon
     {"ghost_batch_size", 100},    // the paper's ghost batch
     {"precision", "fp32"},        // float32 weights and activations
+    {"test_subset", 0},           // the whole test set
 };
 
 namespace {

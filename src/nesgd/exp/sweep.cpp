@@ -15,13 +15,12 @@
 #include "nesgd/runtime/precision.h"
 #include "nesgd/runtime/run_info.h"
 #include "nesgd/runtime/threads.h"
+#include "nesgd/clock.h"
 
 namespace nesgd::exp {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Datasets of the sweep, each loaded on first use and kept for later runs
 // (a full Fashion-MNIST decode + checksum takes seconds; runs take longer

@@ -14,11 +14,11 @@
 #include "nesgd/error.h"
 #include "nesgd/optim/noise_scale.h"
 #include "nesgd/noise/statistics.h"
+#include "nesgd/numeric.h"
 
 namespace nesgd::noise {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Draws of one kind of noise vector e = g - centre, reduced to what the
 // estimators need: |e|^2 per draw, the projections on the fixed directions per
@@ -49,12 +49,6 @@ struct PlainColumn {
 // keeps the numbers well conditioned.
 double sample_trace(double mean_sq, double mean_norm_sq, double k) {
   return k / (k - 1.0) * (mean_sq - mean_norm_sq);
-}
-
-double mean_of(const std::vector<double>& x) {
-  double s = 0.0;
-  for (double v : x) s += v;
-  return x.empty() ? kNaN : s / static_cast<double>(x.size());
 }
 
 double kurtosis_or_nan(const std::vector<double>& z) {

@@ -5,20 +5,20 @@
 #include <limits>
 
 #include "nesgd/error.h"
+#include "nesgd/numeric.h"
 
 namespace nesgd::noise {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kJacobiMaxSweeps = 100;  // cyclic Jacobi converges quadratically; 10-20 sweeps is typical
+
+}  // namespace
 
 double mean_of(const std::vector<double>& x) {
   double s = 0.0;
   for (double v : x) s += v;
-  return s / static_cast<double>(x.size());
+  return x.empty() ? kNaN : s / static_cast<double>(x.size());
 }
-
-}  // namespace
 
 double normal_quantile_two_sided(double confidence) {
   if (!(confidence > 0.0 && confidence < 1.0)) {

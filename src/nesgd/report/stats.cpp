@@ -5,11 +5,11 @@
 #include <string>
 
 #include "nesgd/error.h"
+#include "nesgd/numeric.h"
 
 namespace nesgd::report {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Lentz's method: a term whose factor is within machine epsilon of 1 ends the
 // fraction; kTiny stands in for an exact zero denominator (Numerical Recipes).
 constexpr double kFractionEpsilon = std::numeric_limits<double>::epsilon();

@@ -4,11 +4,10 @@
 
 #include "nesgd/error.h"
 #include "nesgd/json_read.h"
+#include "nesgd/numeric.h"
 
 namespace nesgd::train {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // JSON has no NaN or infinity: non-finite values (a loss not measured yet) are stored as null.
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }

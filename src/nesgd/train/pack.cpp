@@ -15,12 +15,12 @@
 #include "nesgd/runtime/run_info.h"
 #include "nesgd/runtime/tensors.h"
 #include "nesgd/runtime/threads.h"
+#include "nesgd/numeric.h"
+#include "nesgd/clock.h"
 
 namespace nesgd::train {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Steps between two reads of the losses when checks are further apart than
 // this: bounds the device-side loss history.
 constexpr int64_t kMaxStepsBetweenReads = 2048;
@@ -30,7 +30,6 @@ constexpr double kAutoPackMemoryShare = 0.5;
 // activation function's, batch-norm statistics, pooling indices): an estimate.
 constexpr double kSavedTensorsPerActivation = 6.0;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // One member: everything a single run holds except the weights and the
 // optimizer state, which live in the pack's stacked tensors (slot `slot`).
@@ -76,7 +75,9 @@ class PackRun {
     data::ImageSet train_set = data.train;
     if (c0.train_subset > 0) train_set.truncate(c0.train_subset);
     train_ = runtime::to_tensors(train_set, device_, dtype_);
-    test_ = runtime::to_tensors(data.test, device_, dtype_);
+    data::ImageSet test_set = data.test;
+    if (c0.test_subset > 0) test_set.truncate(c0.test_subset);
+    test_ = runtime::to_tensors(test_set, device_, dtype_);
     const int64_t n = train_set.n;
     for (const auto& c : configs) c.validate_for_training_set(n);  // before any work
     spec_ = {c0.model,        train_set.channels,     train_set.height, train_set.width, train_set.num_classes,
@@ -101,7 +102,7 @@ class PackRun {
       }
       m.epoch_mean.emplace(m.stream_b->batches_per_epoch());
       m.result.train_size = n;
-      m.result.test_size = data.test.n;
+      m.result.test_size = test_set.n;
       m.result.parameters = models::count_parameters(*net);
       m.result.dataset_source = data.source;
       m.result.pack_size = static_cast<int64_t>(configs.size());

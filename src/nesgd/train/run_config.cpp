@@ -44,6 +44,7 @@ void RunConfig::resolve_defaults_and_validate() {
   if (batch_size <= 0) throw Error("--batch-size must be positive, got " + std::to_string(batch_size));
   if (!std::isfinite(alpha)) throw Error("--alpha must be a finite number");
   if (train_subset < 0) throw Error("--train-subset must be >= 0 (0 = the whole training set)");
+  if (test_subset < 0) throw Error("--test-subset must be >= 0 (0 = the whole test set)");
   if (eval_every < 0) throw Error("--eval-every must be >= 0 (0 = once per epoch)");
   if (max_iterations < 0) throw Error("--max-iterations must be >= 0 (0 = no cap)");
   if (threads < 0 || blas_threads < 0) throw Error("--threads and --blas-threads must be >= 0 (0 = default)");
@@ -106,7 +107,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1
 }  // namespace nesgd::optim
 
 namespace nesgd::train {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset, test_subset,
                                                 l_star, l_stop, loss_measure, eval_every, max_iterations, sampling,
                                                 optimizer, device, threads, blas_threads, cuda_graph, init_model,
                                                 log_noise_scale, bn_convention, ghost_batch_size, precision)

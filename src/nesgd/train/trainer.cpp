@@ -24,15 +24,14 @@
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/checkpoint_state.h"
 #include "nesgd/train/graph_step.h"
+#include "nesgd/numeric.h"
+#include "nesgd/clock.h"
 
 namespace nesgd::train {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kCheckpointStateKey = "nesgd_checkpoint_state";
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -62,7 +61,9 @@ class TrainingRun {
     config_.validate_for_training_set(n);  // before any work
     const torch::ScalarType dtype = runtime::dtype_of_precision(config_.precision);
     train_ = runtime::to_tensors(train_set, device_, dtype);
-    test_ = runtime::to_tensors(data.test, device_, dtype);
+    data::ImageSet test_set = data.test;
+    if (config_.test_subset > 0) test_set.truncate(config_.test_subset);
+    test_ = runtime::to_tensors(test_set, device_, dtype);
 
     spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
              config_.bn_convention, config_.ghost_batch_size};
@@ -89,7 +90,7 @@ class TrainingRun {
     if (group_) join_group();
 
     result_.train_size = n;
-    result_.test_size = data.test.n;
+    result_.test_size = test_set.n;
     result_.parameters = models::count_parameters(*model_);
     result_.dataset_source = data.source;
     if (!config_.init_model.empty()) result_.init_model_sha256 = data::sha256_file(config_.init_model);
