@@ -32,6 +32,15 @@ if [ ! -x "$py" ]; then
   /usr/bin/python3 -m venv "$venv"
 fi
 echo "torch_pypi: installing $(want) and numpy into $venv (several GB, once)" >&2
-"$py" -m pip install --quiet --disable-pip-version-check --progress-bar off "$(want)" numpy >&2
+# Through uv (from PyPI, into the same environment), which fetches and unpacks
+# the wheels in parallel: the 5 GB took 34 s where pip took 9 minutes on the
+# same machine (2026-12-03). pip stays the fallback if uv cannot be installed.
+pip=("$py" -m pip install --quiet --disable-pip-version-check --progress-bar off)
+if "${pip[@]}" uv >&2 && [ -x "$venv/bin/uv" ]; then
+  "$venv/bin/uv" pip install --quiet --no-cache --python "$py" "$(want)" numpy >&2
+else
+  echo "torch_pypi: uv did not install; installing with pip instead (slower)" >&2
+  "${pip[@]}" "$(want)" numpy >&2
+fi
 installed || { echo "torch_pypi: torch did not install into $venv" >&2; exit 1; }
 echo "torch_pypi: $("$py" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda)') in $venv" >&2

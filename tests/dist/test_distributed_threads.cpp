@@ -1,8 +1,8 @@
 // Data-parallel C1 with ghost batch norm, ranks as threads of one process (the
 // same c10d rendezvous and Gloo transport over 127.0.0.1 as separate
-// processes), in float64 against the single run. The test set is cut short
-// so that float64 convolutions stay quick; the process-level tests are in
-// test_distributed.cpp.
+// processes), in float64 against the single run. The images are synthetic
+// 3 x 8 x 8 ones (tests/support/synthetic.h), so that float64 convolutions
+// stay quick; the process-level tests on real data are in test_distributed.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,7 +17,7 @@
 #include "nesgd/error.h"
 #include "nesgd/train/trainer.h"
 #include "support/cli.h"
-#include "support/data.h"
+#include "support/synthetic.h"
 #include "support/net.h"
 
 namespace nesgd::train {
@@ -71,34 +71,38 @@ void expect_follows(const RunResult& d, const RunResult& s, int world, double to
   EXPECT_LT(rel(d.final_full_train_loss, s.final_full_train_loss), tol);
 }
 
-// C1 in float64 on the CIFAR-10 subset, one thread per rank.
+// Ten classes of synthetic colour images, 8 x 8.
+const data::DatasetSplits& images() {
+  static const data::DatasetSplits d =
+      testing::synthetic(150, 40, 31, {/*channels=*/3, /*height=*/8, /*width=*/8, /*classes=*/10});
+  return d;
+}
+
+// C1 in float64, one thread per rank.
 RunConfig c1_fp64() {
   RunConfig c;
   c.model = "c1";
-  c.dataset = "cifar10-subset";
   c.precision = "fp64";
   c.threads = 1;
   return c;
 }
 
 TEST(DistributedThreads, C1WithGhostBatchNormFollowsTheSingleRunOverTwoAndFourRanks) {
-  const auto data = testing::cifar10_subset(40);
-  if (!data) GTEST_SKIP() << testing::kNoCifar10Subset;
+  const auto& data = images();
   RunConfig c = c1_fp64();
   c.batch_size = 100;
   c.ghost_batch_size = 25;  // four ghosts: two per rank over 2, one per rank over 4
   c.train_subset = 150;     // keras epochs: 100, then a short 50 (two ghosts over four ranks: two get none)
   c.alpha = 1.5;
   c.seed = 4;
-  c.max_iterations = 2;  // float64 convolutions take the slow path: one epoch
-  const RunResult single = train_run(c, *data);
-  ASSERT_EQ(single.curve.size(), 1u);  // the epoch-mean loss at the epoch's end
-  for (int world : {2, 4}) expect_follows(train_over_threads(c, *data, world), single, world, 1e-9);
+  c.max_iterations = 6;  // three epochs
+  const RunResult single = train_run(c, data);
+  ASSERT_EQ(single.curve.size(), 3u);  // the epoch-mean loss at each epoch's end
+  for (int world : {2, 4}) expect_follows(train_over_threads(c, data, world), single, world, 1e-9);
 }
 
 TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleRun) {
-  const auto data = testing::cifar10_subset(40);
-  if (!data) GTEST_SKIP() << testing::kNoCifar10Subset;
+  const auto& data = images();
   RunConfig c = c1_fp64();
   c.batch_size = 50;
   c.ghost_batch_size = 25;
@@ -107,8 +111,8 @@ TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleR
   c.seed = 5;
   c.loss_measure = LossMeasure::kFull;  // the training loss evaluated at every step, split over the ranks
   c.eval_every = 1;
-  c.max_iterations = 2;
-  expect_follows(train_over_threads(c, *data, 2), train_run(c, *data), 2, 1e-9);
+  c.max_iterations = 4;
+  expect_follows(train_over_threads(c, data, 2), train_run(c, data), 2, 1e-9);
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // so the converging run memorizes 100 images (B = 100, one ghost batch; it
 // reached L** = 0.001 at iteration 34, L* at 13, when sized with LibTorch's Adam;
 // 33 and 13 with keras-adam, the default since) and the NE run
-// takes two steps. Most of the rest is the evaluation of the 4,593 test images.
+// takes two steps. Evaluation, which on all 4,593 test images would cost more
+// than the training, runs on the first 500 and 100 of them (--test-subset).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -29,7 +30,7 @@ std::string cifar_subset_root() {
   return "";
 }
 
-constexpr int kSubsetTestImages = 4593;  // data/cifar_subset.h
+constexpr int kTestSubset = 500;  // of the subset's 4,593 test images (data/cifar_subset.h)
 constexpr int kC1Parameters = 1963658;   // conv_nets.h
 // The converging run stops at 33 iterations; the cap only bounds a broken build.
 constexpr int kMaxIterations = 120;
@@ -47,8 +48,8 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
   if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoCifar10Subset;
   nesgd::testing::TempDir tmp;
   const auto j = run_json("train --model c1 --dataset cifar10-subset --data-dir '" + root +
-                              "' --offline --train-subset 100 --batch-size 100 --seed 1 --max-iterations " +
-                              std::to_string(kMaxIterations) + " -q",
+                              "' --offline --train-subset 100 --test-subset " + std::to_string(kTestSubset) +
+                              " --batch-size 100 --seed 1 --max-iterations " + std::to_string(kMaxIterations) + " -q",
                           tmp.path() + "/run.json");
   ASSERT_FALSE(j.empty());
   EXPECT_EQ(j["status"], "converged") << j.dump(2);
@@ -66,7 +67,8 @@ TEST(E2EConv, C1OnTheRealCifar10SubsetReachesLStop) {
   EXPECT_EQ(j["config"]["l_star"], 0.01);
   EXPECT_EQ(j["config"]["l_stop"], 0.001);
   EXPECT_EQ(j["train_size"], 100);
-  EXPECT_EQ(j["test_size"], kSubsetTestImages);
+  EXPECT_EQ(j["test_size"], kTestSubset);
+  EXPECT_EQ(j["config"]["test_subset"], kTestSubset);
   EXPECT_EQ(j["parameters"], kC1Parameters);
   // The CLI applied its heap policy (nesgd/runtime/memory.h) and the record says so.
   EXPECT_EQ(j["environment"]["malloc"]["policy"], "retain");
@@ -86,7 +88,8 @@ TEST(E2EConv, C1NEStepsRunBAndBPrimeThroughTheNetwork) {
   if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoCifar10Subset;
   nesgd::testing::TempDir tmp;
   const auto j = run_json("train --model c1 --dataset cifar10-subset --data-dir '" + root +
-                              "' --offline --train-subset 200 --batch-size 100 --alpha 2.5 --seed 1 --max-iterations 2 -q",
+                              "' --offline --train-subset 200 --test-subset 100 --batch-size 100 --alpha 2.5 --seed 1 "
+                          "--max-iterations 2 -q",
                           tmp.path() + "/ne.json");
   ASSERT_FALSE(j.empty());
   EXPECT_EQ(j["status"], "not_converged");
@@ -94,6 +97,7 @@ TEST(E2EConv, C1NEStepsRunBAndBPrimeThroughTheNetwork) {
   EXPECT_EQ(j["samples_processed"], 2 * 2 * 100);  // B and B' forward and backward at each step
   EXPECT_EQ(j["config"]["alpha"], 2.5);
   EXPECT_EQ(j["train_size"], 200);
+  EXPECT_EQ(j["test_size"], 100);
 }
 
 TEST(E2EConv, BatchSizeNotAMultipleOfTheGhostSizeIsAClearError) {

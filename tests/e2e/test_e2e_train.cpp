@@ -9,6 +9,11 @@
 
 using nesgd::testing::run_nesgd;
 
+// The protocol on real data: the LR halves at L* and the run stops at L**.
+// Taken to the paper's L** = 0.001 the loss sits on a plateau for most of
+// the run (870 steps on these 500 images); L* = 0.3 and L** = 0.15 show the
+// same mechanics in 400 steps. The main job (scripts/main_job.sh) trains to
+// the paper's L**.
 TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
   const std::string root = nesgd::testing::fashion_mnist_root();
   if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
@@ -16,23 +21,28 @@ TEST(E2ETrain, F1WithNEOnARealSubsetReachesLStop) {
   const std::string out = tmp.path() + "/run.json";
   const auto r = run_nesgd("train --model f1 --dataset fashion-mnist --data-dir '" + root +
                            "' --offline --train-subset 500 --batch-size 50 --alpha 1.5 --seed 1 "
-                           "--max-iterations 3000 --out '" + out + "'");
+                           "--l-star 0.3 --l-stop 0.15 --max-iterations 3000 --threads 1 --blas-threads 1 --out '" +
+                           out + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(nesgd::testing::read_text(out));
   EXPECT_EQ(j["status"], "converged") << j.dump(2);
   EXPECT_GT(j["test_accuracy"].get<double>(), 0.75);
-  EXPECT_LT(j["train_loss"].get<double>(), 0.001);
+  EXPECT_LT(j["train_loss"].get<double>(), 0.15);
+  EXPECT_LT(j["iterations_to_l_star"].get<int64_t>(), j["iterations"].get<int64_t>());
   for (const char* key : {"status", "iterations", "iterations_to_l_star", "test_accuracy", "test_loss", "train_loss",
                           "wall_seconds", "samples_per_second", "config", "seed", "libtorch_version", "device",
                           "environment", "curve"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["config"]["alpha"], 1.5);
-  EXPECT_EQ(j["config"]["l_stop"], 0.001);
+  EXPECT_EQ(j["config"]["l_star"], 0.3);
+  EXPECT_EQ(j["config"]["l_stop"], 0.15);
   EXPECT_EQ(j["test_size"], 10000);
   EXPECT_EQ(j["train_size"], 500);
   ASSERT_FALSE(j["curve"].empty());
   for (const char* key : {"iteration", "train_loss", "lr"}) EXPECT_TRUE(j["curve"][0].contains(key)) << key;
+  EXPECT_EQ(j["curve"][0]["lr"], 0.001);
+  EXPECT_EQ(j["curve"].back()["lr"], 0.0005);  // halved once at L*
   // Progress went to stderr.
   EXPECT_NE(r.output.find("samples/s"), std::string::npos) << r.output;
 }

@@ -350,6 +350,7 @@ TEST(RunId, IsStableAndIgnoresExecutionOnlyFields) {
            [](RunConfig& r) { r.seed = 1; }, [](RunConfig& r) { r.alpha = 1.5; },
            [](RunConfig& r) { r.batch_size = 200; }, [](RunConfig& r) { r.device = "cuda"; },
            [](RunConfig& r) { r.optimizer.lr = 2e-3; }, [](RunConfig& r) { r.train_subset = 10; },
+           [](RunConfig& r) { r.test_subset = 10; },
            [](RunConfig& r) { r.bn_convention = "pytorch"; }, [](RunConfig& r) { r.ghost_batch_size = 50; },
            [](RunConfig& r) { r.sampling = "keras"; }, [](RunConfig& r) { r.sampling = "iid"; },
            [](RunConfig& r) { r.optimizer.name = "keras-adam"; }}) {

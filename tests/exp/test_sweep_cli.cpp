@@ -125,20 +125,22 @@ bool wait_until(const std::function<bool()>& done, double seconds) {
 
 // A tiny real grid: 2 B x 2 seeds on 200 Fashion-MNIST samples, 40 steps a
 // run (capped: the runs end not_converged, which is stored like any result).
-// One thread each, so two sweeps at once do not fight over the cores; most of
-// a run's second is the evaluation on the 10000 test images.
+// One thread each, so two sweeps at once do not fight over the cores; each run
+// is evaluated on the first 500 test images.
 constexpr size_t kTinyRuns = 4;
 std::vector<std::string> tiny_sweep(const std::string& root, const std::string& store) {
   return {"sweep",          "--store", store,         "--batch-sizes", "20,50",  "--alphas",  "1",
           "--seeds",        "1,2",     "--train-subset", "200",          "--max-iterations", "40", "--data-dir",
-          root,             "--offline", "--threads", "1",             "--blas-threads", "1", "--pack", "1"};
+          root,             "--offline", "--threads", "1",             "--blas-threads", "1", "--pack", "1",
+          "--test-subset",  "500"};
 }
 
 // The tiny grid with NE (alpha 1.5 beside 1): runs that may share packs.
 std::vector<std::string> tiny_ne_sweep(const std::string& root, const std::string& store, const std::string& pack) {
   return {"sweep",     "--store",     store,           "--batch-sizes",    "20,50", "--alphas", "1,1.5",
           "--seeds",   "1,2",         "--train-subset", "200",             "--max-iterations", "40", "--data-dir",
-          root,        "--offline",   "--threads",     "1",                "--blas-threads", "1", "--pack", pack};
+          root,        "--offline",   "--threads",     "1",                "--blas-threads", "1", "--pack", pack,
+          "--test-subset", "500"};
 }
 
 std::map<std::string, nlohmann::json> stored(const std::string& store) {
@@ -353,7 +355,7 @@ TEST(SweepCli, SigintStopsWithoutStoringAndACheckpointedRunContinues) {
   // L** out of reach: the run goes to its cap unless stopped.
   constexpr int kCap = 600;
   std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1", "--seeds", "1",
-                                "--train-subset", "200", "--max-iterations", std::to_string(kCap), "--l-stop", "1e-9",
+                                "--train-subset", "200", "--test-subset", "500", "--max-iterations", std::to_string(kCap), "--l-stop", "1e-9",
                                 "--l-star", "1e-8", "--checkpoint-every", "3600", "--data-dir", root, "--offline",
                                 "--threads", "1", "--blas-threads", "1"};
   NesgdProcess p(args, tmp.path() + "/p");
@@ -491,7 +493,7 @@ TEST(SweepCli, CtrlCStopsEveryWorkerAndTheRerunContinuesTheirRuns) {
   if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
-  constexpr int kCap = 3000;  // L** out of reach: each run goes to its cap unless stopped
+  constexpr int kCap = 1000;  // L** out of reach: each run goes to its cap unless stopped
   std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1", "--seeds", "1,2",
                                 "--train-subset", "200", "--max-iterations", std::to_string(kCap), "--l-stop", "1e-9",
                                 "--l-star", "1e-8", "--checkpoint-every", "3600", "--data-dir", root, "--offline",
@@ -531,11 +533,11 @@ TEST(SweepCli, SigkillMidPackKeepsStoppedMembersAndTheRerunCompletesThePack) {
   if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here";
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
-  // One pack of 4: alpha 1.5 converges in 500-700 steps; alpha 1000 is pure
-  // noise direction under Adam and runs to its cap, long after.
+  // One pack of 4: alpha 1.5 reaches L** = 0.7 in about 100 steps; alpha 1000
+  // is pure noise direction under Adam and runs to its cap, long after.
   const std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1.5,1000",
-                                      "--seeds", "1,2", "--train-subset", "200", "--l-star", "0.1", "--l-stop",
-                                      "0.05", "--max-iterations", "1200", "--data-dir", root, "--offline",
+                                      "--seeds", "1,2", "--train-subset", "200", "--test-subset", "500", "--l-star",
+                                      "1.0", "--l-stop", "0.7", "--max-iterations", "200", "--data-dir", root, "--offline",
                                       "--threads", "1", "--blas-threads", "1", "--pack", "4"};
   const auto plan = planned_ids(args);
   ASSERT_EQ(plan.size(), 4u);

@@ -28,7 +28,7 @@ constexpr const char* kDefaultJson =
     "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
     "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
-    "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"threads\":0,"
+    "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
 // to_json of a default RunConfig after resolve_defaults_and_validate().
 constexpr const char* kResolvedDefaultJson =
@@ -37,7 +37,7 @@ constexpr const char* kResolvedDefaultJson =
     "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
     "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
-    "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"threads\":0,"
+    "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
 
 // A record as the first stores wrote it: no sampling, no optimizer name, none
@@ -150,7 +150,7 @@ TEST(RunConfigJson, FullTextOfANonDefaultConfigIsPinned) {
       "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\","
       "\"optimizer\":{\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.002,\"momentum\":0.9,"
       "\"name\":\"keras-adam\",\"weight_decay\":0.0001},\"precision\":\"fp32\",\"sampling\":\"keras\","
-      "\"seed\":18446744073709551615,\"threads\":3,\"train_subset\":10000}");
+      "\"seed\":18446744073709551615,\"test_subset\":0,\"threads\":3,\"train_subset\":10000}");
   EXPECT_EQ(ex::identity_json(all.back().second).dump(),
       "{\"alpha\":0.5,\"batch_size\":600,\"dataset\":\"cifar100\",\"device\":\"cpu\",\"eval_every\":7,"
       "\"l_star\":0.02,\"l_stop\":0.001,\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,"
@@ -171,7 +171,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
       "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
-      "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"threads\":0,\"train_subset\":0}");
+      "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   EXPECT_EQ(ex::run_id_of_config_json(legacy), "b053874fd40fb61f");
   EXPECT_EQ(ex::identity_json(read).dump(),
       "{\"alpha\":1.5,\"batch_size\":200,\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,"
@@ -189,7 +189,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
       "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
-      "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"threads\":0,\"train_subset\":0}");
+      "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   // An empty object is the legacy default config.
   EXPECT_EQ(ex::run_id_of_config_json(nlohmann::json::object()), "74999675871b4b80");
 }
