@@ -133,12 +133,14 @@ void expect_follows(const nlohmann::json& dist, const nlohmann::json& single, do
 
 // F1 on 110 real Fashion-MNIST images, B = 20: keras epochs of 5 full
 // batches and a short one of 10 (split unevenly over 4 ranks: 3, 3, 2, 2);
-// L* and L** chosen so that the reference run passes both after some 100
-// steps, all of which are compared; evaluated on 500 test images.
-constexpr int64_t kMinComparedSteps = 50;
+// L* and L** chosen so that the reference run passes both (L* at step 48,
+// L** at 54), all of which are compared; evaluated on 500 test images. The
+// ranks exchange 15 MB of float64 gradients a step through loopback sockets,
+// so each step costs more than the whole single run's.
+constexpr int64_t kMinComparedSteps = 40;
 std::string f1_args(const std::string& root, const std::string& out) {
   return "train --model f1 --data-dir '" + root + "' --offline --train-subset 110 --test-subset 500 --batch-size 20 "
-         "--alpha 1.5 --seed 3 --l-star 0.9 --l-stop 0.6 --max-iterations 300 --precision fp64 --threads 1 -q "
+         "--alpha 1.5 --seed 3 --l-star 1.2 --l-stop 0.95 --max-iterations 300 --precision fp64 --threads 1 -q "
          "--out '" + out + "'";
 }
 

@@ -493,7 +493,7 @@ TEST(SweepCli, CtrlCStopsEveryWorkerAndTheRerunContinuesTheirRuns) {
   if (root.empty()) GTEST_SKIP() << nesgd::testing::kNoFashionMnist;
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
-  constexpr int kCap = 1000;  // L** out of reach: each run goes to its cap unless stopped
+  constexpr int kCap = 600;  // L** out of reach: each run goes to its cap unless stopped
   std::vector<std::string> args{"sweep", "--store", store, "--batch-sizes", "20", "--alphas", "1", "--seeds", "1,2",
                                 "--train-subset", "200", "--max-iterations", std::to_string(kCap), "--l-stop", "1e-9",
                                 "--l-star", "1e-8", "--checkpoint-every", "3600", "--data-dir", root, "--offline",
