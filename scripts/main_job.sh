@@ -8,6 +8,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 bash scripts/setup.sh
 NESGD_TARGETS=nesgd_cli bash scripts/build.sh   # only what this job runs; the test command builds the rest
+# shellcheck source=lib/openblas.sh
+. scripts/lib/openblas.sh
+openblas_coretype build/nesgd   # AVX2 kernels where OpenBLAS did not recognize the CPU
 
 # Data: --data-dir / $NESGD_DATA_DIR if set, else Debian's dataset-fashion-mnist
 # (installed by setup.sh), else a verified download into ~/.cache/nesgd.

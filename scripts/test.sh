@@ -13,6 +13,8 @@ cd "$here"
 # Debian's dataset-fashion-mnist (installed by setup.sh); without either they
 # skip and say how to provide it. Install.OwnLoopExample installs nesgd into
 # <build>/install-test/prefix and builds and runs examples/own_loop against it.
+# shellcheck source=lib/openblas.sh
+. scripts/lib/openblas.sh
 IFS=, read -r -a torches <<< "${NESGD_TEST_TORCH:-debian,pypi}"
 for torch in "${torches[@]}"; do
   case "$torch" in
@@ -23,6 +25,7 @@ for torch in "${torches[@]}"; do
   echo "== test.sh: LibTorch from $torch, in $dir/" >&2
   NESGD_TORCH=$torch bash scripts/setup.sh
   NESGD_TORCH=$torch bash scripts/build.sh
+  openblas_coretype "$dir/nesgd"   # AVX2 kernels where OpenBLAS did not recognize the CPU
   (cd "$dir" && ctest --output-on-failure -j"$(nproc)" --timeout 900)
 done
 # Any crash, leak, hang or oversized allocation a fuzzer finds fails the run.

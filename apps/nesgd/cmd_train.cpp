@@ -53,6 +53,8 @@ int run(TrainState& s) {
   if (!s.quiet && runtime::runs_on_cpu(s.config.device)) {
     const std::string w = runtime::oversubscription_warning(s.config.model, {s.config.threads, s.config.blas_threads});
     if (!w.empty()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    const std::string k = runtime::blas_kernel_warning();
+    if (!k.empty()) std::fprintf(stderr, "warning: %s\n", k.c_str());
   }
   const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);

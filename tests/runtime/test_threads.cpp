@@ -2,12 +2,15 @@
 // build, and the measured defaults stay within the machine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
+#include "nesgd/runtime/cpu_features.h"
 #include "nesgd/runtime/threads.h"
 #include "support/cli.h"
 
@@ -163,9 +166,54 @@ TEST(ThreadsCli, ThreadCountsThatOversubscribeTheCoresAreWarnedOf) {
       << r.output;
   EXPECT_NE(r.output.find("OMP_WAIT_POLICY=passive"), std::string::npos) << r.output;  // says the way out
   r = nesgd::testing::run_nesgd("train --offline --data-dir /nonexistent/place");  // the measured defaults: no warning
-  EXPECT_EQ(r.output.find("warning:"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("threads and OpenBLAS"), std::string::npos) << r.output;
   r = nesgd::testing::run_nesgd("train --threads 1 --blas-threads " + c + " --offline --data-dir /nonexistent/place");
-  EXPECT_EQ(r.output.find("warning:"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("threads and OpenBLAS"), std::string::npos) << r.output;
+}
+
+TEST(Threads, KernelsOlderThanAvx2OnAnAvx2CpuAreWarnedOfWithTheFix) {
+  const std::vector<std::string> avx2{"avx", "avx2", "fma"};
+  const std::vector<std::string> avx512{"avx", "avx2", "fma", "avx512f"};
+  const std::string w = blas_kernel_warning("Prescott", avx2);
+  EXPECT_NE(w.find("OpenBLAS runs its Prescott kernels"), std::string::npos) << w;
+  EXPECT_NE(w.find("OPENBLAS_CORETYPE=Haswell"), std::string::npos) << w;
+  EXPECT_NE(blas_kernel_warning("SANDYBRIDGE", avx512).find("OPENBLAS_CORETYPE=SkylakeX"), std::string::npos);
+  EXPECT_NE(blas_kernel_warning("Nehalem", avx2), "");
+  EXPECT_EQ(blas_kernel_warning("Haswell", avx2), "");       // AVX2 kernels
+  EXPECT_EQ(blas_kernel_warning("SkylakeX", avx512), "");
+  EXPECT_EQ(blas_kernel_warning("Zen", avx2), "");
+  EXPECT_EQ(blas_kernel_warning("Prescott", {"avx"}), "");  // no AVX2 to miss
+  EXPECT_EQ(blas_kernel_warning("", avx2), "");             // not OpenBLAS
+}
+
+TEST(Threads, RecordsNameTheOpenBlasKernels) {
+  if (blas_build() == BlasBuild::kNotOpenBlas) GTEST_SKIP() << "not OpenBLAS";
+  const auto j = describe_threads();
+  EXPECT_EQ(j.at("blas_core").get<std::string>(), blas_core());
+  EXPECT_FALSE(blas_core().empty());
+  EXPECT_TRUE(j.contains("openblas_coretype_env"));
+}
+
+// OpenBLAS's runtime-dispatching builds (Debian's) take OPENBLAS_CORETYPE at
+// load: forced to its generic kernels on an AVX2 CPU, the CLI says so and how
+// to fix it; with AVX2 kernels it does not.
+TEST(ThreadsCli, GenericOpenBlasKernelsOnAnAvx2CpuAreWarnedOf) {
+  const auto flags = this_cpu().flags;
+  if (std::find(flags.begin(), flags.end(), "avx2") == flags.end()) GTEST_SKIP() << "the CPU has no AVX2";
+  if (blas_build() == BlasBuild::kNotOpenBlas) GTEST_SKIP() << "not OpenBLAS";
+  const char* before = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved = before ? before : "";
+  setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  const auto slow = nesgd::testing::run_nesgd("train --offline --data-dir /nonexistent/place");
+  setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  const auto fast = nesgd::testing::run_nesgd("train --offline --data-dir /nonexistent/place");
+  if (before) {
+    setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+  } else {
+    unsetenv("OPENBLAS_CORETYPE");
+  }
+  EXPECT_NE(slow.output.find("warning: OpenBLAS runs its Prescott kernels"), std::string::npos) << slow.output;
+  EXPECT_EQ(fast.output.find("OpenBLAS runs its"), std::string::npos) << fast.output;
 }
 
 // A sweep says it once, however many of its runs share the settings, and still runs them.

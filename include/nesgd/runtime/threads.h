@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,7 +49,21 @@ std::string oversubscription_warning(ThreadSettings s, int cores, BlasBuild buil
 // The same for what apply_threads(model, requested) would apply in this process.
 std::string oversubscription_warning(const std::string& model, ThreadSettings requested);
 
-// Current settings and BLAS identity, for run records.
+// The kernels OpenBLAS chose at load (openblas_get_corename: "Haswell",
+// "SkylakeX", ...); "" when the BLAS is not OpenBLAS.
+std::string blas_core();
+
+// A warning when OpenBLAS runs kernels older than AVX2 ("Prescott", "Nehalem",
+// "Sandybridge", ...) on a CPU that has AVX2: OpenBLAS did not recognize the
+// processor (a virtual machine's masked CPU model, or a CPU newer than the
+// OpenBLAS build) and its matrix products run several times slower; the fix
+// is OPENBLAS_CORETYPE in the environment. "" when there is nothing to say.
+// `cpu_flags` as in runtime/cpu_features.h.
+std::string blas_kernel_warning(const std::string& core, const std::vector<std::string>& cpu_flags);
+// The same for this process.
+std::string blas_kernel_warning();
+
+// Current settings and BLAS identity (build, kernels, OPENBLAS_CORETYPE), for run records.
 nlohmann::json describe_threads();
 
 // Hardware threads available to this process.

@@ -154,6 +154,8 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOpt
       const std::string w =
           runtime::oversubscription_warning(run->config.model, {run->config.threads, run->config.blas_threads});
       if (!w.empty() && thread_warnings.insert(w).second) hooks.on_message("warning: " + w);
+      const std::string k = runtime::blas_kernel_warning();
+      if (!k.empty() && thread_warnings.insert(k).second) hooks.on_message("warning: " + k);
     }
   }
   double run_seconds_total = 0.0;
