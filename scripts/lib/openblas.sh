@@ -13,7 +13,7 @@ openblas_coretype() {
   local bin=$1 core
   [ -z "${OPENBLAS_CORETYPE:-}" ] || return 0
   grep -qw avx2 /proc/cpuinfo 2>/dev/null || return 0
-  core=$(OPENBLAS_VERBOSE=2 "$bin" --version 2>&1 | sed -n 's/^Core: //p' | head -n 1)
+  core=$(OPENBLAS_VERBOSE=2 "$bin" --version 2>&1 | sed -n 's/^Core: //p' | head -n 1) || core=""
   case "${core,,}" in
     prescott|core2|penryn|dunnington|nehalem|sandybridge|atom|katmai|coppermine|northwood|banias|opteron|barcelona|bobcat|bulldozer|piledriver|steamroller|generic)
       export OPENBLAS_CORETYPE=Haswell
