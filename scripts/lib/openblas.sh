@@ -5,19 +5,19 @@
 # AVX2: F1 then trains 3.6 times slower (docs/PERFORMANCE.md, "OpenBLAS
 # kernels"). nesgd warns of it; the scripts fix it for their own commands.
 #
-# openblas_coretype BINARY: where OPENBLAS_CORETYPE is unset, the CPU has AVX2
-# and the OpenBLAS that BINARY loads chose kernels older than AVX2, exports
-# OPENBLAS_CORETYPE=Haswell (OpenBLAS's AVX2 kernels, which every AVX2 CPU
-# runs) and says so. Otherwise changes nothing.
+# openblas_coretype BINARY: where OPENBLAS_CORETYPE is unset and BINARY warns
+# that OpenBLAS chose kernels older than AVX2 on a CPU with AVX2 (the check and
+# its list of kernels live in nesgd's runtime/threads.cpp; `nesgd train` says
+# it before reading any data), exports OPENBLAS_CORETYPE=Haswell (OpenBLAS's
+# AVX2 kernels, which every AVX2 CPU runs) and says so. Otherwise changes nothing.
 openblas_coretype() {
-  local bin=$1 core
+  local bin=$1 said
   [ -z "${OPENBLAS_CORETYPE:-}" ] || return 0
-  grep -qw avx2 /proc/cpuinfo 2>/dev/null || return 0
-  core=$(OPENBLAS_VERBOSE=2 "$bin" --version 2>&1 | sed -n 's/^Core: //p' | head -n 1) || core=""
-  case "${core,,}" in
-    prescott|core2|penryn|dunnington|nehalem|sandybridge|atom|katmai|coppermine|northwood|banias|opteron|barcelona|bobcat|bulldozer|piledriver|steamroller|generic)
+  said=$("$bin" train --offline --data-dir /nonexistent/nesgd-openblas-check 2>&1) || true
+  case "$said" in
+    *"warning: OpenBLAS runs its "*)
       export OPENBLAS_CORETYPE=Haswell
-      echo "openblas: it chose its $core kernels on a CPU with AVX2; running with OPENBLAS_CORETYPE=Haswell" >&2
+      echo "openblas: nesgd found OpenBLAS on kernels older than AVX2 on a CPU with AVX2; running with OPENBLAS_CORETYPE=Haswell" >&2
       ;;
   esac
 }
