@@ -5,6 +5,7 @@
 #include "nesgd/optim/optimizer_config.h"
 #include "nesgd/optim/keras_adam.h"
 #include "nesgd/optim/optimizers.h"
+#include "nesgd/runtime/loss.h"
 
 namespace nesgd::bench {
 namespace {
@@ -79,12 +80,11 @@ StepBench::StepBench(const ModelBench& bench, const runtime::TensorSet& data, in
                             data::Sampling::kEpoch);
   }
   model_->train();
-  // The trainer's minibatch loss, verbatim (train_run's minibatch_loss).
+  // The trainer's minibatch loss (runtime::batch_loss, as train_run's).
   auto minibatch_loss = [this](data::BatchStream& stream) {
     return [this, &stream]() {
       auto [x, y] = runtime::gather(data_, stream.next());
-      runtime::AutocastScope autocast(options_.precision, device_);  // bf16: the forward pass under autocast
-      return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
+      return runtime::batch_loss(*model_, x, y, options_.precision, device_);  // mean over the batch
     };
   };
   loss_b_ = minibatch_loss(stream_b_);

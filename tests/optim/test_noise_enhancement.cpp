@@ -195,3 +195,43 @@ TEST(LearningRate, ScaleLrHalvesEveryGroupOfAnyOptimizer) {
     EXPECT_DOUBLE_EQ(nesgd::optim::get_lr(*opt), 0.002) << name;
   }
 }
+
+// The one statement of the combination that every path (split, pack, CUDA graph) reads.
+TEST(NoiseEnhancement, WeightsAreAlphaAndOneMinusAlpha) {
+  for (const double alpha : {1.0, 1.5, 2.0, 0.5, 3.0}) {
+    const auto w = nesgd::optim::ne_weights(alpha);
+    EXPECT_EQ(w.b, alpha);
+    EXPECT_EQ(w.b_prime, 1.0 - alpha);
+  }
+  // At weight 1 the term is the loss itself (plain training adds no kernel); else weight * loss.
+  const auto loss = torch::tensor(0.75, kF64);
+  EXPECT_TRUE(nesgd::optim::ne_term(loss, 1.0).is_same(loss));
+  EXPECT_EQ(nesgd::optim::ne_term(loss, -0.5).item<double>(), -0.375);
+}
+
+// A pack's objective: member k's gradient is its own g_NE, whatever the other members' alphas.
+TEST(NoiseEnhancement, PackObjectiveGivesEachMemberItsOwnGradient) {
+  Toy toy;
+  const std::vector<double> alphas{1.5, 1.0, 0.5};
+  const std::vector<std::vector<double>> expected{{-1.0, -1.25}, {0.0, -0.5}, {1.0, 0.25}};  // the header's table
+  std::vector<torch::Tensor> w;
+  std::vector<torch::Tensor> lb, lbp;
+  std::vector<double> wb, wbp;
+  for (const double a : alphas) {
+    w.push_back(weights());
+    lb.push_back(toy.loss(w.back(), {0, 1}));
+    lbp.push_back(toy.loss(w.back(), {2, 3}));
+    wb.push_back(nesgd::optim::ne_weights(a).b);
+    wbp.push_back(nesgd::optim::ne_weights(a).b_prime);
+  }
+  nesgd::optim::ne_objective(torch::stack(lb), torch::tensor(wb, kF64), torch::stack(lbp), torch::tensor(wbp, kF64))
+      .backward();
+  for (size_t k = 0; k < alphas.size(); ++k) {
+    EXPECT_LE(max_abs_diff(w[k].grad(), torch::tensor(expected[k], kF64)), kExact) << "alpha " << alphas[k];
+  }
+  // Without B' (no member needs it) the objective is the weighted B losses alone.
+  auto v = weights();
+  nesgd::optim::ne_objective(toy.loss(v, {0, 1}).unsqueeze(0), torch::ones({1}, kF64), torch::Tensor(), torch::Tensor())
+      .backward();
+  EXPECT_LE(max_abs_diff(v.grad(), torch::tensor({0.0, -0.5}, kF64)), kExact);
+}

@@ -44,6 +44,27 @@ struct NEBackwardResult {
 // True when the step needs B' at all (alpha != 1).
 bool needs_second_batch(const NoiseEnhancementOptions& options);
 
+// The NE combination, stated once: g_NE = b * g_B + b_prime * g_B' with
+// b = alpha and b_prime = 1 - alpha (in double). The split step below, every
+// pack member (train/pack.cpp) and the CUDA-graph step (train/graph_step.cpp)
+// take their weights from here.
+struct NEWeights {
+  double b = 1.0;
+  double b_prime = 0.0;
+};
+NEWeights ne_weights(double alpha);
+
+// One term of the NE objective, ready for backward(): weight * loss, or the
+// loss itself at weight 1 (plain training, bit for bit and without a kernel).
+torch::Tensor ne_term(const torch::Tensor& loss, double weight);
+
+// The objective of a pack (one loss per member): sum over members k of
+// w_b[k] * L_B[k] + w_b_prime[k] * L_B'[k], all four [K]. Its gradient with
+// respect to member k's weights is member k's g_NE alone. loss_b_prime may be
+// undefined when no member draws B'.
+torch::Tensor ne_objective(const torch::Tensor& loss_b, const torch::Tensor& w_b, const torch::Tensor& loss_b_prime,
+                           const torch::Tensor& w_b_prime);
+
 // Accumulates alpha * grad L_B + (1 - alpha) * grad L_B' into the .grad() of
 // the parameters that the losses depend on. Does not zero gradients and does
 // not step: call optimizer.zero_grad() before, optimizer.step() after (or use

@@ -24,10 +24,13 @@ namespace nesgd::train {
 enum class RunStatus { kRunning, kConverged, kNotConverged, kDiverged, kInterrupted };
 std::string to_string(RunStatus s);
 
+// The paper's protocol: the learning rate is "halved (once) when the training loss reaches L*".
+constexpr double kPaperLrFactorAtLStar = 0.5;
+
 struct ProtocolOptions {
   double l_star = 0.01;          // halve the LR once at this training loss
   double l_stop = 0.001;         // stop below this training loss (L**)
-  double lr_factor = 0.5;        // "halved"
+  double lr_factor = kPaperLrFactorAtLStar;
   int64_t max_iterations = 0;    // 0: no cap (a loss check still ends a diverged run)
 };
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "nesgd/error.h"
+#include "nesgd/runtime/loss.h"
 
 namespace nesgd::noise {
 
@@ -20,7 +21,7 @@ double NetworkGradients::operator()(const std::vector<int64_t>& indices, std::ve
   model_.train();  // the gradient training would see (ghost batch norm on batch statistics)
   model_.zero_grad();
   auto [x, y] = runtime::gather(data_, indices);  // x: [b, C, H, W], y: [b]
-  auto loss = torch::nn::functional::cross_entropy(model_.forward(x), y);  // mean over the batch
+  auto loss = runtime::cross_entropy(model_.forward(x), y);  // mean over the batch
   loss.backward();
 
   // Flatten in parameter order; a parameter the loss does not reach has no

@@ -8,9 +8,20 @@ namespace nesgd::optim {
 
 bool needs_second_batch(const NoiseEnhancementOptions& options) { return options.alpha() != 1.0; }
 
+NEWeights ne_weights(double alpha) { return {alpha, 1.0 - alpha}; }
+
+torch::Tensor ne_term(const torch::Tensor& loss, double weight) { return weight == 1.0 ? loss : loss * weight; }
+
+torch::Tensor ne_objective(const torch::Tensor& loss_b, const torch::Tensor& w_b, const torch::Tensor& loss_b_prime,
+                           const torch::Tensor& w_b_prime) {
+  torch::Tensor total = (w_b * loss_b).sum();
+  if (loss_b_prime.defined()) total = total + (w_b_prime * loss_b_prime).sum();
+  return total;
+}
+
 NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& loss_b_prime,
                              const NoiseEnhancementOptions& options, const std::function<void()>& after_b) {
-  const double alpha = options.alpha();
+  const NEWeights w = ne_weights(options.alpha());
   NEBackwardResult result;
   result.loss_b_prime = std::numeric_limits<double>::quiet_NaN();
 
@@ -18,18 +29,15 @@ NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& l
   // memory is that of one batch of size B, not 2B.
   torch::Tensor lb = loss_b();
   result.loss_b = lb.item<double>();
-  if (!needs_second_batch(options)) {
-    lb.backward();  // alpha == 1: exactly the plain step, no scaling
-    if (after_b) after_b();
-    return result;
-  }
-  if (!loss_b_prime) throw Error("noise enhancement with alpha != 1 needs the second minibatch B'");
-  (lb * alpha).backward();
+  const bool two = needs_second_batch(options);
+  if (two && !loss_b_prime) throw Error("noise enhancement with alpha != 1 needs the second minibatch B'");
+  ne_term(lb, w.b).backward();  // alpha == 1: exactly the plain step, no scaling
   if (after_b) after_b();
+  if (!two) return result;
   torch::Tensor lbp = loss_b_prime();
   result.loss_b_prime = lbp.item<double>();
   result.used_b_prime = true;
-  (lbp * (1.0 - alpha)).backward();
+  ne_term(lbp, w.b_prime).backward();
   return result;
 }
 

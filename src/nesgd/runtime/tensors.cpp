@@ -1,6 +1,7 @@
 #include "nesgd/runtime/tensors.h"
 
 #include "nesgd/error.h"
+#include "nesgd/runtime/loss.h"
 
 namespace nesgd::runtime {
 
@@ -34,9 +35,7 @@ EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk)
     auto x = set.x.narrow(0, start, len);
     auto y = set.y.narrow(0, start, len);
     auto logits = model.forward(x);  // [len, classes]
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
+    loss_sum += cross_entropy(logits, y, Reduction::kSum).item<double>();
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
   }
   model.train(was_training);

@@ -1,6 +1,7 @@
 #include "nesgd/train/graph_step.h"
 
 #include "nesgd/error.h"
+#include "nesgd/optim/noise_enhancement.h"
 
 #ifdef NESGD_WITH_CUDA_GRAPHS
 #include <ATen/autocast_mode.h>
@@ -35,11 +36,12 @@ struct GraphedBackward::Impl {
   std::unique_ptr<at::cuda::CUDAGraph> graph;
 
   void body() {
+    const optim::NEWeights w = optim::ne_weights(alpha);
     loss_b = loss_of(idx_b);
-    (alpha == 1.0 ? loss_b : alpha * loss_b).backward();
+    optim::ne_term(loss_b, w.b).backward();
     if (two) {
       loss_b_prime = loss_of(idx_b_prime);
-      ((1.0 - alpha) * loss_b_prime).backward();
+      optim::ne_term(loss_b_prime, w.b_prime).backward();
     }
   }
 

@@ -14,7 +14,10 @@
 #include "nesgd/optim/pack_optimizer.h"
 #include "nesgd/runtime/run_info.h"
 #include "nesgd/runtime/tensors.h"
+#include "nesgd/runtime/loss.h"
 #include "nesgd/runtime/threads.h"
+#include "nesgd/train/run_course.h"
+#include "nesgd/train/run_setup.h"
 #include "nesgd/numeric.h"
 #include "nesgd/clock.h"
 
@@ -36,17 +39,14 @@ constexpr double kSavedTensorsPerActivation = 6.0;
 struct Member {
   size_t index = 0;  // position in the configs
   RunConfig config;
-  Protocol protocol;
   std::optional<data::BatchStream> stream_b, stream_b_prime;
-  std::optional<EpochMeanLoss> epoch_mean;
-  double last_train_loss = kNaN;
+  std::optional<RunCourse> course;  // the protocol, as a single run's (train/run_course.h)
   double last_minibatch_loss = kNaN;
   RunResult result;
   bool needs_b_prime = false;
   bool done = false;
 
-  explicit Member(RunConfig c)
-      : config(std::move(c)), protocol({config.l_star, config.l_stop, 0.5, config.max_iterations}) {}
+  explicit Member(RunConfig c) : config(std::move(c)) {}
 };
 
 class PackRun {
@@ -65,45 +65,35 @@ class PackRun {
       }
     }
     const RunConfig& c0 = configs.front();
-    device_ = runtime::resolve_device(c0.device);
-    dtype_ = runtime::dtype_of_precision(c0.precision);
+    for (const auto& c : configs) {  // before any work
+      c.validate_for_training_set(c.train_subset > 0 ? std::min(c.train_subset, data.train.n) : data.train.n);
+    }
+    // The set-up of a single run (train/run_setup.h): members differ only in what pack_key leaves out.
+    RunData run_data = prepare_run(c0, data, runtime::resolve_device(c0.device));
+    device_ = run_data.device;
+    dtype_ = run_data.dtype;
     precision_ = c0.precision;
-    runtime::apply_threads(c0.model, {c0.threads, c0.blas_threads});
-    runtime::check_precision(precision_, device_);
-    runtime::apply_precision(precision_, device_);
+    train_ = run_data.train;
+    test_ = run_data.test;
+    spec_ = run_data.spec;
+    const int64_t n = run_data.train_size;
 
-    data::ImageSet train_set = data.train;
-    if (c0.train_subset > 0) train_set.truncate(c0.train_subset);
-    train_ = runtime::to_tensors(train_set, device_, dtype_);
-    data::ImageSet test_set = data.test;
-    if (c0.test_subset > 0) test_set.truncate(c0.test_subset);
-    test_ = runtime::to_tensors(test_set, device_, dtype_);
-    const int64_t n = train_set.n;
-    for (const auto& c : configs) c.validate_for_training_set(n);  // before any work
-    spec_ = {c0.model,        train_set.channels,     train_set.height, train_set.width, train_set.num_classes,
-             c0.bn_convention, c0.ghost_batch_size};
-
-    const auto sampling = data::sampling_from_string(c0.sampling);
     std::vector<std::shared_ptr<models::Network>> nets;
     std::vector<double> lrs;
     for (size_t i = 0; i < configs.size(); ++i) {
       Member m(configs[i]);
       m.index = i;
       // Exactly train_run's draws: init from the init stream, B and B' each from their own.
-      auto net = models::make_model(spec_, data::derive_seed(m.config.seed, data::kStreamInit));
-      net->to(device_, dtype_);
-      nets.push_back(net);
+      nets.push_back(initial_network(m.config, run_data));
       lrs.push_back(m.config.optimizer.lr);
       m.needs_b_prime = optim::needs_second_batch(optim::NoiseEnhancementOptions(m.config.alpha));
-      m.stream_b.emplace(n, m.config.batch_size, data::derive_seed(m.config.seed, data::kStreamB), sampling);
-      if (m.needs_b_prime) {
-        m.stream_b_prime.emplace(n, m.config.batch_size, data::derive_seed(m.config.seed, data::kStreamBPrime),
-                                 sampling);
-      }
-      m.epoch_mean.emplace(m.stream_b->batches_per_epoch());
+      RunStreams streams = make_streams(m.config, n, m.needs_b_prime);
+      m.stream_b = std::move(streams.b);
+      m.stream_b_prime = std::move(streams.b_prime);
+      m.course.emplace(m.config, m.stream_b->batches_per_epoch());
       m.result.train_size = n;
-      m.result.test_size = test_set.n;
-      m.result.parameters = models::count_parameters(*net);
+      m.result.test_size = run_data.test_size;
+      m.result.parameters = models::count_parameters(*nets.back());
       m.result.dataset_source = data.source;
       m.result.pack_size = static_cast<int64_t>(configs.size());
       m.result.pack_index = static_cast<int64_t>(i);
@@ -115,7 +105,6 @@ class PackRun {
     scratch_ = nets.front();  // a single network to evaluate members in (its weights are overwritten)
     nets.clear();
 
-    check_every_ = c0.eval_every > 0 ? c0.eval_every : members_.front().stream_b->batches_per_epoch();
     loss_measure_ = c0.loss_measure;
     max_iterations_ = c0.max_iterations;
     upload_alphas();
@@ -128,7 +117,7 @@ class PackRun {
         break;
       }
       step();
-      const bool check = it % check_every_ == 0;
+      const bool check = members_.front().course->is_check(it);  // the same steps for every member (pack_key)
       if (check || it == max_iterations_ || pending_steps() >= kMaxStepsBetweenReads) read_and_decide(it, check);
       report_progress(it, check);
     }
@@ -142,18 +131,19 @@ class PackRun {
   int64_t pending_steps() const { return static_cast<int64_t>(window_batch_sizes_.size()); }
 
   void upload_alphas() {
-    std::vector<double> alpha, one_minus_alpha;
+    std::vector<double> w_b, w_b_prime;
     bool any_b_prime = false, all_b_prime = true;
     for (size_t s = 0; s < slots_.size(); ++s) {
       const Member& m = at_slot(s);
-      alpha.push_back(m.config.alpha);
-      one_minus_alpha.push_back(1.0 - m.config.alpha);
+      const optim::NEWeights w = optim::ne_weights(m.config.alpha);
+      w_b.push_back(w.b);
+      w_b_prime.push_back(w.b_prime);
       any_b_prime = any_b_prime || m.needs_b_prime;
       all_b_prime = all_b_prime && m.needs_b_prime;
     }
     auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
-    alpha_ = torch::tensor(alpha, torch::kFloat64).to(opts);
-    one_minus_alpha_ = torch::tensor(one_minus_alpha, torch::kFloat64).to(opts);
+    w_b_ = torch::tensor(w_b, torch::kFloat64).to(opts);
+    w_b_prime_ = torch::tensor(w_b_prime, torch::kFloat64).to(opts);
     any_b_prime_ = any_b_prime;
     all_b_prime_ = all_b_prime;
     std::vector<uint8_t> mask;
@@ -188,15 +178,6 @@ class PackRun {
     return host.pin_memory().to(device_, /*non_blocking=*/true);
   }
 
-  // Per-member mean cross-entropy of logits [K, b, classes] against labels [K, b] -> [K].
-  static torch::Tensor member_losses(const torch::Tensor& logits, const torch::Tensor& y) {
-    const int64_t k = logits.size(0), b = logits.size(1);
-    auto per_sample = torch::nn::functional::cross_entropy(
-        logits.reshape({k * b, logits.size(2)}), y.reshape({k * b}),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    return per_sample.view({k, b}).mean(1);
-  }
-
   void step() {
     const auto t_step = Clock::now();
     const int64_t k = static_cast<int64_t>(slots_.size());
@@ -214,7 +195,7 @@ class PackRun {
     {
       auto [x, y] = gather_k(to_device(idx_b));
       runtime::AutocastScope autocast(precision_, device_);  // bf16: forward passes under autocast
-      loss_b = member_losses(pack_->forward(x, true), y);
+      loss_b = runtime::member_cross_entropy(pack_->forward(x, true), y);
       if (any_b_prime_) {
         // B' is its own forward call, as in a single run: ghost BN updates its
         // running statistics once per call, and each batch's gradient is
@@ -228,7 +209,7 @@ class PackRun {
         int64_t b2 = 0;
         const std::vector<int64_t> idx_bp = draw(true, b2);
         auto [xp, yp] = gather_k(to_device(idx_bp));
-        loss_b_prime = member_losses(pack_->forward(xp, true), yp);
+        loss_b_prime = runtime::member_cross_entropy(pack_->forward(xp, true), yp);
         if (!saved.empty()) {
           torch::NoGradGuard no_grad;
           const auto& bufs = pack_->buffers();
@@ -242,9 +223,7 @@ class PackRun {
     }
     // NE: alpha * L_B + (1 - alpha) * L_B' per member; the gradient of the sum
     // with respect to member k's weights is member k's g_NE alone.
-    torch::Tensor total = (alpha_ * loss_b).sum();
-    if (any_b_prime_) total = total + (one_minus_alpha_ * loss_b_prime).sum();
-    total.backward();
+    optim::ne_objective(loss_b, w_b_, loss_b_prime, w_b_prime_).backward();
     optimizer_->step();
 
     const torch::Tensor detached = loss_b.detach();
@@ -269,11 +248,7 @@ class PackRun {
       for (int64_t d = 0; d < train_.x.dim(); ++d) shape.push_back(d == 0 ? len : train_.x.size(d));
       const torch::Tensor x = train_.x.narrow(0, start, len).unsqueeze(0).expand(shape);
       const torch::Tensor y = train_.y.narrow(0, start, len).unsqueeze(0).expand({k, len});
-      const torch::Tensor logits = pack_->forward(x, false);
-      auto per_sample = torch::nn::functional::cross_entropy(
-          logits.reshape({k * len, logits.size(2)}), y.reshape({k * len}),
-          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-      sums += per_sample.view({k, len}).sum(1).to(torch::kFloat64);
+      sums += runtime::member_cross_entropy(pack_->forward(x, false), y, runtime::Reduction::kSum).to(torch::kFloat64);
     }
     const torch::Tensor host = sums.to(torch::kCPU);
     std::vector<double> out;
@@ -294,7 +269,7 @@ class PackRun {
     std::vector<size_t> stopped;
     for (int64_t s = 0; s < k; ++s) {
       Member& m = at_slot(static_cast<size_t>(s));
-      for (int64_t r = 0; r < rows && m.protocol.status() == RunStatus::kRunning; ++r) {
+      for (int64_t r = 0; r < rows && m.course->protocol().status() == RunStatus::kRunning; ++r) {
         const int64_t step_it = it - rows + 1 + r;
         const double loss = acc[r][s];
         const int64_t b = window_batch_sizes_[static_cast<size_t>(r)];
@@ -302,12 +277,13 @@ class PackRun {
         m.result.iterations = step_it;
         m.result.epochs = window_epochs_[static_cast<size_t>(r * k + s)];
         m.last_minibatch_loss = loss;
-        // Keras weights each batch's loss by its size; a full batch has weight 1 exactly.
-        m.epoch_mean->add(loss, static_cast<double>(b) / static_cast<double>(m.config.batch_size));
-        if (step_it == it && check) decide_check(m, s, it, full.empty() ? kNaN : full[static_cast<size_t>(s)]);
-        m.protocol.after_step(step_it, loss);
+        // Reads happen at every check, so only the window's last step can be one.
+        const CheckOutcome c =
+            m.course->after_step(step_it, loss, b, [&] { return full.empty() ? kNaN : full[static_cast<size_t>(s)]; });
+        if (c.scale_lr) optimizer_->set_lr(s, optimizer_->lr(s) * m.course->lr_factor());
+        if (c.checked) record_check(m, s, step_it, c.measured);
       }
-      if (m.protocol.status() != RunStatus::kRunning) stopped.push_back(static_cast<size_t>(s));
+      if (m.course->protocol().status() != RunStatus::kRunning) stopped.push_back(static_cast<size_t>(s));
     }
     window_losses_.clear();
     window_batch_sizes_.clear();
@@ -315,17 +291,7 @@ class PackRun {
     if (!stopped.empty()) retire(stopped);
   }
 
-  void decide_check(Member& m, int64_t slot, int64_t it, double full_loss) {
-    double measured = kNaN;
-    if (m.config.loss_measure == LossMeasure::kFull) {
-      measured = full_loss;
-    } else if (m.epoch_mean->ready()) {
-      measured = m.epoch_mean->value();
-    }
-    if (std::isnan(measured) && m.config.loss_measure != LossMeasure::kFull) return;
-    m.last_train_loss = measured;
-    const ProtocolDecision d = m.protocol.on_training_loss(it, measured);
-    if (d.scale_lr) optimizer_->set_lr(slot, optimizer_->lr(slot) * m.protocol.options().lr_factor);
+  void record_check(Member& m, int64_t slot, int64_t it, double measured) {
     CurvePoint p;
     p.iteration = it;
     p.train_loss = measured;
@@ -365,9 +331,9 @@ class PackRun {
 
   void finish(Member& m, models::Network& net) {
     RunResult& r = m.result;
-    r.status = m.protocol.status();
-    r.iterations_to_l_star = m.protocol.iterations_to_l_star();
-    r.train_loss = m.last_train_loss;
+    r.status = m.course->protocol().status();
+    r.iterations_to_l_star = m.course->protocol().iterations_to_l_star();
+    r.train_loss = m.course->last_train_loss();
     if (r.status != RunStatus::kInterrupted) {
       runtime::AutocastScope autocast(precision_, device_);
       const runtime::EvalResult te = runtime::evaluate(net, test_);
@@ -386,7 +352,7 @@ class PackRun {
     if (pending_steps() > 0) read_and_decide(it, false);  // steps taken count; no check
     for (size_t s = 0; s < slots_.size(); ++s) {
       Member& m = at_slot(s);
-      m.protocol.interrupt(it);
+      m.course->protocol().interrupt(it);
       finish(m, *scratch_);
     }
     slots_.clear();
@@ -403,7 +369,7 @@ class PackRun {
     p.min_train_loss = kNaN;
     p.max_train_loss = kNaN;
     for (size_t s = 0; s < slots_.size(); ++s) {
-      const double l = at_slot(s).last_train_loss;
+      const double l = at_slot(s).course->last_train_loss();
       if (std::isnan(l)) continue;
       p.min_train_loss = std::isnan(p.min_train_loss) ? l : std::min(p.min_train_loss, l);
       p.max_train_loss = std::isnan(p.max_train_loss) ? l : std::max(p.max_train_loss, l);
@@ -426,10 +392,9 @@ class PackRun {
   std::optional<models::PackedNetwork> pack_;
   std::optional<optim::PackOptimizer> optimizer_;
   std::shared_ptr<models::Network> scratch_;
-  torch::Tensor alpha_, one_minus_alpha_, b_prime_mask_;
+  torch::Tensor w_b_, w_b_prime_, b_prime_mask_;  // each member's NE weights (optim::ne_weights), [K]
   bool any_b_prime_ = false, all_b_prime_ = true;
   std::vector<std::vector<int64_t>> last_b_;
-  int64_t check_every_ = 1;
   LossMeasure loss_measure_ = LossMeasure::kEpochMean;
   int64_t max_iterations_ = 0;
   // Since the last read: each step's [K] losses (on the device), batch size, and each member's epoch.

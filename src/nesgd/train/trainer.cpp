@@ -24,6 +24,9 @@
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/checkpoint_state.h"
 #include "nesgd/train/graph_step.h"
+#include "nesgd/train/run_course.h"
+#include "nesgd/train/run_setup.h"
+#include "nesgd/runtime/loss.h"
 #include "nesgd/numeric.h"
 #include "nesgd/clock.h"
 
@@ -49,48 +52,35 @@ class TrainingRun {
               dist::Group* group)
       : config_(std::move(config)), hooks_(hooks), files_(files), group_(group), t_start_(Clock::now()),
         device_(device_of_rank(runtime::resolve_device(config_.device), group)),
-        protocol_({config_.l_star, config_.l_stop, 0.5, config_.max_iterations}),
         ne_(config_.alpha) {
-    runtime::apply_threads(config_.model, {config_.threads, config_.blas_threads});
-    runtime::check_precision(config_.precision, device_);  // tf32 off CUDA, bf16 without native bf16: refused
-    runtime::apply_precision(config_.precision, device_);
-
-    data::ImageSet train_set = data.train;
-    if (config_.train_subset > 0) train_set.truncate(config_.train_subset);
-    const int64_t n = train_set.n;
-    config_.validate_for_training_set(n);  // before any work
-    const torch::ScalarType dtype = runtime::dtype_of_precision(config_.precision);
-    train_ = runtime::to_tensors(train_set, device_, dtype);
-    data::ImageSet test_set = data.test;
-    if (config_.test_subset > 0) test_set.truncate(config_.test_subset);
-    test_ = runtime::to_tensors(test_set, device_, dtype);
-
-    spec_ = {config_.model, train_set.channels, train_set.height, train_set.width, train_set.num_classes,
-             config_.bn_convention, config_.ghost_batch_size};
-    model_ = config_.init_model.empty() ? models::make_model(spec_, data::derive_seed(config_.seed, data::kStreamInit))
-                                        : load_initial_model();
-    model_->to(device_, dtype);
+    RunData run_data = prepare_run(config_, data, device_);  // train/run_setup.h, as every pack member
+    train_ = std::move(run_data.train);
+    test_ = std::move(run_data.test);
+    spec_ = run_data.spec;
+    const int64_t n = run_data.train_size;
+    if (config_.init_model.empty()) {
+      model_ = initial_network(config_, run_data);
+    } else {
+      model_ = load_initial_model();
+      model_->to(device_, run_data.dtype);
+    }
     model_->train();
     params_ = model_->parameters();
     optimizer_ = optim::make_optimizer(params_, config_.optimizer);
 
-    const auto sampling = data::sampling_from_string(config_.sampling);
-    stream_b_.emplace(n, config_.batch_size, data::derive_seed(config_.seed, data::kStreamB), sampling);
-    // B' exists only when the step needs it, or when the noise scale asks for
-    // it at alpha = 1; either way it never shares state with B.
-    if (optim::needs_second_batch(ne_) || config_.log_noise_scale) {
-      stream_b_prime_.emplace(n, config_.batch_size, data::derive_seed(config_.seed, data::kStreamBPrime), sampling);
-    }
+    // B' exists only when the step needs it, or when the noise scale asks for it at alpha = 1.
+    RunStreams streams = make_streams(config_, n, optim::needs_second_batch(ne_) || config_.log_noise_scale);
+    stream_b_ = std::move(streams.b);
+    stream_b_prime_ = std::move(streams.b_prime);
     // One epoch of the stream: ceil(n / B) steps in keras sampling (Keras's
     // epoch), floor(n / B) otherwise. The epoch-mean loss averages over it and
     // is checked at its end, as Keras reports `loss` at the end of each epoch.
-    epoch_mean_.emplace(stream_b_->batches_per_epoch());
-    check_every_ = config_.eval_every > 0 ? config_.eval_every : stream_b_->batches_per_epoch();
+    course_.emplace(config_, stream_b_->batches_per_epoch());
 
     if (group_) join_group();
 
     result_.train_size = n;
-    result_.test_size = test_set.n;
+    result_.test_size = run_data.test_size;
     result_.parameters = models::count_parameters(*model_);
     result_.dataset_source = data.source;
     if (!config_.init_model.empty()) result_.init_model_sha256 = data::sha256_file(config_.init_model);
@@ -105,21 +95,21 @@ class TrainingRun {
   }
 
   RunResult run() {
-    for (int64_t it = result_.iterations + 1; protocol_.status() == RunStatus::kRunning; ++it) {
+    for (int64_t it = result_.iterations + 1; course_->protocol().status() == RunStatus::kRunning; ++it) {
       // Data-parallel ranks stop together: each one's request travels with the
       // step's all-reduce, and all stop after that step.
       if (!group_ && hooks_.should_stop && hooks_.should_stop()) {
-        protocol_.interrupt(it - 1);
+        course_->protocol().interrupt(it - 1);
         if (!files_.checkpoint.empty()) save_checkpoint();
         break;
       }
       step(it);
-      if (group_ && stop_requested_by_any_ && protocol_.status() == RunStatus::kRunning) {
-        protocol_.interrupt(it);
+      if (group_ && stop_requested_by_any_ && course_->protocol().status() == RunStatus::kRunning) {
+        course_->protocol().interrupt(it);
         if (!files_.checkpoint.empty()) save_checkpoint();
         break;
       }
-      if (!files_.checkpoint.empty() && protocol_.status() == RunStatus::kRunning &&
+      if (!files_.checkpoint.empty() && course_->protocol().status() == RunStatus::kRunning &&
           seconds_since(last_checkpoint_) >= files_.checkpoint_every_seconds) {
         save_checkpoint();
       }
@@ -169,8 +159,7 @@ class TrainingRun {
     auto on = [this](const std::vector<int64_t>& indices) -> optim::MinibatchLoss {
       return [this, &indices]() {
         auto [x, y] = runtime::gather(train_, indices);
-        runtime::AutocastScope autocast(config_.precision, device_);
-        return torch::nn::functional::cross_entropy(model_->forward(x), y);
+        return runtime::batch_loss(*model_, x, y, config_.precision, device_);
       };
     };
     return optim::ne_backward(on(idx_b), two ? on(idx_b_prime) : optim::MinibatchLoss{}, ne_);
@@ -184,8 +173,7 @@ class TrainingRun {
     if (group_) throw Error("--cuda-graph is for single-process runs; drop it with --distributed");
     auto loss_of = [this](const torch::Tensor& idx) {
       const torch::Tensor x = train_.x.index_select(0, idx), y = train_.y.index_select(0, idx);
-      runtime::AutocastScope autocast(config_.precision, device_);
-      return torch::nn::functional::cross_entropy(model_->forward(x), y);
+      return runtime::batch_loss(*model_, x, y, config_.precision, device_);
     };
     graph_ = std::make_unique<GraphedBackward>(loss_of, params_, model_->buffers(), config_.batch_size, ne_.alpha(),
                                                optim::needs_second_batch(ne_), device_);
@@ -199,8 +187,7 @@ class TrainingRun {
       const std::vector<int64_t>& indices = stream.next();
       samples = static_cast<int64_t>(indices.size());
       auto [x, y] = runtime::gather(train_, indices);  // x: [samples, C, H, W]
-      runtime::AutocastScope autocast(config_.precision, device_);  // bf16: the forward pass under autocast
-      return torch::nn::functional::cross_entropy(model_->forward(x), y);  // mean over the batch
+      return runtime::batch_loss(*model_, x, y, config_.precision, device_);  // mean over the batch
     };
   }
 
@@ -228,33 +215,20 @@ class TrainingRun {
     result_.step_seconds += seconds_since(t_step);
     result_.samples_processed += samples_b + samples_b_prime;  // 0 for B' when alpha = 1
     result_.iterations = it;
-    // Keras weights each batch's loss by its size; a full batch has weight 1 exactly.
-    epoch_mean_->add(r.loss_b, static_cast<double>(samples_b) / static_cast<double>(config_.batch_size));
 
-    bool is_check = false;
-    if (it % check_every_ == 0) {
-      double measured = kNaN;
-      if (config_.loss_measure == LossMeasure::kFull) {
-        measured = evaluate_set(train_).loss;
-      } else if (epoch_mean_->ready()) {
-        measured = epoch_mean_->value();
-      }
-      if (!std::isnan(measured) || config_.loss_measure == LossMeasure::kFull) {
-        is_check = true;
-        last_train_loss_ = measured;
-        const ProtocolDecision d = protocol_.on_training_loss(it, measured);
-        if (d.scale_lr) {
-          optim::scale_lr(*optimizer_, protocol_.options().lr_factor);
-          // The weights the L* check judged, before any step at the halved LR.
-          if (!files_.save_model_at_l_star.empty()) models::save_model(*model_, spec_, files_.save_model_at_l_star);
-        }
-        const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : optim::NoiseScaleEstimate{kNaN, kNaN, kNaN};
-        result_.curve.push_back({it, measured, r.loss_b, optim::get_lr(*optimizer_), elapsed(), ns.b_simple,
-                                 ns.g_squared, ns.trace_sigma});
-      }
+    const CheckOutcome check =
+        course_->after_step(it, r.loss_b, samples_b, [this] { return evaluate_set(train_).loss; });
+    if (check.scale_lr) {
+      optim::scale_lr(*optimizer_, course_->lr_factor());
+      // The weights the L* check judged, before any step at the halved LR.
+      if (!files_.save_model_at_l_star.empty()) models::save_model(*model_, spec_, files_.save_model_at_l_star);
     }
-    protocol_.after_step(it, r.loss_b);
-    report_progress(it, r.loss_b, is_check);
+    if (check.checked) {
+      const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : optim::NoiseScaleEstimate{kNaN, kNaN, kNaN};
+      result_.curve.push_back({it, check.measured, r.loss_b, optim::get_lr(*optimizer_), elapsed(), ns.b_simple,
+                               ns.g_squared, ns.trace_sigma});
+    }
+    report_progress(it, r.loss_b, check.checked);
   }
 
   // B_simple from the pair (B, 2B): g_2B = (g_B + g_B') / 2. Reads gradients,
@@ -278,7 +252,7 @@ class TrainingRun {
       {
         torch::AutoGradMode enable(true);
         auto [x, y] = runtime::gather(train_, stream_b_prime_->next());
-        auto loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+        auto loss = runtime::batch_loss(*model_, x, y, config_.precision, device_);  // as the step's own forward
         g_bp = torch::autograd::grad({loss}, params_);
       }
       auto buffers = model_->buffers();
@@ -292,7 +266,7 @@ class TrainingRun {
 
   void report_progress(int64_t it, double minibatch_loss, bool is_check) {
     const double now = elapsed();
-    const bool stopping = protocol_.status() != RunStatus::kRunning;
+    const bool stopping = course_->protocol().status() != RunStatus::kRunning;
     if (!hooks_.on_progress || !(is_check || stopping || now - last_progress_ >= hooks_.progress_interval_seconds)) {
       return;
     }
@@ -300,7 +274,7 @@ class TrainingRun {
     Progress p;
     p.iteration = it;
     p.epoch = stream_b_->epoch();
-    p.train_loss = last_train_loss_;
+    p.train_loss = course_->last_train_loss();
     p.minibatch_loss = minibatch_loss;
     p.lr = optim::get_lr(*optimizer_);
     p.samples_per_second = result_.step_seconds > 0 ? result_.samples_processed / result_.step_seconds : 0.0;
@@ -312,10 +286,10 @@ class TrainingRun {
   double elapsed() const { return elapsed_before_ + seconds_since(t_start_); }
 
   RunResult finish() {
-    result_.status = protocol_.status();
-    result_.iterations_to_l_star = protocol_.iterations_to_l_star();
+    result_.status = course_->protocol().status();
+    result_.iterations_to_l_star = course_->protocol().iterations_to_l_star();
     result_.epochs = stream_b_->epoch();
-    result_.train_loss = last_train_loss_;
+    result_.train_loss = course_->last_train_loss();
     const runtime::EvalResult te = evaluate_set(test_);
     result_.test_accuracy = te.accuracy;
     result_.test_loss = te.loss;
@@ -337,13 +311,13 @@ class TrainingRun {
     CheckpointState s;
     s.config = to_json(config_);
     s.iterations = result_.iterations;
-    s.iterations_to_l_star = protocol_.iterations_to_l_star();
+    s.iterations_to_l_star = course_->protocol().iterations_to_l_star();
     s.samples_processed = result_.samples_processed;
     s.step_seconds = result_.step_seconds;
     s.elapsed = elapsed();
-    s.last_train_loss = last_train_loss_;
-    s.epoch_mean = epoch_mean_->values();
-    s.epoch_mean_weights = epoch_mean_->weights();
+    s.last_train_loss = course_->last_train_loss();
+    s.epoch_mean = course_->epoch_mean_values();
+    s.epoch_mean_weights = course_->epoch_mean_weights();
     s.stream_b = stream_b_->save_state();
     s.stream_b_prime = stream_b_prime_ ? stream_b_prime_->save_state() : std::string();
     s.noise_tracker = noise_tracker_.save_state();
@@ -389,11 +363,8 @@ class TrainingRun {
                   state.config.dump() + "\n  this run:   " + to_json(config_).dump() +
                   "\nuse another --checkpoint path, or delete it to start afresh");
     }
-    if (static_cast<int64_t>(state.epoch_mean.size()) > epoch_mean_->window()) {
-      throw Error("checkpoint " + path + " holds " + std::to_string(state.epoch_mean.size()) +
-                  " epoch-mean losses, more than the window of " + std::to_string(epoch_mean_->window()) +
-                  ": the checkpoint is damaged; delete it to start the run afresh");
-    }
+    course_->restore(state.iterations_to_l_star, state.last_train_loss, state.epoch_mean, state.epoch_mean_weights,
+                     path);
     // The text states first (they are checked against this run), the tensors after.
     stream_b_->load_state(state.stream_b);
     if (stream_b_prime_) stream_b_prime_->load_state(state.stream_b_prime);
@@ -402,18 +373,12 @@ class TrainingRun {
     optimizer_->load(optimizer_archive);
     result_.iterations = state.iterations;
     result_.resumed_from_iteration = result_.iterations;
-    protocol_.restore(state.iterations_to_l_star);
     // Optimizer::load restores the LR on LibTorch 2.x but not on 1.x: set the
     // LR the run had at the checkpoint, halved if L* was already reached.
-    optim::set_lr(*optimizer_,
-                  config_.optimizer.lr * (protocol_.lr_scaled() ? protocol_.options().lr_factor : 1.0));
+    optim::set_lr(*optimizer_, config_.optimizer.lr * course_->lr_multiplier());
     result_.samples_processed = state.samples_processed;
     result_.step_seconds = state.step_seconds;
     elapsed_before_ = state.elapsed;
-    last_train_loss_ = state.last_train_loss;
-    for (size_t i = 0; i < state.epoch_mean.size(); ++i) {
-      epoch_mean_->add(state.epoch_mean[i], state.epoch_mean_weights.empty() ? 1.0 : state.epoch_mean_weights[i]);
-    }
     result_.curve = state.curve;
   }
 
@@ -491,9 +456,7 @@ class TrainingRun {
       } else {
         const std::vector<int64_t> part(indices.begin() + mine.begin, indices.begin() + mine.end);
         auto [x, y] = gather(train_, part);
-        runtime::AutocastScope autocast(config_.precision, device_);
-        loss = torch::nn::functional::cross_entropy(
-                   model_->forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) /
+        loss = runtime::batch_loss(*model_, x, y, config_.precision, device_, runtime::Reduction::kSum) /
                static_cast<double>(samples);
       }
       record_bn_forward(static_cast<double>(mine.size()) / static_cast<double>(samples));
@@ -589,7 +552,6 @@ class TrainingRun {
   Clock::time_point last_checkpoint_;
   double elapsed_before_ = 0.0;  // wall time of the run before it was resumed
   torch::Device device_;
-  Protocol protocol_;
   optim::NoiseEnhancementOptions ne_;
   runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
@@ -598,10 +560,8 @@ class TrainingRun {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<GraphedBackward> graph_;  // --cuda-graph only
   std::optional<data::BatchStream> stream_b_, stream_b_prime_;
-  std::optional<EpochMeanLoss> epoch_mean_;
-  int64_t check_every_ = 1;
+  std::optional<RunCourse> course_;  // the protocol: loss checks, L*, L** (train/run_course.h)
   optim::NoiseScaleTracker noise_tracker_;
-  double last_train_loss_ = kNaN;
   double last_progress_ = -1e9;
   RunResult result_;
 };
