@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
 
 namespace nesgd::cli {
@@ -268,7 +269,7 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "Training loss for L*/L**: epoch-mean (Keras: mean minibatch loss over the last epoch, "
                   "checked at each epoch's end) or full (whole training set, eval mode, every --eval-every steps)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"epoch-mean", "full"}));
+      ->check(CLI::IsMember(train::loss_measure_names()));
   cmd->add_option("--eval-every", c.eval_every,
                   "Iterations between training-loss checks (0 = once per epoch: ceil(N/B) steps with --sampling "
                   "keras, floor(N/B) otherwise)")
@@ -284,13 +285,13 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "size), epoch (the same passes with the short batch dropped: floor(N/B) steps of exactly B; "
                   "nesgd's behaviour before keras) or iid (independent uniform batches)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"keras", "epoch", "iid"}));
+      ->check(CLI::IsMember(data::sampling_names()));
   cmd->add_option("--optimizer", c.optimizer.name,
                   "keras-adam (Keras's Adam: eps added to sqrt(v), bias correction in the step size; the paper's), "
                   "adam (LibTorch's: eps added to the bias-corrected sqrt(v_hat); the default before keras-adam), "
                   "adamw, sgd or rmsprop")
       ->capture_default_str()
-      ->check(CLI::IsMember({"keras-adam", "adam", "adamw", "sgd", "rmsprop"}));
+      ->check(CLI::IsMember(optim::optimizer_names()));
   cmd->add_option("--lr", c.optimizer.lr, "Initial learning rate (Keras Adam default)")
       ->capture_default_str()
       ->check(positive_number());
@@ -316,12 +317,12 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "convolutions; NVIDIA Ampere or newer) or bf16 (float32 weights and optimizer state, forward "
                   "passes under bf16 autocast; GPUs from Ampere on, and CPUs with AVX512-BF16 or AMX). Part of "
                   "the run's id")
-      ->check(CLI::IsMember({"fp32", "fp64", "tf32", "bf16"}))
+      ->check(CLI::IsMember(train::precision_names()))
       ->capture_default_str();
   cmd->add_option("--bn-convention", c.bn_convention,
                   "c1/c2 ghost batch norm: keras (momentum 0.99, eps 1e-3; the paper's framework) or pytorch "
                   "(momentum 0.1, eps 1e-5)")
-      ->check(CLI::IsMember({"keras", "pytorch"}))
+      ->check(CLI::IsMember(models::bn_convention_names()))
       ->capture_default_str();
   cmd->add_option("--ghost-batch-size", c.ghost_batch_size,
                   "c1/c2: samples per ghost batch, each normalized on its own (paper: 100); B must be a multiple, "

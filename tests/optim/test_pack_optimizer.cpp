@@ -134,3 +134,19 @@ TEST(PackOptimizer, RefusesOptimizersWithoutAPackedForm) {
   c.name = "adam";
   EXPECT_THROW(PackOptimizer({torch::zeros({2, 3}, torch::requires_grad())}, c, {1e-3}), nesgd::Error);
 }
+
+// One list of names (optim/optimizer_config.h): every packable optimizer is an
+// optimizer, the pack supports exactly those, and the refusal names the list.
+TEST(PackOptimizer, SupportsExactlyThePackableNames) {
+  for (const auto& name : nesgd::optim::optimizer_names()) {
+    EXPECT_EQ(PackOptimizer::supports(name), nesgd::is_one_of(name, nesgd::optim::packable_optimizer_names())) << name;
+  }
+  for (const auto& name : nesgd::optim::packable_optimizer_names()) {
+    EXPECT_TRUE(nesgd::is_one_of(name, nesgd::optim::optimizer_names())) << name;
+  }
+  std::string why;
+  EXPECT_FALSE(PackOptimizer::supports("rmsprop", &why));
+  EXPECT_NE(why.find("keras-adam, adam, adamw and sgd"), std::string::npos) << why;
+  EXPECT_EQ(nesgd::names_text({"a", "b", "c"}, "or"), "a, b or c");
+  EXPECT_EQ(nesgd::names_text({"a"}), "a");
+}

@@ -33,12 +33,16 @@
 #include <string>
 #include <vector>
 
+#include "nesgd/names.h"
+
 namespace nesgd::data {
 
 enum class Sampling { kKeras, kEpoch, kIid };
 
 std::string to_string(Sampling s);
-Sampling sampling_from_string(const std::string& s);  // "keras" | "epoch" | "iid"; throws nesgd::Error
+Sampling sampling_from_string(const std::string& s);
+// The names sampling_from_string accepts: keras, epoch, iid.
+const NameList& sampling_names();  // "keras" | "epoch" | "iid"; throws nesgd::Error
 
 // Derives the seed of stream `stream_id` from the run seed (splitmix64 of both),
 // so streams of one run are decorrelated and streams of different seeds differ.

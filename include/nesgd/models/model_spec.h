@@ -13,7 +13,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nesgd/names.h"
+
 namespace nesgd::models {
+
+// Ghost batch norm's conventions: keras (momentum 0.99, eps 1e-3) and pytorch (0.1, 1e-5).
+inline const NameList& bn_convention_names() {
+  static const NameList names{"keras", "pytorch"};
+  return names;
+}
 
 struct ModelSpec {
   std::string name;          // "f1"

@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "nesgd/names.h"
+
 namespace nesgd::optim {
 
 // tf.keras.optimizers.Adam defaults.
@@ -21,6 +23,17 @@ constexpr double kKerasAdamEpsilon = 1e-7;
 // The optimizer of runs configured before keras-adam existed: a stored
 // record without an optimizer name reads back as this (train/run_config.h).
 constexpr const char* kLegacyOptimizerName = "adam";
+
+// Every optimizer a run may name (optim/optimizers.h makes each), and those a
+// pack trains over stacked tensors (optim/pack_optimizer.h; rmsprop has no packed form).
+inline const NameList& optimizer_names() {
+  static const NameList names{"keras-adam", "adam", "adamw", "sgd", "rmsprop"};
+  return names;
+}
+inline const NameList& packable_optimizer_names() {
+  static const NameList names{"keras-adam", "adam", "adamw", "sgd"};
+  return names;
+}
 
 struct OptimizerConfig {
   std::string name = "keras-adam";  // keras-adam | adam | adamw | sgd | rmsprop

@@ -17,9 +17,7 @@
 
 namespace nesgd::optim {
 
-// The optimizer names make_optimizer accepts.
-const std::vector<std::string>& optimizer_names();
-
+// make_optimizer accepts every name of optimizer_names() (optim/optimizer_config.h).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params,
                                                         const OptimizerConfig& config);
 

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nesgd/models/model_spec.h"
+#include "nesgd/names.h"
 #include "nesgd/optim/optimizer_config.h"
 
 namespace nesgd::train {
@@ -26,6 +28,9 @@ NLOHMANN_JSON_SERIALIZE_ENUM(LossMeasure, {
                                               {LossMeasure::kFull, "full"},
                                           })
 std::string to_string(LossMeasure m);
+const NameList& loss_measure_names();  // epoch-mean, full
+// The number formats a run may name (runtime/precision.h runs them): fp32, fp64, tf32, bf16.
+const NameList& precision_names();
 LossMeasure loss_measure_from_string(const std::string& s);  // "epoch-mean" | "full"
 
 struct PaperConfig {

@@ -16,6 +16,11 @@ std::string to_string(Sampling s) {
   return "unknown";
 }
 
+const NameList& sampling_names() {
+  static const NameList names{to_string(Sampling::kKeras), to_string(Sampling::kEpoch), to_string(Sampling::kIid)};
+  return names;
+}
+
 Sampling sampling_from_string(const std::string& s) {
   if (s == "keras") return Sampling::kKeras;
   if (s == "epoch") return Sampling::kEpoch;

@@ -35,8 +35,9 @@ ModelSpec model_spec_from_json(const nlohmann::json& j, const std::string& origi
   s.num_classes = jr::integer(required("num_classes"), what + ": 'num_classes'", 1, kMaxModelClasses);
   // Files written before these keys existed hold the defaults.
   jr::get(j, "bn_convention", s.bn_convention, what);
-  if (s.bn_convention != "keras" && s.bn_convention != "pytorch") {
-    throw Error(what + ": unknown bn_convention '" + s.bn_convention + "' (keras or pytorch)");
+  if (!is_one_of(s.bn_convention, bn_convention_names())) {
+    throw Error(what + ": unknown bn_convention '" + s.bn_convention + "' (" + names_text(bn_convention_names(), "or") +
+                ")");
   }
   if (const auto* g = jr::find(j, "ghost_batch_size")) {
     s.ghost_batch_size = jr::integer(*g, what + ": 'ghost_batch_size'", 1, kMaxGhostBatchSize);

@@ -5,11 +5,6 @@
 
 namespace nesgd::optim {
 
-const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names{"keras-adam", "adam", "adamw", "sgd", "rmsprop"};
-  return names;
-}
-
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params,
                                                         const OptimizerConfig& c) {
   if (!(c.lr > 0.0)) throw Error("--lr must be positive");

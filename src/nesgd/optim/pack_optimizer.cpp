@@ -8,10 +8,10 @@
 namespace nesgd::optim {
 
 bool PackOptimizer::supports(const std::string& name, std::string* why) {
-  if (name == "keras-adam" || name == "adam" || name == "adamw" || name == "sgd") return true;
+  if (is_one_of(name, packable_optimizer_names())) return true;
   if (why != nullptr) {
-    *why = "optimizer '" + name + "' has no packed form (packs support keras-adam, adam, adamw and sgd): train "
-           "these runs one at a time (--pack 1)";
+    *why = "optimizer '" + name + "' has no packed form (packs support " + names_text(packable_optimizer_names()) +
+           "): train these runs one at a time (--pack 1)";
   }
   return false;
 }

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 
 #include "nesgd/error.h"
+#include "nesgd/train/run_config.h"
 
 namespace nesgd::runtime {
 namespace {
@@ -70,7 +71,7 @@ void set_autocast_dtype(bool cuda, torch::ScalarType dtype) {
 torch::ScalarType dtype_of_precision(const std::string& precision) {
   if (precision == "fp32" || precision == "tf32" || precision == "bf16") return torch::kFloat32;
   if (precision == "fp64") return torch::kFloat64;
-  throw Error("unknown precision '" + precision + "': use fp32, fp64, tf32 or bf16");
+  throw Error("unknown precision '" + precision + "': use " + names_text(train::precision_names(), "or"));
 }
 
 void check_precision(const std::string& precision, const torch::Device& device, const CpuInfo& cpu) {

@@ -18,9 +18,9 @@ std::string pack_unsupported_reason(const RunConfig& config) {
   }
   // optim/pack_optimizer.h: the optimizers with a packed form.
   const std::string& o = config.optimizer.name;
-  if (o != "keras-adam" && o != "adam" && o != "adamw" && o != "sgd") {
-    return "optimizer '" + o + "' has no packed form (packs support keras-adam, adam, adamw and sgd): train these "
-           "runs one at a time (--pack 1)";
+  if (!is_one_of(o, optim::packable_optimizer_names())) {
+    return "optimizer '" + o + "' has no packed form (packs support " + names_text(optim::packable_optimizer_names()) +
+           "): train these runs one at a time (--pack 1)";
   }
   return "";
 }

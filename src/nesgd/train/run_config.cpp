@@ -19,6 +19,16 @@ LossMeasure loss_measure_from_string(const std::string& s) {
               "': use 'epoch-mean' (Keras's running mean of minibatch losses) or 'full' (whole training set)");
 }
 
+const NameList& loss_measure_names() {
+  static const NameList names{to_string(LossMeasure::kEpochMean), to_string(LossMeasure::kFull)};
+  return names;
+}
+
+const NameList& precision_names() {
+  static const NameList names{"fp32", "fp64", "tf32", "bf16"};
+  return names;
+}
+
 const PaperConfig& paper_config(const std::string& model) {
   // The paper's study (Mori & Ueda, arXiv 2009.13094): L* (halve LR once) and L** (stop) per config.
   static const std::vector<PaperConfig> configs{
@@ -49,7 +59,7 @@ void RunConfig::resolve_defaults_and_validate() {
   if (max_iterations < 0) throw Error("--max-iterations must be >= 0 (0 = no cap)");
   if (threads < 0 || blas_threads < 0) throw Error("--threads and --blas-threads must be >= 0 (0 = default)");
   data::sampling_from_string(sampling);
-  if (bn_convention != "keras" && bn_convention != "pytorch") {
+  if (!is_one_of(bn_convention, models::bn_convention_names())) {
     throw Error("unknown --bn-convention '" + bn_convention +
                 "': use keras (momentum 0.99, eps 1e-3; the default) or pytorch (momentum 0.1, eps 1e-5)");
   }
@@ -62,7 +72,7 @@ void RunConfig::resolve_defaults_and_validate() {
   }
   // Whether this machine can run it is checked where a run starts (runtime/precision.h):
   // a record written on a GPU or a bf16 CPU stays readable everywhere.
-  if (precision != "fp32" && precision != "fp64" && precision != "tf32" && precision != "bf16") {
+  if (!is_one_of(precision, precision_names())) {
     throw Error("unknown --precision '" + precision +
                 "': use fp32 (the default), fp64 (reference runs), tf32 (NVIDIA GPUs) or bf16 (autocast)");
   }
