@@ -15,6 +15,7 @@ import json
 import os
 import struct
 import tarfile
+import zipfile
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,6 +91,73 @@ put("cifar", "cifar10-bad-label", cifar10_record(10))
 put("cifar", "cifar100-bad-coarse", cifar100_record(20, 5))
 put("cifar", "short", cifar10_record(1)[:100])
 put("cifar", "record-and-a-bit", cifar10_record(1) + b"\x05")
+
+# --- NumPy .npy and .npz (--dataset npz:PATH) ----------------------------------------------------------------
+
+def npy(descr, shape, payload, version=1, fortran=False):
+    """An .npy image as NumPy's write_array makes it (header padded to a multiple of 64 bytes)."""
+    shape_text = "(%s)" % (", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else ""))
+    header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape_text)
+    preamble = 10 if version == 1 else 12
+    header += " " * ((64 - (preamble + len(header) + 1) % 64) % 64) + "\n"
+    length = struct.pack("<H", len(header)) if version == 1 else struct.pack("<I", len(header))
+    return b"\x93NUMPY" + bytes([version, 0]) + length + header.encode() + payload
+
+
+def npz(arrays, compression=zipfile.ZIP_STORED):
+    """arrays: list of (name, npy bytes). Written as np.savez does: zip64 extras forced in local headers."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
+        for name, data in arrays:
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = compression
+            with z.open(info, "w", force_zip64=True) as f:
+                f.write(data)
+    return buf.getvalue()
+
+
+def dataset(x_descr="|u1", x_train_shape=(3, 2, 5), x_test_shape=(2, 2, 5), y_descr="<i8", y_train=(0, 2, 1),
+            y_test=(1, 0), y_column=False, x_payload=None):
+    size = int(x_descr[2:])
+    fmt_code = {"<i8": "<q", "<i4": "<i", "|u1": "B", "<i2": "<h", "<u2": "<H", ">i8": ">q"}[y_descr]
+
+    def x(shape):
+        n = 1
+        for d in shape:
+            n *= d
+        if x_payload is not None:
+            return x_payload(n)
+        if x_descr == "<f4":
+            return struct.pack("<%df" % n, *[(i % 11) / 8 - 0.5 for i in range(n)])
+        return bytes(i % 251 for i in range(n * size))
+
+    def y(values):
+        shape = (len(values), 1) if y_column else (len(values),)
+        return npy(y_descr, shape, b"".join(struct.pack(fmt_code, v) for v in values))
+
+    return [("x_train", npy(x_descr, x_train_shape, x(x_train_shape))), ("y_train", y(y_train)),
+            ("x_test", npy(x_descr, x_test_shape, x(x_test_shape))), ("y_test", y(y_test))]
+
+
+put("npz", "savez-uint8-grey.npz", npz(dataset()))
+put("npz", "savez-compressed-float32-nhwc.npz",
+    npz(dataset("<f4", (3, 2, 5, 1), (2, 2, 5, 1), "<i4"), zipfile.ZIP_DEFLATED))
+put("npz", "savez-uint8-nchw-column-labels.npz",
+    npz(dataset("|u1", (2, 3, 2, 5), (2, 3, 2, 5), "<u2", (1, 0), (0, 1), y_column=True)))
+put("npz", "ambiguous-layout.npz", npz(dataset("|u1", (3, 3, 2, 3), (2, 3, 2, 3))))
+put("npz", "extra-array.npz", npz(dataset("|u1", y_descr="|u1") + [("names", npy("<U1", (2,), "ab".encode("utf-32-le")))]))
+put("npz", "missing-y-test.npz", npz(dataset()[:3]))
+put("npz", "big-endian-labels.npz", npz(dataset(y_descr=">i8")))
+put("npz", "float-nan.npz", npz(dataset("<f4", (3, 2, 5, 1), (2, 2, 5, 1),
+                                        x_payload=lambda n: struct.pack("<%df" % n, *([float("nan")] * n)))))
+put("npz", "test-label-out-of-range.npz", npz(dataset(y_test=(1, 3))))
+put("npz", "truncated.npz", npz(dataset())[:-30])
+put("npz", "x.npy", npy("|u1", (2, 3), bytes(range(6))))
+put("npz", "v2.npy", npy("<i2", (3,), struct.pack("<3h", -1, 0, 7), version=2))
+put("npz", "v3.npy", npy("<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), version=3))
+put("npz", "fortran.npy", npy("<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortran=True))
+put("npz", "object.npy", npy("|O", (1,), b"\x80\x04N."))
+put("npz", "claims-2e40-bytes.npy", npy("|u1", (1 << 20, 1 << 20), b"\x01"))
 
 # --- archives (CIFAR's .tar.gz) -----------------------------------------------------------------------------
 

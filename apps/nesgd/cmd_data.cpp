@@ -81,7 +81,7 @@ Command add_data_command(CLI::App& app) {
     sub->add_option("dataset", state->name, "Dataset name (see `nesgd data list`)")->required();
   }
   for (auto* sub : {fetch, verify, list}) {
-    state->flags.add_to(sub);
+    state->flags.add_to(sub, /*with_layout=*/false);
   }
   return {cmd, [state, fetch, verify, list]() -> int {
             if (fetch->parsed()) return run_fetch(*state);

@@ -84,7 +84,8 @@ Command add_noise_command(CLI::App& app) {
       "  nesgd noise --batch-size 1000 --alphas 1,1.5,2,3 --draws 200 --out noise.json\n"
       "  nesgd noise --load-model trained.pt --batch-size 1000 --out noise-trained.json");
   cmd->add_option("--model", c.model, "Network at its initial weights of --seed (default f1; with --load-model: the file's)");
-  cmd->add_option("--dataset", c.dataset, "Dataset whose training set is sampled")->capture_default_str();
+  cmd->add_option("--dataset", c.dataset, "Dataset whose training set is sampled (a registered name or npz:PATH)")
+      ->capture_default_str();
   cmd->add_option("--load-model", c.load_model, "Measure at the weights in this file (nesgd train --save-model)");
   cmd->add_option("--batch-size,-b", c.meter.batch_size, "Minibatch size B (each of B and B')")
       ->capture_default_str()

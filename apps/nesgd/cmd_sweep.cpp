@@ -190,6 +190,7 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
   }
   const data::DataOptions data_options = s.data.options(s.quiet);
   for (const auto& name : datasets) {
+    if (data::is_numpy_dataset(name)) continue;  // read where it is: nothing to locate or fetch
     const data::DatasetSpec& dataset = data::find_dataset(name);
     try {
       data::locate_dataset(dataset, data_options);

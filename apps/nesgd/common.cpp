@@ -179,12 +179,19 @@ std::string format_failure(const CLI::App* app, const CLI::Error& e) {
   return "nesgd: error: " + message + "\nRun `" + command + " --help` for the options.\n";
 }
 
-void DataFlags::add_to(CLI::App* app) {
+void DataFlags::add_to(CLI::App* app, bool with_layout) {
   app->add_option("--data-dir", data_dir,
                   "Data root holding one folder per dataset (DIR/fashion-mnist/...). "
                   "Default: $NESGD_DATA_DIR, then system packages, then the user cache");
   app->add_option("--mirror", mirror, "Base URL to download from instead of the official one");
   app->add_flag("--offline", offline, "Never download; fail if the data is not found locally");
+  if (with_layout) {
+    app->add_option("--layout", layout,
+                    "How --dataset npz:PATH images keep their channels: nhwc (N, H, W, C), nchw (N, C, H, W) or "
+                    "auto (the axis of dims 1 and 3 whose size is 1, 3 or 4; an ambiguous shape is an error)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "nhwc", "nchw"}));
+  }
 }
 
 data::DataReport stderr_data_report() {
@@ -230,6 +237,7 @@ data::DataOptions DataFlags::options(bool quiet) const {
   o.data_dir = data_dir;
   o.mirror = mirror;
   o.allow_download = !offline;
+  o.layout = data::pixel_layout_from_string(layout);
   return o;
 }
 
@@ -239,7 +247,9 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100")
       ->capture_default_str();
   cmd->add_option("--dataset", c.dataset,
-                  "Dataset: fashion-mnist, cifar10, cifar100, cifar10-subset (see `nesgd data list`)")
+                  "Dataset: fashion-mnist, cifar10, cifar100, cifar10-subset (see `nesgd data list`), or "
+                  "npz:PATH, your own NumPy arrays: an .npz holding x_train, y_train, x_test, y_test, or a folder "
+                  "of those four .npy files (see --layout)")
       ->capture_default_str();
   cmd->add_option("--batch-size,-b", c.batch_size, "Minibatch size B (each of B and B')")
       ->capture_default_str()

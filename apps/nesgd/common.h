@@ -49,8 +49,10 @@ struct DataFlags {
   std::string data_dir;
   std::string mirror;
   bool offline = false;
+  std::string layout = "auto";  // --layout of npz: datasets
 
-  void add_to(CLI::App* app);
+  // `with_layout`: also --layout (commands that load data: train, sweep, noise).
+  void add_to(CLI::App* app, bool with_layout = true);
   // With the data layer's report printed on stderr, unless `quiet`.
   data::DataOptions options(bool quiet = false) const;
 };

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "nesgd/data/dataset.h"
+#include "nesgd/data/numpy_dataset.h"
 #include "nesgd/data/registry.h"
 
 namespace nesgd::data {
@@ -56,6 +57,7 @@ struct DataOptions {
   bool use_environment = true;  // read NESGD_DATA_DIR / mirror env (tests turn this off)
   bool use_system_dirs = true;  // look in distribution package folders
   DataReport report;            // what fetching says; default: nothing
+  PixelLayout layout = PixelLayout::kAuto;  // --layout: how npz: image arrays hold their channels
 };
 
 struct Located {
@@ -86,7 +88,9 @@ struct FileCheck {
 std::vector<FileCheck> verify_dataset(const DatasetSpec& spec, const DataOptions& options, Located* where = nullptr);
 
 // Locates (downloading if allowed and needed), reads, validates and returns
-// the train and test splits. Throws nesgd::Error.
+// the train and test splits. A name "npz:PATH" reads NumPy arrays from PATH
+// instead (numpy_dataset.h: no registry, no download, options.layout applies).
+// Throws nesgd::Error.
 DatasetSplits load_dataset(const std::string& name, const DataOptions& options);
 
 }  // namespace nesgd::data

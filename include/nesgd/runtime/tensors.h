@@ -10,11 +10,12 @@
 namespace nesgd::runtime {
 
 struct TensorSet {
-  torch::Tensor x;  // [n, C, H, W] in [0, 1], float32 (or the run's precision)
+  torch::Tensor x;  // [n, C, H, W], float32 (or the run's precision): in [0, 1] from uint8 pixels
   torch::Tensor y;  // [n] int64
 };
 
-// Pixels / 255 -> [0, 1] as `dtype`, moved to `device`.
+// uint8 pixels / 255 -> [0, 1], float32 pixels (ImageSet::pixels_f32) as they are; as `dtype`,
+// moved to `device`.
 TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device,
                      torch::ScalarType dtype = torch::kFloat32);
 

@@ -109,7 +109,12 @@ const DatasetSpec& find_dataset(const std::string& name) {
     }
     known += (known.empty() ? "" : ", ") + spec.name;
   }
-  throw Error("unknown dataset '" + name + "' (known: " + known + "; `nesgd data list` shows them)");
+  if (name.rfind("npz:", 0) == 0) {
+    throw Error("'" + name + "' is NumPy arrays read where they are (`--dataset " + name +
+                "` of train, sweep and noise): it has no registry entry, nothing to fetch or verify");
+  }
+  throw Error("unknown dataset '" + name + "' (known: " + known +
+              "; `nesgd data list` shows them; your own NumPy arrays: npz:PATH)");
 }
 
 uint64_t download_bytes(const DatasetSpec& spec) {

@@ -699,6 +699,9 @@ std::vector<FileCheck> verify_dataset(const DatasetSpec& spec, const DataOptions
 }
 
 DatasetSplits load_dataset(const std::string& name, const DataOptions& options) {
+  if (is_numpy_dataset(name)) {
+    return load_numpy_dataset(name.substr(std::string(kNumpyDatasetPrefix).size()), options.layout);
+  }
   const DatasetSpec& spec = find_dataset(name);
   std::vector<std::string> looked;
   std::optional<Located> where = search(spec, options, looked);

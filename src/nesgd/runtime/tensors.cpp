@@ -7,11 +7,19 @@ namespace nesgd::runtime {
 
 TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device, torch::ScalarType dtype) {
   TensorSet t;
-  // from_blob does not copy; .to(kFloat) makes the owned copy before `set` can go away.
-  auto bytes = torch::from_blob(const_cast<uint8_t*>(set.images.data()),
-                                {set.n, set.channels, set.height, set.width}, torch::kUInt8);
-  // Divide in float32 first so an fp64 run sees exactly the fp32 run's pixel values, widened.
-  t.x = bytes.to(torch::kFloat32).div_(255.0f).to(device, dtype);
+  if (set.has_float_pixels()) {
+    // Float pixels (a NumPy dataset saved as float32) are taken as they are, without the 1/255.
+    // from_blob does not copy and .to() may return its input: copy=true makes the owned copy.
+    t.x = torch::from_blob(const_cast<float*>(set.pixels_f32.data()), {set.n, set.channels, set.height, set.width},
+                           torch::kFloat32)
+              .to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+  } else {
+    // from_blob does not copy; .to(kFloat) makes the owned copy before `set` can go away.
+    auto bytes = torch::from_blob(const_cast<uint8_t*>(set.images.data()),
+                                  {set.n, set.channels, set.height, set.width}, torch::kUInt8);
+    // Divide in float32 first so an fp64 run sees exactly the fp32 run's pixel values, widened.
+    t.x = bytes.to(torch::kFloat32).div_(255.0f).to(device, dtype);
+  }
   t.y = torch::from_blob(const_cast<int64_t*>(set.labels.data()), {set.n}, torch::kInt64).clone().to(device);
   return t;
 }
