@@ -188,7 +188,7 @@ void DataFlags::add_to(CLI::App* app, bool with_layout) {
   if (with_layout) {
     app->add_option("--layout", layout,
                     "How --dataset npz:PATH images keep their channels: nhwc (N, H, W, C), nchw (N, C, H, W) or "
-                    "auto (the axis of dims 1 and 3 whose size is 1, 3 or 4; an ambiguous shape is an error)")
+                    "auto (the axis of dims 1 and 3 whose size is 1, 3 or 4; an ambiguous shape is refused and asks for this flag)")
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "nhwc", "nchw"}));
   }
