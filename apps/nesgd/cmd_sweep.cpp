@@ -19,6 +19,8 @@
 #include "nesgd/data/resolve.h"
 #include "nesgd/error.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/presets.h"
+#include "nesgd/exp/shard.h"
 #include "nesgd/exp/store.h"
 #include "nesgd/exp/sweep.h"
 #include "nesgd/exp/sweep_request.h"

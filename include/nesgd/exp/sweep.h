@@ -26,6 +26,7 @@
 
 #include "nesgd/data/resolve.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/shard.h"
 #include "nesgd/exp/store.h"
 #include "nesgd/train/pack.h"
 #include "nesgd/train/trainer.h"

@@ -1,11 +1,13 @@
 #include "nesgd/exp/sweep_request.h"
 
-#include <cctype>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "nesgd/error.h"
+#include "nesgd/exp/lists.h"
+#include "nesgd/exp/sweep_file.h"
+#include "nesgd/text.h"
 
 namespace nesgd::exp {
 
@@ -77,10 +79,7 @@ SweepSpec sweep_spec_from_request(const SweepRequest& request) {
       spec.configs.clear();
       std::stringstream ss(request.configs);
       std::string item;
-      while (std::getline(ss, item, ',')) {
-        for (char& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        spec.configs.push_back(item);
-      }
+      while (std::getline(ss, item, ',')) spec.configs.push_back(lower(item));
       break;
     }
     case 1: spec.configs = {f.model}; break;
