@@ -4,7 +4,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -121,25 +120,6 @@ int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::stri
   return 0;
 }
 
-// --pack: "auto" (0), or the most runs a pack may hold (1 = one run at a time).
-int64_t parse_pack(const SweepState& s) {
-  // Packs keep no checkpoints: with checkpoints, auto trains the runs one at a time.
-  if (s.pack == "auto") return s.checkpoint_every > 0 ? 1 : 0;
-  int64_t k = 0;
-  try {
-    size_t used = 0;
-    k = std::stoll(s.pack, &used);
-    if (used != s.pack.size()) k = 0;
-  } catch (const std::exception&) {
-    k = 0;
-  }
-  if (k < 1) throw Error("--pack must be 'auto' or a positive integer (1 = one run at a time), got '" + s.pack + "'");
-  if (k > 1 && s.checkpoint_every > 0) {
-    throw Error("--checkpoint-every needs --pack 1: packs keep no checkpoints (a killed pack redoes its unfinished runs)");
-  }
-  return k;
-}
-
 // The one stdout line for scripts (a worker's goes to stderr, marked), then the store's line.
 // `by` is said after the counts, e.g. " by 2 workers".
 void print_summary(const SweepState& s, const std::string& name, const exp::Shard& shard,
@@ -160,11 +140,8 @@ void print_summary(const SweepState& s, const std::string& name, const exp::Shar
 // What a worker process started by --workers is told: "I/N" (exp/workers.h).
 constexpr const char* kWorkerEnv = "NESGD_SWEEP_WORKER";
 
-// --workers N: N copies of this command on the same store, each pinned to its
-// share of the cores (exp/workers.h); this process waits, passes Ctrl-C on, and
-// sums up what they stored.
-int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& shard) {
-  // Every run on the CPU, checked before the store is touched.
+// --workers shares the CPU's cores: every run of the shard must be on the CPU.
+void check_runs_on_cpu(const exp::SweepSpec& spec, const exp::Shard& shard) {
   for (const auto& r : exp::plan_sweep(spec, shard, nullptr)) {
     const std::string& d = r.config.device;
     if (r.in_shard && !runtime::runs_on_cpu(d)) {
@@ -173,19 +150,11 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
                   "on the same --store");
     }
   }
-  exp::StoreOptions store_options;
-  store_options.allow_without_locks = shard.count > 1;
-  exp::ResultStore store(s.store, store_options);  // made before the workers race to make it
-  const auto plan = exp::plan_sweep(spec, shard, &store);
-  std::set<std::string> stored_before;
-  size_t in_shard = 0;
-  for (const auto& r : plan) {
-    if (!r.in_shard) continue;
-    ++in_shard;
-    if (r.done) stored_before.insert(r.id);
-  }
-  // The data, once, before the workers start: missing data fails here with one message rather
-  // than once per worker, and a download happens once rather than in every worker at the same time.
+}
+
+// The data, once, before the workers start: missing data fails here with one message rather
+// than once per worker, and a download happens once rather than in every worker at the same time.
+void fetch_data_once(const SweepState& s, const std::vector<exp::PlannedRun>& plan) {
   std::set<std::string> datasets;
   for (const auto& r : plan) {
     if (r.in_shard && !r.done) datasets.insert(r.config.dataset);
@@ -200,34 +169,35 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
       data::fetch_dataset(dataset, data_options);
     }
   }
-  const std::vector<int> cpus = exp::allowed_cpus();
-  exp::WorkerLaunch launch;
-  launch.args = exp::without_workers_flag(program_arguments());
-  launch.cpus = exp::partition_cpus(cpus, s.workers);
-  launch.env_name = kWorkerEnv;
-  if (!s.quiet) {
-    std::string shares;
-    for (const auto& share : launch.cpus) {
-      std::string one;
-      for (int c : share) one += (one.empty() ? "" : ",") + std::to_string(c);
-      shares += (shares.empty() ? "" : " | ") + one;
-    }
-    std::fprintf(stderr, "sweep %s: %zu runs into %s by %d worker processes, CPUs %s\n", spec.name.c_str(),
-                 spec.size(), s.store.c_str(), s.workers, shares.c_str());
-    if (static_cast<size_t>(s.workers) > cpus.size()) {
-      std::fprintf(stderr, "warning: %d workers on %zu CPUs: workers share CPUs, which is slower than one per CPU\n",
-                   s.workers, cpus.size());
-    }
-    std::fflush(stderr);
-  }
-  const std::vector<exp::WorkerExit> exits = exp::run_workers(launch);
+}
 
-  exp::SweepSummary sum;
+// "sweep NAME: N runs into STORE by W worker processes, CPUs 0 | 1", and a warning when workers share CPUs.
+void announce_workers(const SweepState& s, const exp::SweepSpec& spec, const exp::WorkerLaunch& launch,
+                      size_t cpus) {
+  if (s.quiet) return;
+  std::string shares;
+  for (const auto& share : launch.cpus) {
+    std::string one;
+    for (int c : share) one += (one.empty() ? "" : ",") + std::to_string(c);
+    shares += (shares.empty() ? "" : " | ") + one;
+  }
+  std::fprintf(stderr, "sweep %s: %zu runs into %s by %d worker processes, CPUs %s\n", spec.name.c_str(),
+               spec.size(), s.store.c_str(), s.workers, shares.c_str());
+  if (static_cast<size_t>(s.workers) > cpus) {
+    std::fprintf(stderr, "warning: %d workers on %zu CPUs: workers share CPUs, which is slower than one per CPU\n",
+                 s.workers, cpus);
+  }
+  std::fflush(stderr);
+}
+
+// How the workers ended: `interrupted` when any was stopped by a signal; the
+// number that failed, each named on stderr.
+int failed_workers(const SweepState& s, const std::vector<exp::WorkerExit>& exits, bool& interrupted) {
   int failed = 0;
   for (const auto& w : exits) {
     if (w.exit_code == 0) continue;
     if (w.exit_code == 130 || w.exit_code == 128 + SIGINT || w.exit_code == 128 + SIGTERM) {
-      sum.interrupted = true;
+      interrupted = true;
     } else {
       ++failed;
       std::fprintf(stderr, "nesgd: error: sweep worker %d (pid %d) ended with exit code %d; its message is above "
@@ -235,30 +205,32 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
                    w.worker, w.pid, w.exit_code, w.worker, s.workers);
     }
   }
+  return failed;
+}
+
+// --workers N: N copies of this command on the same store, each pinned to its
+// share of the cores (exp/workers.h); this process waits, passes Ctrl-C on, and
+// sums up what they stored.
+int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& shard) {
+  check_runs_on_cpu(spec, shard);  // before the store is touched
+  exp::StoreOptions store_options;
+  store_options.allow_without_locks = shard.count > 1;
+  exp::ResultStore store(s.store, store_options);  // made before the workers race to make it
+  const auto plan = exp::plan_sweep(spec, shard, &store);
+  fetch_data_once(s, plan);
+  const std::vector<int> cpus = exp::allowed_cpus();
+  exp::WorkerLaunch launch;
+  launch.args = exp::without_workers_flag(program_arguments());
+  launch.cpus = exp::partition_cpus(cpus, s.workers);
+  launch.env_name = kWorkerEnv;
+  announce_workers(s, spec, launch, cpus.size());
+  const std::vector<exp::WorkerExit> exits = exp::run_workers(launch);
+
+  bool interrupted = false;
+  const int failed = failed_workers(s, exits, interrupted);
   // The sum: what this command's workers stored, read back from the store.
-  std::map<std::string, std::string> status_of;
-  std::set<std::string> pack_starts;
-  for (const auto& rec : store.load_results()) {
-    const std::string id = rec.value("run_id", std::string());
-    status_of[id] = rec.value("status", std::string());
-    if (rec.contains("pack") && rec["pack"].value("index", -1) == 0) pack_starts.insert(id);
-  }
-  sum.grid_size = plan.size();
-  sum.shard_size = in_shard;
-  sum.already_done = stored_before.size();
-  for (const auto& r : plan) {
-    if (!r.in_shard || stored_before.count(r.id) > 0) continue;
-    const auto it = status_of.find(r.id);
-    if (it == status_of.end()) {
-      ++sum.missing;
-      continue;
-    }
-    ++sum.ran_here;
-    sum.converged += it->second == "converged" ? 1 : 0;
-    sum.not_converged += it->second == "not_converged" ? 1 : 0;
-    sum.diverged += it->second == "diverged" ? 1 : 0;
-    sum.packs += pack_starts.count(r.id);
-  }
+  exp::SweepSummary sum = exp::recount_sweep(plan, store.load_results());
+  sum.interrupted = interrupted;
   sum.exported_rows = store.write_exports();
   print_summary(s, spec.name, shard, sum, "", false, " by " + std::to_string(s.workers) + " workers");
   if (failed > 0) return 1;
@@ -274,7 +246,7 @@ int run(SweepState& s) {
   } else if (exp::shard_from_slurm(shard) && !s.quiet) {
     std::fprintf(stderr, "shard %s from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT\n", shard.to_string().c_str());
   }
-  const int64_t pack = parse_pack(s);  // a bad --pack fails before anything, a dry run too
+  const int64_t pack = exp::pack_option(s.pack, s.checkpoint_every);  // a bad --pack fails before anything, a dry run too
   if (s.dry_run) return dry_run(spec, shard, s.store);
   if (s.store.empty()) throw Error("--store DIR is required: the folder that holds (and resumes) the results");
   if (s.workers > 1) return run_workers(s, spec, shard);
