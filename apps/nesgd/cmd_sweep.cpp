@@ -1,7 +1,6 @@
 // `nesgd sweep`: a grid of training runs into a resumable result store.
 #include <unistd.h>
 
-#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -19,6 +18,7 @@
 #include "nesgd/error.h"
 #include "nesgd/exp/grid.h"
 #include "nesgd/exp/presets.h"
+#include "nesgd/exp/progress.h"
 #include "nesgd/exp/shard.h"
 #include "nesgd/exp/store.h"
 #include "nesgd/exp/sweep.h"
@@ -237,6 +237,59 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
   return sum.interrupted ? 130 : 0;
 }
 
+// What a sweep says on stderr while it runs (nothing with --quiet): a line as
+// each run or pack starts and ends, and its progress. A terminal gets one line
+// rewritten in place; a log (or a worker's shared stderr) gets a line every
+// kLogProgressSeconds, not one per epoch check. `tag` marks a worker's lines.
+exp::SweepHooks sweep_hooks(const SweepState& s, const std::string& tag, bool tty) {
+  exp::SweepHooks hooks;
+  hooks.progress_interval_seconds = tty ? 1.0 : kLogProgressSeconds;
+  hooks.should_stop = stop_requested;
+  if (s.quiet) return hooks;
+  auto position = [tag](const exp::SweepProgress& p) {
+    return tag + fmt::format("[{}/{}]", p.done + 1 > p.shard_size ? p.shard_size : p.done + 1, p.shard_size);
+  };
+  auto current = std::make_shared<std::string>();
+  auto throttle = std::make_shared<exp::LineThrottle>(kLogProgressSeconds);
+  hooks.on_run_start = [current, throttle, position](const exp::PlannedRun& r, const exp::SweepProgress& p) {
+    *current = position(p) + " ";
+    throttle->restart();
+    std::fprintf(stderr, "%sstart %s (run %s)\n", current->c_str(), describe(r.config).c_str(), r.id.c_str());
+    std::fflush(stderr);
+  };
+  hooks.on_train_progress = [tty, current, throttle](const exp::PlannedRun&, const train::Progress& p) {
+    if (!tty && !throttle->due(p.seconds)) return;
+    print_progress_line(*current + exp::progress_line(p), tty, /*end_line=*/false);
+  };
+  hooks.on_run_end = [tty, tag](const exp::FinishedRun& f, const exp::SweepProgress& p) {
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    const auto& r = f.result;
+    const std::string eta = p.eta_seconds >= 0 ? exp::format_duration(p.eta_seconds) : std::string("--:--:--");
+    std::fprintf(stderr, "%s[%zu/%zu] %-13s %s | acc %.2f%% | %lld it | %s | ETA %s%s\n", tag.c_str(), p.done,
+                 p.shard_size, train::to_string(r.status).c_str(), describe(f.run->config).c_str(),
+                 100.0 * r.test_accuracy, static_cast<long long>(r.iterations),
+                 exp::format_duration(r.wall_seconds).c_str(), eta.c_str(), f.stored ? "" : " (interrupted: not stored)");
+    std::fflush(stderr);
+  };
+  hooks.on_pack_start = [current, throttle, position](const std::vector<const exp::PlannedRun*>& runs,
+                                                      const exp::SweepProgress& p) {
+    *current = position(p) + " ";
+    throttle->restart();
+    std::string seeds;
+    for (const auto* r : runs) seeds += (seeds.empty() ? "" : ",") + fmt::format("{}/{:g}", r->config.seed, r->config.alpha);
+    std::fprintf(stderr, "%sstart a pack of %zu: %s B=%lld, seed/alpha %s\n", current->c_str(), runs.size(),
+                 exp::config_label(runs.front()->config.model).c_str(),
+                 static_cast<long long>(runs.front()->config.batch_size), seeds.c_str());
+    std::fflush(stderr);
+  };
+  hooks.on_pack_progress = [tty, current, throttle](const train::PackProgress& p) {
+    if (!tty && !throttle->due(p.seconds)) return;
+    print_progress_line(*current + exp::pack_progress_line(p), tty, /*end_line=*/false);
+  };
+  hooks.on_message = [tag](const std::string& m) { std::fprintf(stderr, "%s%s\n", tag.c_str(), m.c_str()); };
+  return hooks;
+}
+
 int run(SweepState& s) {
   if (s.list_presets) return list_presets();
   const exp::SweepSpec spec = build_spec(s);
@@ -264,69 +317,7 @@ int run(SweepState& s) {
   options.wait_for_others = !s.no_wait;
   options.checkpoint_every_seconds = s.checkpoint_every;
   options.pack = pack;
-
-  const bool tty = !worker && isatty(STDERR_FILENO) != 0;
-  exp::SweepHooks hooks;
-  hooks.progress_interval_seconds = tty ? 1.0 : kLogProgressSeconds;
-  hooks.should_stop = stop_requested;
-  auto position = [tag](const exp::SweepProgress& p) {
-    return tag + fmt::format("[{}/{}]", p.done + 1 > p.shard_size ? p.shard_size : p.done + 1, p.shard_size);
-  };
-  auto current = std::make_shared<std::string>();
-  auto last_line = std::make_shared<double>(0.0);
-  if (!s.quiet) {
-    hooks.on_run_start = [current, last_line, position](const exp::PlannedRun& r, const exp::SweepProgress& p) {
-      *current = position(p) + " ";
-      *last_line = -1e9;
-      std::fprintf(stderr, "%sstart %s (run %s)\n", current->c_str(), describe(r.config).c_str(), r.id.c_str());
-      std::fflush(stderr);
-    };
-    // A terminal gets one line rewritten in place; a log gets a line every
-    // kLogProgressSeconds, not one per epoch check.
-    hooks.on_train_progress = [tty, current, last_line](const exp::PlannedRun&, const train::Progress& p) {
-      if (!tty) {
-        if (p.seconds - *last_line < kLogProgressSeconds) return;
-        *last_line = p.seconds;
-      }
-      print_progress(p, tty, *current, /*newline_on_check=*/false);
-    };
-    hooks.on_run_end = [tty, tag](const exp::FinishedRun& f, const exp::SweepProgress& p) {
-      if (tty) std::fprintf(stderr, "\r\033[K");
-      const auto& r = f.result;
-      const std::string eta = p.eta_seconds >= 0 ? format_duration(p.eta_seconds) : std::string("--:--:--");
-      std::fprintf(stderr, "%s[%zu/%zu] %-13s %s | acc %.2f%% | %lld it | %s | ETA %s%s\n", tag.c_str(), p.done,
-                   p.shard_size, train::to_string(r.status).c_str(), describe(f.run->config).c_str(),
-                   100.0 * r.test_accuracy,
-                   static_cast<long long>(r.iterations), format_duration(r.wall_seconds).c_str(), eta.c_str(),
-                   f.stored ? "" : " (interrupted: not stored)");
-      std::fflush(stderr);
-    };
-    hooks.on_pack_start = [current, last_line, position](const std::vector<const exp::PlannedRun*>& runs,
-                                                         const exp::SweepProgress& p) {
-      *current = position(p) + " ";
-      *last_line = -1e9;
-      std::string seeds;
-      for (const auto* r : runs) seeds += (seeds.empty() ? "" : ",") + fmt::format("{}/{:g}", r->config.seed, r->config.alpha);
-      std::fprintf(stderr, "%sstart a pack of %zu: %s B=%lld, seed/alpha %s\n", current->c_str(), runs.size(),
-                   exp::config_label(runs.front()->config.model).c_str(),
-                   static_cast<long long>(runs.front()->config.batch_size), seeds.c_str());
-      std::fflush(stderr);
-    };
-    hooks.on_pack_progress = [tty, current, last_line](const train::PackProgress& p) {
-      if (!tty) {
-        if (p.seconds - *last_line < kLogProgressSeconds) return;
-        *last_line = p.seconds;
-      }
-      const std::string loss = std::isnan(p.min_train_loss)
-                                   ? std::string("--")
-                                   : fmt::format("{:.4g}..{:.4g}", p.min_train_loss, p.max_train_loss);
-      std::fprintf(stderr, "%s%spack: %zu of %zu running | it %lld | train loss %s | %.0f samples/s | %s%s",
-                   tty ? "\r\033[K" : "", current->c_str(), p.running, p.members, static_cast<long long>(p.iteration),
-                   loss.c_str(), p.samples_per_second, format_duration(p.seconds).c_str(), tty ? "" : "\n");
-      std::fflush(stderr);
-    };
-    hooks.on_message = [tag](const std::string& m) { std::fprintf(stderr, "%s%s\n", tag.c_str(), m.c_str()); };
-  }
+  const exp::SweepHooks hooks = sweep_hooks(s, tag, !worker && isatty(STDERR_FILENO) != 0);
   install_stop_handlers();
 
   if (!s.quiet) {

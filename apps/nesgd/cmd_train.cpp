@@ -12,6 +12,7 @@
 #include "common.h"
 #include "nesgd/dist/group.h"
 #include "nesgd/durable_write.h"
+#include "nesgd/exp/progress.h"
 #include "nesgd/runtime/device_name.h"
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/trainer.h"
@@ -63,7 +64,9 @@ int run(TrainState& s) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   train::TrainHooks hooks;
   hooks.progress_interval_seconds = tty ? 1.0 : 15.0;
-  if (!s.quiet) hooks.on_progress = [tty](const train::Progress& p) { print_progress(p, tty, "", /*newline_on_check=*/true); };
+  if (!s.quiet) {
+    hooks.on_progress = [tty](const train::Progress& p) { print_progress_line(exp::progress_line(p), tty, p.is_check); };
+  }
   hooks.should_stop = stop_requested;
   install_stop_handlers();
 
@@ -95,7 +98,7 @@ int run(TrainState& s) {
                  train::to_string(result.status).c_str(), static_cast<long long>(result.iterations),
                  result.iterations_to_l_star >= 0 ? std::to_string(result.iterations_to_l_star).c_str() : "-",
                  100.0 * result.test_accuracy, result.test_loss, result.samples_per_second,
-                 format_duration(result.wall_seconds).c_str(), s.out.empty() ? "" : (", result in " + s.out).c_str());
+                 exp::format_duration(result.wall_seconds).c_str(), s.out.empty() ? "" : (", result in " + s.out).c_str());
   }
   if (result.status == train::RunStatus::kInterrupted) {
     if (!s.files.checkpoint.empty() && !s.quiet) {
