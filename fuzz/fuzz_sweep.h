@@ -6,6 +6,7 @@
 
 #include "fuzz_support.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/sweep_file.h"
 #include "nesgd/exp/run_id.h"
 
 namespace nesgd::fuzz {

@@ -1,16 +1,15 @@
 // `nesgd noise`: measure NE's gradient noise at fixed weights (noise/noise_meter.h).
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <limits>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "common.h"
+#include "nesgd/clock.h"
 #include "nesgd/durable_write.h"
+#include "nesgd/exp/progress.h"
 #include "nesgd/noise/model_noise.h"
 
 namespace nesgd::cli {
@@ -33,21 +32,14 @@ int run(NoiseState& s) {
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   const double interval = tty ? 0.5 : 15.0;
-  const auto t0 = std::chrono::steady_clock::now();
-  double last = -1e9;
+  const auto t0 = Clock::now();
+  exp::LineThrottle throttle(interval);
   noise::NoiseMeterHooks hooks;
   if (!s.quiet) {
     hooks.on_progress = [&](const std::string& phase, int64_t done, int64_t total) {
-      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (done != total && now - last < interval) return;
-      last = now;
-      const std::string line = fmt::format("{:<13} {:>6}/{:<6} {}", phase, done, total, format_duration(now));
-      if (tty) {
-        std::fprintf(stderr, "\r%s\033[K%s", line.c_str(), done == total ? "\n" : "");
-      } else {
-        std::fprintf(stderr, "%s\n", line.c_str());
-      }
-      std::fflush(stderr);
+      const double now = seconds_since(t0);
+      if (!throttle.due(now, /*force=*/done == total)) return;
+      print_progress_line(exp::phase_progress_line(phase, done, total, now), tty, /*end_line=*/done == total);
     };
   }
   hooks.should_stop = stop_requested;
@@ -63,7 +55,7 @@ int run(NoiseState& s) {
               << noise::format_table(result.report) << std::flush;
   }
   if (!s.quiet) {
-    std::fprintf(stderr, "%s%s\n", format_duration(result.report.seconds).c_str(),
+    std::fprintf(stderr, "%s%s\n", exp::format_duration(result.report.seconds).c_str(),
                  s.out.empty() ? "" : (", JSON in " + s.out).c_str());
   }
   return result.report.interrupted ? 130 : 0;

@@ -1,10 +1,8 @@
 // `nesgd sweep`: a grid of training runs into a resumable result store.
 #include <unistd.h>
 
-#include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -19,6 +17,9 @@
 #include "nesgd/data/resolve.h"
 #include "nesgd/error.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/presets.h"
+#include "nesgd/exp/progress.h"
+#include "nesgd/exp/shard.h"
 #include "nesgd/exp/store.h"
 #include "nesgd/exp/sweep.h"
 #include "nesgd/exp/sweep_request.h"
@@ -119,25 +120,6 @@ int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::stri
   return 0;
 }
 
-// --pack: "auto" (0), or the most runs a pack may hold (1 = one run at a time).
-int64_t parse_pack(const SweepState& s) {
-  // Packs keep no checkpoints: with checkpoints, auto trains the runs one at a time.
-  if (s.pack == "auto") return s.checkpoint_every > 0 ? 1 : 0;
-  int64_t k = 0;
-  try {
-    size_t used = 0;
-    k = std::stoll(s.pack, &used);
-    if (used != s.pack.size()) k = 0;
-  } catch (const std::exception&) {
-    k = 0;
-  }
-  if (k < 1) throw Error("--pack must be 'auto' or a positive integer (1 = one run at a time), got '" + s.pack + "'");
-  if (k > 1 && s.checkpoint_every > 0) {
-    throw Error("--checkpoint-every needs --pack 1: packs keep no checkpoints (a killed pack redoes its unfinished runs)");
-  }
-  return k;
-}
-
 // The one stdout line for scripts (a worker's goes to stderr, marked), then the store's line.
 // `by` is said after the counts, e.g. " by 2 workers".
 void print_summary(const SweepState& s, const std::string& name, const exp::Shard& shard,
@@ -158,11 +140,8 @@ void print_summary(const SweepState& s, const std::string& name, const exp::Shar
 // What a worker process started by --workers is told: "I/N" (exp/workers.h).
 constexpr const char* kWorkerEnv = "NESGD_SWEEP_WORKER";
 
-// --workers N: N copies of this command on the same store, each pinned to its
-// share of the cores (exp/workers.h); this process waits, passes Ctrl-C on, and
-// sums up what they stored.
-int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& shard) {
-  // Every run on the CPU, checked before the store is touched.
+// --workers shares the CPU's cores: every run of the shard must be on the CPU.
+void check_runs_on_cpu(const exp::SweepSpec& spec, const exp::Shard& shard) {
   for (const auto& r : exp::plan_sweep(spec, shard, nullptr)) {
     const std::string& d = r.config.device;
     if (r.in_shard && !runtime::runs_on_cpu(d)) {
@@ -171,19 +150,11 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
                   "on the same --store");
     }
   }
-  exp::StoreOptions store_options;
-  store_options.allow_without_locks = shard.count > 1;
-  exp::ResultStore store(s.store, store_options);  // made before the workers race to make it
-  const auto plan = exp::plan_sweep(spec, shard, &store);
-  std::set<std::string> stored_before;
-  size_t in_shard = 0;
-  for (const auto& r : plan) {
-    if (!r.in_shard) continue;
-    ++in_shard;
-    if (r.done) stored_before.insert(r.id);
-  }
-  // The data, once, before the workers start: missing data fails here with one message rather
-  // than once per worker, and a download happens once rather than in every worker at the same time.
+}
+
+// The data, once, before the workers start: missing data fails here with one message rather
+// than once per worker, and a download happens once rather than in every worker at the same time.
+void fetch_data_once(const SweepState& s, const std::vector<exp::PlannedRun>& plan) {
   std::set<std::string> datasets;
   for (const auto& r : plan) {
     if (r.in_shard && !r.done) datasets.insert(r.config.dataset);
@@ -199,34 +170,35 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
       data::fetch_dataset(dataset, data_options);
     }
   }
-  const std::vector<int> cpus = exp::allowed_cpus();
-  exp::WorkerLaunch launch;
-  launch.args = exp::without_workers_flag(program_arguments());
-  launch.cpus = exp::partition_cpus(cpus, s.workers);
-  launch.env_name = kWorkerEnv;
-  if (!s.quiet) {
-    std::string shares;
-    for (const auto& share : launch.cpus) {
-      std::string one;
-      for (int c : share) one += (one.empty() ? "" : ",") + std::to_string(c);
-      shares += (shares.empty() ? "" : " | ") + one;
-    }
-    std::fprintf(stderr, "sweep %s: %zu runs into %s by %d worker processes, CPUs %s\n", spec.name.c_str(),
-                 spec.size(), s.store.c_str(), s.workers, shares.c_str());
-    if (static_cast<size_t>(s.workers) > cpus.size()) {
-      std::fprintf(stderr, "warning: %d workers on %zu CPUs: workers share CPUs, which is slower than one per CPU\n",
-                   s.workers, cpus.size());
-    }
-    std::fflush(stderr);
-  }
-  const std::vector<exp::WorkerExit> exits = exp::run_workers(launch);
+}
 
-  exp::SweepSummary sum;
+// "sweep NAME: N runs into STORE by W worker processes, CPUs 0 | 1", and a warning when workers share CPUs.
+void announce_workers(const SweepState& s, const exp::SweepSpec& spec, const exp::WorkerLaunch& launch,
+                      size_t cpus) {
+  if (s.quiet) return;
+  std::string shares;
+  for (const auto& share : launch.cpus) {
+    std::string one;
+    for (int c : share) one += (one.empty() ? "" : ",") + std::to_string(c);
+    shares += (shares.empty() ? "" : " | ") + one;
+  }
+  std::fprintf(stderr, "sweep %s: %zu runs into %s by %d worker processes, CPUs %s\n", spec.name.c_str(),
+               spec.size(), s.store.c_str(), s.workers, shares.c_str());
+  if (static_cast<size_t>(s.workers) > cpus) {
+    std::fprintf(stderr, "warning: %d workers on %zu CPUs: workers share CPUs, which is slower than one per CPU\n",
+                 s.workers, cpus);
+  }
+  std::fflush(stderr);
+}
+
+// How the workers ended: `interrupted` when any was stopped by a signal; the
+// number that failed, each named on stderr.
+int failed_workers(const SweepState& s, const std::vector<exp::WorkerExit>& exits, bool& interrupted) {
   int failed = 0;
   for (const auto& w : exits) {
     if (w.exit_code == 0) continue;
     if (w.exit_code == 130 || w.exit_code == 128 + SIGINT || w.exit_code == 128 + SIGTERM) {
-      sum.interrupted = true;
+      interrupted = true;
     } else {
       ++failed;
       std::fprintf(stderr, "nesgd: error: sweep worker %d (pid %d) ended with exit code %d; its message is above "
@@ -234,34 +206,89 @@ int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& sha
                    w.worker, w.pid, w.exit_code, w.worker, s.workers);
     }
   }
+  return failed;
+}
+
+// --workers N: N copies of this command on the same store, each pinned to its
+// share of the cores (exp/workers.h); this process waits, passes Ctrl-C on, and
+// sums up what they stored.
+int run_workers(SweepState& s, const exp::SweepSpec& spec, const exp::Shard& shard) {
+  check_runs_on_cpu(spec, shard);  // before the store is touched
+  exp::StoreOptions store_options;
+  store_options.allow_without_locks = shard.count > 1;
+  exp::ResultStore store(s.store, store_options);  // made before the workers race to make it
+  const auto plan = exp::plan_sweep(spec, shard, &store);
+  fetch_data_once(s, plan);
+  const std::vector<int> cpus = exp::allowed_cpus();
+  exp::WorkerLaunch launch;
+  launch.args = exp::without_workers_flag(program_arguments());
+  launch.cpus = exp::partition_cpus(cpus, s.workers);
+  launch.env_name = kWorkerEnv;
+  announce_workers(s, spec, launch, cpus.size());
+  const std::vector<exp::WorkerExit> exits = exp::run_workers(launch);
+
+  bool interrupted = false;
+  const int failed = failed_workers(s, exits, interrupted);
   // The sum: what this command's workers stored, read back from the store.
-  std::map<std::string, std::string> status_of;
-  std::set<std::string> pack_starts;
-  for (const auto& rec : store.load_results()) {
-    const std::string id = rec.value("run_id", std::string());
-    status_of[id] = rec.value("status", std::string());
-    if (rec.contains("pack") && rec["pack"].value("index", -1) == 0) pack_starts.insert(id);
-  }
-  sum.grid_size = plan.size();
-  sum.shard_size = in_shard;
-  sum.already_done = stored_before.size();
-  for (const auto& r : plan) {
-    if (!r.in_shard || stored_before.count(r.id) > 0) continue;
-    const auto it = status_of.find(r.id);
-    if (it == status_of.end()) {
-      ++sum.missing;
-      continue;
-    }
-    ++sum.ran_here;
-    sum.converged += it->second == "converged" ? 1 : 0;
-    sum.not_converged += it->second == "not_converged" ? 1 : 0;
-    sum.diverged += it->second == "diverged" ? 1 : 0;
-    sum.packs += pack_starts.count(r.id);
-  }
+  exp::SweepSummary sum = exp::recount_sweep(plan, store.load_results());
+  sum.interrupted = interrupted;
   sum.exported_rows = store.write_exports();
   print_summary(s, spec.name, shard, sum, "", false, " by " + std::to_string(s.workers) + " workers");
   if (failed > 0) return 1;
   return sum.interrupted ? 130 : 0;
+}
+
+// What a sweep says on stderr while it runs (nothing with --quiet): a line as
+// each run or pack starts and ends, and its progress. A terminal gets one line
+// rewritten in place; a log (or a worker's shared stderr) gets a line every
+// kLogProgressSeconds, not one per epoch check. `tag` marks a worker's lines.
+exp::SweepHooks sweep_hooks(const SweepState& s, const std::string& tag, bool tty) {
+  exp::SweepHooks hooks;
+  hooks.progress_interval_seconds = tty ? 1.0 : kLogProgressSeconds;
+  hooks.should_stop = stop_requested;
+  if (s.quiet) return hooks;
+  auto position = [tag](const exp::SweepProgress& p) {
+    return tag + fmt::format("[{}/{}]", p.done + 1 > p.shard_size ? p.shard_size : p.done + 1, p.shard_size);
+  };
+  auto current = std::make_shared<std::string>();
+  auto throttle = std::make_shared<exp::LineThrottle>(kLogProgressSeconds);
+  hooks.on_run_start = [current, throttle, position](const exp::PlannedRun& r, const exp::SweepProgress& p) {
+    *current = position(p) + " ";
+    throttle->restart();
+    std::fprintf(stderr, "%sstart %s (run %s)\n", current->c_str(), describe(r.config).c_str(), r.id.c_str());
+    std::fflush(stderr);
+  };
+  hooks.on_train_progress = [tty, current, throttle](const exp::PlannedRun&, const train::Progress& p) {
+    if (!tty && !throttle->due(p.seconds)) return;
+    print_progress_line(*current + exp::progress_line(p), tty, /*end_line=*/false);
+  };
+  hooks.on_run_end = [tty, tag](const exp::FinishedRun& f, const exp::SweepProgress& p) {
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    const auto& r = f.result;
+    const std::string eta = p.eta_seconds >= 0 ? exp::format_duration(p.eta_seconds) : std::string("--:--:--");
+    std::fprintf(stderr, "%s[%zu/%zu] %-13s %s | acc %.2f%% | %lld it | %s | ETA %s%s\n", tag.c_str(), p.done,
+                 p.shard_size, train::to_string(r.status).c_str(), describe(f.run->config).c_str(),
+                 100.0 * r.test_accuracy, static_cast<long long>(r.iterations),
+                 exp::format_duration(r.wall_seconds).c_str(), eta.c_str(), f.stored ? "" : " (interrupted: not stored)");
+    std::fflush(stderr);
+  };
+  hooks.on_pack_start = [current, throttle, position](const std::vector<const exp::PlannedRun*>& runs,
+                                                      const exp::SweepProgress& p) {
+    *current = position(p) + " ";
+    throttle->restart();
+    std::string seeds;
+    for (const auto* r : runs) seeds += (seeds.empty() ? "" : ",") + fmt::format("{}/{:g}", r->config.seed, r->config.alpha);
+    std::fprintf(stderr, "%sstart a pack of %zu: %s B=%lld, seed/alpha %s\n", current->c_str(), runs.size(),
+                 exp::config_label(runs.front()->config.model).c_str(),
+                 static_cast<long long>(runs.front()->config.batch_size), seeds.c_str());
+    std::fflush(stderr);
+  };
+  hooks.on_pack_progress = [tty, current, throttle](const train::PackProgress& p) {
+    if (!tty && !throttle->due(p.seconds)) return;
+    print_progress_line(*current + exp::pack_progress_line(p), tty, /*end_line=*/false);
+  };
+  hooks.on_message = [tag](const std::string& m) { std::fprintf(stderr, "%s%s\n", tag.c_str(), m.c_str()); };
+  return hooks;
 }
 
 int run(SweepState& s) {
@@ -273,7 +300,7 @@ int run(SweepState& s) {
   } else if (exp::shard_from_slurm(shard) && !s.quiet) {
     std::fprintf(stderr, "shard %s from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT\n", shard.to_string().c_str());
   }
-  const int64_t pack = parse_pack(s);  // a bad --pack fails before anything, a dry run too
+  const int64_t pack = exp::pack_option(s.pack, s.checkpoint_every);  // a bad --pack fails before anything, a dry run too
   if (s.dry_run) return dry_run(spec, shard, s.store);
   if (s.store.empty()) throw Error("--store DIR is required: the folder that holds (and resumes) the results");
   if (s.workers > 1) return run_workers(s, spec, shard);
@@ -291,69 +318,7 @@ int run(SweepState& s) {
   options.wait_for_others = !s.no_wait;
   options.checkpoint_every_seconds = s.checkpoint_every;
   options.pack = pack;
-
-  const bool tty = !worker && isatty(STDERR_FILENO) != 0;
-  exp::SweepHooks hooks;
-  hooks.progress_interval_seconds = tty ? 1.0 : kLogProgressSeconds;
-  hooks.should_stop = stop_requested;
-  auto position = [tag](const exp::SweepProgress& p) {
-    return tag + fmt::format("[{}/{}]", p.done + 1 > p.shard_size ? p.shard_size : p.done + 1, p.shard_size);
-  };
-  auto current = std::make_shared<std::string>();
-  auto last_line = std::make_shared<double>(0.0);
-  if (!s.quiet) {
-    hooks.on_run_start = [current, last_line, position](const exp::PlannedRun& r, const exp::SweepProgress& p) {
-      *current = position(p) + " ";
-      *last_line = -1e9;
-      std::fprintf(stderr, "%sstart %s (run %s)\n", current->c_str(), describe(r.config).c_str(), r.id.c_str());
-      std::fflush(stderr);
-    };
-    // A terminal gets one line rewritten in place; a log gets a line every
-    // kLogProgressSeconds, not one per epoch check.
-    hooks.on_train_progress = [tty, current, last_line](const exp::PlannedRun&, const train::Progress& p) {
-      if (!tty) {
-        if (p.seconds - *last_line < kLogProgressSeconds) return;
-        *last_line = p.seconds;
-      }
-      print_progress(p, tty, *current, /*newline_on_check=*/false);
-    };
-    hooks.on_run_end = [tty, tag](const exp::FinishedRun& f, const exp::SweepProgress& p) {
-      if (tty) std::fprintf(stderr, "\r\033[K");
-      const auto& r = f.result;
-      const std::string eta = p.eta_seconds >= 0 ? format_duration(p.eta_seconds) : std::string("--:--:--");
-      std::fprintf(stderr, "%s[%zu/%zu] %-13s %s | acc %.2f%% | %lld it | %s | ETA %s%s\n", tag.c_str(), p.done,
-                   p.shard_size, train::to_string(r.status).c_str(), describe(f.run->config).c_str(),
-                   100.0 * r.test_accuracy,
-                   static_cast<long long>(r.iterations), format_duration(r.wall_seconds).c_str(), eta.c_str(),
-                   f.stored ? "" : " (interrupted: not stored)");
-      std::fflush(stderr);
-    };
-    hooks.on_pack_start = [current, last_line, position](const std::vector<const exp::PlannedRun*>& runs,
-                                                         const exp::SweepProgress& p) {
-      *current = position(p) + " ";
-      *last_line = -1e9;
-      std::string seeds;
-      for (const auto* r : runs) seeds += (seeds.empty() ? "" : ",") + fmt::format("{}/{:g}", r->config.seed, r->config.alpha);
-      std::fprintf(stderr, "%sstart a pack of %zu: %s B=%lld, seed/alpha %s\n", current->c_str(), runs.size(),
-                   exp::config_label(runs.front()->config.model).c_str(),
-                   static_cast<long long>(runs.front()->config.batch_size), seeds.c_str());
-      std::fflush(stderr);
-    };
-    hooks.on_pack_progress = [tty, current, last_line](const train::PackProgress& p) {
-      if (!tty) {
-        if (p.seconds - *last_line < kLogProgressSeconds) return;
-        *last_line = p.seconds;
-      }
-      const std::string loss = std::isnan(p.min_train_loss)
-                                   ? std::string("--")
-                                   : fmt::format("{:.4g}..{:.4g}", p.min_train_loss, p.max_train_loss);
-      std::fprintf(stderr, "%s%spack: %zu of %zu running | it %lld | train loss %s | %.0f samples/s | %s%s",
-                   tty ? "\r\033[K" : "", current->c_str(), p.running, p.members, static_cast<long long>(p.iteration),
-                   loss.c_str(), p.samples_per_second, format_duration(p.seconds).c_str(), tty ? "" : "\n");
-      std::fflush(stderr);
-    };
-    hooks.on_message = [tag](const std::string& m) { std::fprintf(stderr, "%s%s\n", tag.c_str(), m.c_str()); };
-  }
+  const exp::SweepHooks hooks = sweep_hooks(s, tag, !worker && isatty(STDERR_FILENO) != 0);
   install_stop_handlers();
 
   if (!s.quiet) {

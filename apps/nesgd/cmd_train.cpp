@@ -12,6 +12,7 @@
 #include "common.h"
 #include "nesgd/dist/group.h"
 #include "nesgd/durable_write.h"
+#include "nesgd/exp/progress.h"
 #include "nesgd/runtime/device_name.h"
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/trainer.h"
@@ -33,29 +34,59 @@ struct TrainState {
   double dist_timeout = dist::kDefaultTimeoutSeconds;
 };
 
+// Data-parallel: where the ranks meet and whether the batch splits, before any data is read.
+// Ranks other than 0 go quiet and write nothing: rank 0 speaks and writes for the run.
+dist::LaunchInfo check_launch(TrainState& s) {
+  const dist::LaunchInfo launch = dist::launch_info_from_env(s.dist_overrides);
+  dist::check_batch_split(s.config.batch_size, s.config.batch_unit(), launch.world_size);
+  if (launch.rank != 0) {
+    s.quiet = true;
+    s.out.clear();
+    s.files.save_model.clear();
+    s.files.save_model_at_l_star.clear();
+  }
+  return launch;
+}
+
+// Allowed (measuring them is legitimate), but said: these settings are slow.
+void warn_slow_settings(const TrainState& s) {
+  if (s.quiet || !runtime::runs_on_cpu(s.config.device)) return;
+  const std::string w = runtime::oversubscription_warning(s.config.model, {s.config.threads, s.config.blas_threads});
+  if (!w.empty()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  const std::string k = runtime::blas_kernel_warning();
+  if (!k.empty()) std::fprintf(stderr, "warning: %s\n", k.c_str());
+}
+
+std::shared_ptr<dist::Group> join_group(const TrainState& s, const dist::LaunchInfo& launch) {
+  auto group = dist::Group::join(launch, {s.dist_backend, s.dist_timeout, s.config.device});
+  if (!s.quiet) {
+    std::fprintf(stderr, "distributed: %d ranks (%s launch), %s, rendezvous at %s:%d\n", launch.world_size,
+                 launch.launcher.c_str(), group->backend().c_str(), launch.master_addr.c_str(), launch.master_port);
+  }
+  return group;
+}
+
+// The JSON result on stdout or in --out, and its one-line summary on stderr.
+void write_result(const TrainState& s, const train::RunResult& result) {
+  const auto json = train::to_json(result, s.config);
+  if (s.out.empty()) {
+    std::cout << json.dump(2) << std::endl;
+  } else {
+    write_file_durable(s.out, json.dump(2) + "\n");
+  }
+  if (s.quiet) return;
+  std::fprintf(stderr, "%s: %lld iterations (L* at %s), test accuracy %.2f%%, test loss %.4f, %.0f samples/s, %s%s\n",
+               train::to_string(result.status).c_str(), static_cast<long long>(result.iterations),
+               result.iterations_to_l_star >= 0 ? std::to_string(result.iterations_to_l_star).c_str() : "-",
+               100.0 * result.test_accuracy, result.test_loss, result.samples_per_second,
+               exp::format_duration(result.wall_seconds).c_str(), s.out.empty() ? "" : (", result in " + s.out).c_str());
+}
+
 int run(TrainState& s) {
   finish_train_options(s.config, s.loss_measure);  // bad flags fail before any data is read
-
-  // Data-parallel: where the ranks meet and whether the batch splits, before any data is read.
   dist::LaunchInfo launch;
-  if (s.distributed) {
-    launch = dist::launch_info_from_env(s.dist_overrides);
-    dist::check_batch_split(s.config.batch_size, s.config.batch_unit(), launch.world_size);
-    if (launch.rank != 0) {  // rank 0 speaks and writes for the run
-      s.quiet = true;
-      s.out.clear();
-      s.files.save_model.clear();
-      s.files.save_model_at_l_star.clear();
-    }
-  }
-
-  // Allowed (measuring them is legitimate), but said: these settings are slow.
-  if (!s.quiet && runtime::runs_on_cpu(s.config.device)) {
-    const std::string w = runtime::oversubscription_warning(s.config.model, {s.config.threads, s.config.blas_threads});
-    if (!w.empty()) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    const std::string k = runtime::blas_kernel_warning();
-    if (!k.empty()) std::fprintf(stderr, "warning: %s\n", k.c_str());
-  }
+  if (s.distributed) launch = check_launch(s);
+  warn_slow_settings(s);
   const auto data_options = s.data.options(s.quiet);
   const auto data = data::load_dataset(s.config.dataset, data_options);
   if (!s.quiet) std::fprintf(stderr, "data: %s\n", data.source.c_str());
@@ -63,40 +94,22 @@ int run(TrainState& s) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   train::TrainHooks hooks;
   hooks.progress_interval_seconds = tty ? 1.0 : 15.0;
-  if (!s.quiet) hooks.on_progress = [tty](const train::Progress& p) { print_progress(p, tty, "", /*newline_on_check=*/true); };
+  if (!s.quiet) {
+    hooks.on_progress = [tty](const train::Progress& p) { print_progress_line(exp::progress_line(p), tty, p.is_check); };
+  }
   hooks.should_stop = stop_requested;
   install_stop_handlers();
 
   std::shared_ptr<dist::Group> group;
-  if (s.distributed) {
-    group = dist::Group::join(launch, {s.dist_backend, s.dist_timeout, s.config.device});
-    if (!s.quiet) {
-      std::fprintf(stderr, "distributed: %d ranks (%s launch), %s, rendezvous at %s:%d\n", launch.world_size,
-                   launch.launcher.c_str(), group->backend().c_str(), launch.master_addr.c_str(), launch.master_port);
-    }
-  }
+  if (s.distributed) group = join_group(s, launch);
   const auto result = train::train_run(s.config, data, hooks, s.files, group.get());
   const bool speaks = !group || group->rank() == 0;
   if (result.resumed_from_iteration > 0 && !s.quiet) {
     std::fprintf(stderr, "resumed from checkpoint %s at iteration %lld\n", s.files.checkpoint.c_str(),
                  static_cast<long long>(result.resumed_from_iteration));
   }
-  const auto json = train::to_json(result, s.config);
-  if (!speaks) {
-    return result.status == train::RunStatus::kInterrupted ? 130 : 0;
-  }
-  if (s.out.empty()) {
-    std::cout << json.dump(2) << std::endl;
-  } else {
-    write_file_durable(s.out, json.dump(2) + "\n");
-  }
-  if (!s.quiet) {
-    std::fprintf(stderr, "%s: %lld iterations (L* at %s), test accuracy %.2f%%, test loss %.4f, %.0f samples/s, %s%s\n",
-                 train::to_string(result.status).c_str(), static_cast<long long>(result.iterations),
-                 result.iterations_to_l_star >= 0 ? std::to_string(result.iterations_to_l_star).c_str() : "-",
-                 100.0 * result.test_accuracy, result.test_loss, result.samples_per_second,
-                 format_duration(result.wall_seconds).c_str(), s.out.empty() ? "" : (", result in " + s.out).c_str());
-  }
+  if (!speaks) return result.status == train::RunStatus::kInterrupted ? 130 : 0;
+  write_result(s, result);
   if (result.status == train::RunStatus::kInterrupted) {
     if (!s.files.checkpoint.empty() && !s.quiet) {
       std::fprintf(stderr, "checkpoint saved: run the same command again to continue\n");

@@ -43,19 +43,10 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_stop_signals.load() > 0; }
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<long>(seconds);
-  return fmt::format("{:02d}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
-}
-
-void print_progress(const train::Progress& p, bool tty, const std::string& prefix, bool newline_on_check) {
-  const std::string loss = std::isnan(p.train_loss) ? std::string("   -   ") : fmt::format("{:.5f}", p.train_loss);
-  const std::string line = fmt::format(
-      "{}it {:>7} | ep {:>4} | train loss {} | batch loss {:.5f} | lr {:.2e} | {:>7.0f} samples/s | {}", prefix,
-      p.iteration, p.epoch, loss, p.minibatch_loss, p.lr, p.samples_per_second, format_duration(p.seconds));
+void print_progress_line(const std::string& line, bool tty, bool end_line) {
   if (tty) {
     std::fprintf(stderr, "\r%s\033[K", line.c_str());
-    if (p.is_check && newline_on_check) std::fprintf(stderr, "\n");
+    if (end_line) std::fprintf(stderr, "\n");
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());
   }

@@ -1,5 +1,5 @@
 // Shared pieces of the CLI: data flags, train flags, atomic file writes,
-// signal-driven stop, durations. The CLI only parses and prints; behaviour
+// signal-driven stop, progress lines. The CLI only parses and prints; behaviour
 // lives in the library.
 #pragma once
 
@@ -66,13 +66,10 @@ data::DataReport stderr_data_report();
 void add_train_options(CLI::App* cmd, train::RunConfig& config, std::string& loss_measure);
 void finish_train_options(train::RunConfig& config, const std::string& loss_measure);
 
-// "hh:mm:ss"
-std::string format_duration(double seconds);
-
-// One progress line of a training run on stderr, `prefix` first (sweep: "[3/24] ").
-// On a terminal the line rewrites itself (and ends on a loss check when
-// newline_on_check); elsewhere each call prints one line.
-void print_progress(const train::Progress& p, bool tty, const std::string& prefix, bool newline_on_check);
+// One progress line (exp/progress.h words it) on stderr. On a terminal the
+// line rewrites the previous one (and stays, ending in a newline, when
+// end_line); elsewhere each call prints one line.
+void print_progress_line(const std::string& line, bool tty, bool end_line);
 
 // The command line as main() received it (argv[0] first), for commands that
 // start copies of themselves (sweep --workers).

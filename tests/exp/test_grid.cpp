@@ -10,7 +10,12 @@
 
 #include "nesgd/error.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/lists.h"
+#include "nesgd/exp/presets.h"
 #include "nesgd/exp/run_id.h"
+#include "nesgd/exp/shard.h"
+#include "nesgd/exp/sweep_file.h"
+#include "nesgd/exp/toml.h"
 #include "support/cli.h"
 #include "support/data.h"
 

@@ -16,6 +16,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/sweep_file.h"
 #include "nesgd/exp/toml.h"
 
 namespace ex = nesgd::exp;

@@ -13,7 +13,9 @@
 #endif
 
 #include "nesgd/exp/store.h"
+#include "nesgd/report/gnuplot.h"
 #include "nesgd/report/render.h"
+#include "nesgd/report/tables.h"
 #include "support/cli.h"
 
 namespace fs = std::filesystem;

@@ -26,26 +26,15 @@
 
 #include "nesgd/data/resolve.h"
 #include "nesgd/exp/grid.h"
+#include "nesgd/exp/pack_policy.h"
+#include "nesgd/exp/plan.h"
+#include "nesgd/exp/shard.h"
 #include "nesgd/exp/store.h"
+#include "nesgd/exp/sweep_summary.h"
 #include "nesgd/train/pack.h"
 #include "nesgd/train/trainer.h"
 
 namespace nesgd::exp {
-
-// One run of the grid as the sweep sees it.
-struct PlannedRun {
-  size_t position = 0;  // in the ordered grid
-  std::string id;       // run_id(config)
-  train::RunConfig config;
-  bool in_shard = true;
-  bool done = false;    // the store already holds its result
-};
-
-// The grid with ids, shard membership and what the store holds (store may be null).
-std::vector<PlannedRun> plan_sweep(const SweepSpec& spec, const Shard& shard, const ResultStore* store);
-
-// What sweeps/<name>.json records: the spec, the shard-independent run ids.
-nlohmann::json sweep_description(const SweepSpec& spec, const std::vector<PlannedRun>& plan);
 
 struct SweepOptions {
   Shard shard;
@@ -59,13 +48,14 @@ struct SweepOptions {
   // uninterrupted one). The checkpoint is deleted once the result is stored.
   double checkpoint_every_seconds = 0.0;
   // Runs trained together as one pack (train/pack.h): 1 = one run at a time;
-  // K > 1 = packs of up to K runs; 0 = auto (train::auto_pack_size, from the
-  // device's memory). Runs that share everything but seed, alpha and learning
-  // rate (and whether alpha is 1) are packed in grid order; others, and runs
-  // a pack cannot hold (train::pack_unsupported_reason), train alone. A pack
-  // member's record is the single run's plus "pack". Packs keep no
-  // checkpoint: a pack killed midway loses its unfinished members (those that
-  // had stopped are stored the moment they stop), and the rerun redoes them.
+  // K > 1 = packs of up to K runs; kAutoPack = auto (train::auto_pack_size,
+  // from the device's memory). Runs that share everything but seed, alpha and
+  // learning rate (and whether alpha is 1) are packed in grid order
+  // (exp/pack_policy.h); others, and runs a pack cannot hold
+  // (train::pack_unsupported_reason), train alone. A pack member's record is
+  // the single run's plus "pack". Packs keep no checkpoint: a pack killed
+  // midway loses its unfinished members (those that had stopped are stored
+  // the moment they stop), and the rerun redoes them.
   int64_t pack = 1;
 };
 
@@ -94,20 +84,6 @@ struct SweepHooks {
   std::function<void(const std::string&)> on_message;  // "waiting for 2 runs held by other processes"
   std::function<bool()> should_stop;
   double progress_interval_seconds = 2.0;
-};
-
-struct SweepSummary {
-  size_t grid_size = 0;
-  size_t shard_size = 0;
-  size_t already_done = 0;  // stored before this process started
-  size_t ran_here = 0;
-  size_t converged = 0;     // of ran_here
-  size_t not_converged = 0;
-  size_t diverged = 0;
-  size_t missing = 0;       // of the shard, not stored when run_sweep returned
-  bool interrupted = false;
-  size_t exported_rows = 0;
-  size_t packs = 0;         // packs of two or more runs trained here
 };
 
 SweepSummary run_sweep(const SweepSpec& spec, ResultStore& store, const SweepOptions& options,

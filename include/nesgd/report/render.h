@@ -19,8 +19,9 @@
 // Figures are drawn by gnuplot, run as a child process on generated scripts;
 // without gnuplot everything else is still written and the report says how to
 // get the figures. Paper numbering: Figure 1 is C1, Figure 2 is F1 and C2.
-// The statistics are aggregate.h's and stats.h's; this file only formats them.
-// Nothing here trains or writes into the store.
+// The statistics are aggregate.h's and stats.h's; the tables are tables.h's,
+// the figures figures.h's (drawn through gnuplot.h); this part puts them into
+// files and pages. Nothing here trains or writes into the store.
 #pragma once
 
 #include <string>
@@ -51,19 +52,5 @@ struct ReportOutput {
 // sweep descriptions (for "runs stored / in the grid"). Throws nesgd::Error.
 ReportOutput write_report(const std::vector<nlohmann::json>& records, const std::vector<nlohmann::json>& sweeps,
                           const ReportOptions& options);
-
-// The pieces, exposed for tests (deterministic text).
-std::string summary_csv(const std::vector<PointSummary>& points);
-std::string table2_markdown(const std::vector<PointSummary>& points);
-std::string table2_csv(const std::vector<PointSummary>& points);
-std::string table3_markdown(const std::vector<PointSummary>& points);
-std::string table3_csv(const std::vector<PointSummary>& points);
-std::string table2_tests_markdown(const std::vector<PointSummary>& points);
-std::string table2_tests_csv(const std::vector<PointSummary>& points);
-std::string table3_tests_markdown(const std::vector<PointSummary>& points);
-std::string table3_tests_csv(const std::vector<PointSummary>& points);
-
-// The gnuplot to use ("" if none): `hint`, else $NESGD_GNUPLOT, else PATH.
-std::string find_gnuplot(const std::string& hint);
 
 }  // namespace nesgd::report

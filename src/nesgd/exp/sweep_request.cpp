@@ -1,11 +1,13 @@
 #include "nesgd/exp/sweep_request.h"
 
-#include <cctype>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "nesgd/error.h"
+#include "nesgd/exp/lists.h"
+#include "nesgd/exp/sweep_file.h"
+#include "nesgd/text.h"
 
 namespace nesgd::exp {
 
@@ -17,8 +19,12 @@ std::string flag_for_config_key(const std::string& key) {
   return s;
 }
 
-SweepSpec sweep_spec_from_request(const SweepRequest& request) {
-  const auto given = [&](const std::string& flag) { return request.given_flags.count(flag) > 0; };
+namespace {
+
+bool flag_given(const SweepRequest& request, const std::string& flag) { return request.given_flags.count(flag) > 0; }
+
+// The sweep file (or an empty object) with the command line's preset and --quick.
+nlohmann::json request_json(const SweepRequest& request) {
   nlohmann::json j = nlohmann::json::object();
   if (!request.config_file.empty()) j = sweep_json_from_file(request.config_file);
   if (!request.preset.empty()) {
@@ -32,15 +38,11 @@ SweepSpec sweep_spec_from_request(const SweepRequest& request) {
     if (!j.contains("preset")) throw Error("--quick needs a preset, e.g. `nesgd sweep f1-fig2 --quick --store DIR`");
     j["quick"] = true;
   }
-  SweepSpec spec;
-  try {
-    spec = sweep_spec_from_json(j);
-  } catch (const Error& e) {
-    throw Error((request.config_file.empty() ? std::string() : request.config_file + ": ") + e.what());
-  }
-  const bool from_preset_or_file = j.contains("preset") || !request.config_file.empty();
+  return j;
+}
 
-  // Train flags given on the command line override the preset/file base.
+// Train flags given on the command line override the preset/file base.
+void apply_train_flags(const SweepRequest& request, SweepSpec& spec) {
   const nlohmann::json flags = train::to_json(request.flags);
   nlohmann::json base = train::to_json(spec.base);
   std::set<std::string> handled{"--model", "--dataset", "--batch-size", "--alpha", "--seed"};  // crossed: below
@@ -49,11 +51,11 @@ SweepSpec sweep_spec_from_request(const SweepRequest& request) {
     if (key == "optimizer") {
       for (const auto& [sub, v] : value.items()) {
         handled.insert(flag_for_config_key(sub));
-        if (given(flag_for_config_key(sub))) base["optimizer"][sub] = v;
+        if (flag_given(request, flag_for_config_key(sub))) base["optimizer"][sub] = v;
       }
     } else {
       handled.insert(flag_for_config_key(key));
-      if (given(flag_for_config_key(key))) base[key] = value;
+      if (flag_given(request, flag_for_config_key(key))) base[key] = value;
     }
   }
   spec.base = train::run_config_from_json(base);
@@ -63,41 +65,44 @@ SweepSpec sweep_spec_from_request(const SweepRequest& request) {
       throw Error("`nesgd sweep` cannot apply " + flag + " to its runs (no run-configuration key); leave it out");
     }
   }
+}
 
-  // The crossed lists: --batch-sizes etc., or a single --batch-size etc.
-  auto pick = [&](const std::string& list, const char* list_flag, const char* single_flag) {
-    if (!list.empty() && given(single_flag)) {
-      throw Error(std::string("give ") + list_flag + " or " + single_flag + ", not both");
-    }
-    return !list.empty() ? 2 : given(single_flag) ? 1 : 0;
-  };
+// Which of a crossed field's flags the request gives: 2 the list (--batch-sizes), 1 the single value
+// (--batch-size), 0 neither.
+int crossed_source(const SweepRequest& request, const std::string& list, const char* list_flag,
+                   const char* single_flag) {
+  if (!list.empty() && flag_given(request, single_flag)) {
+    throw Error(std::string("give ") + list_flag + " or " + single_flag + ", not both");
+  }
+  return !list.empty() ? 2 : flag_given(request, single_flag) ? 1 : 0;
+}
+
+// The crossed lists: --batch-sizes etc., or a single --batch-size etc.
+void apply_crossed_lists(const SweepRequest& request, bool from_preset_or_file, SweepSpec& spec) {
   const train::RunConfig& f = request.flags;
-  switch (pick(request.configs, "--configs", "--model")) {
+  switch (crossed_source(request, request.configs, "--configs", "--model")) {
     case 2: {
       spec.configs.clear();
       std::stringstream ss(request.configs);
       std::string item;
-      while (std::getline(ss, item, ',')) {
-        for (char& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        spec.configs.push_back(item);
-      }
+      while (std::getline(ss, item, ',')) spec.configs.push_back(lower(item));
       break;
     }
     case 1: spec.configs = {f.model}; break;
     default: if (!from_preset_or_file && spec.configs.empty()) spec.configs = {f.model};
   }
-  if (given("--dataset")) spec.dataset_override = f.dataset;
-  switch (pick(request.batch_sizes, "--batch-sizes", "--batch-size")) {
+  if (flag_given(request, "--dataset")) spec.dataset_override = f.dataset;
+  switch (crossed_source(request, request.batch_sizes, "--batch-sizes", "--batch-size")) {
     case 2: spec.batch_sizes = parse_int_list(request.batch_sizes, "--batch-sizes"); break;
     case 1: spec.batch_sizes = {f.batch_size}; break;
     default: if (spec.batch_sizes.empty()) spec.batch_sizes = {f.batch_size};
   }
-  switch (pick(request.alphas, "--alphas", "--alpha")) {
+  switch (crossed_source(request, request.alphas, "--alphas", "--alpha")) {
     case 2: spec.alphas = parse_number_list(request.alphas, "--alphas"); break;
     case 1: spec.alphas = {f.alpha}; break;
     default: if (spec.alphas.empty()) spec.alphas = {f.alpha};
   }
-  switch (pick(request.seeds, "--seeds", "--seed")) {
+  switch (crossed_source(request, request.seeds, "--seeds", "--seed")) {
     case 2: {
       spec.seeds.clear();
       for (int64_t v : parse_int_list(request.seeds, "--seeds")) spec.seeds.push_back(static_cast<uint64_t>(v));
@@ -106,6 +111,20 @@ SweepSpec sweep_spec_from_request(const SweepRequest& request) {
     case 1: spec.seeds = {f.seed}; break;
     default: if (spec.seeds.empty()) spec.seeds = {f.seed};
   }
+}
+
+}  // namespace
+
+SweepSpec sweep_spec_from_request(const SweepRequest& request) {
+  const nlohmann::json j = request_json(request);
+  SweepSpec spec;
+  try {
+    spec = sweep_spec_from_json(j);
+  } catch (const Error& e) {
+    throw Error((request.config_file.empty() ? std::string() : request.config_file + ": ") + e.what());
+  }
+  apply_train_flags(request, spec);
+  apply_crossed_lists(request, j.contains("preset") || !request.config_file.empty(), spec);
   if (!request.name.empty()) spec.name = request.name;
   return spec;
 }

@@ -1,8 +1,8 @@
 #include "nesgd/noise/noise_meter.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "nesgd/clock.h"
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
 #include "nesgd/optim/noise_scale.h"
@@ -18,7 +19,6 @@
 
 namespace nesgd::noise {
 namespace {
-
 
 // Draws of one kind of noise vector e = g - centre, reduced to what the
 // estimators need: |e|^2 per draw, the projections on the fixed directions per
@@ -42,6 +42,7 @@ struct PlainColumn {
   NoiseDraws draws;
   std::vector<double> grad;
 };
+using PlainColumns = std::map<int64_t, PlainColumn>;  // by plain batch size b
 
 // Sample covariance trace from K draws of e with squared norms sq_k and mean e_bar:
 //   tr S = 1/(K-1) sum_k |e_k - e_bar|^2 = K/(K-1) (mean_k |e_k|^2 - |e_bar|^2),
@@ -98,289 +99,361 @@ double plain_factor(int64_t n, int64_t batch_size, int64_t b) {
          (static_cast<double>(b) * static_cast<double>(n - batch_size));
 }
 
-NoiseReport measure_noise(const GradientOracle& oracle, int64_t n, const NoiseMeterOptions& opt,
-                          const NoiseMeterHooks& hooks) {
-  opt.validate(n);
-  const auto t_start = std::chrono::steady_clock::now();
-  const auto progress = [&hooks](const char* phase, int64_t done, int64_t total) {
-    if (hooks.on_progress) hooks.on_progress(phase, done, total);
-  };
-  const int64_t big_b = opt.batch_size;
+namespace {
 
-  NoiseReport r;
-  r.dataset_size = n;
-  r.batch_size = big_b;
-  r.seed = opt.seed;
-  r.confidence = opt.confidence;
-  r.directions = opt.directions;
-  r.pilot_draws = opt.pilot_draws;
+// The oracle, with the check that every gradient has the size of the first.
+class CheckedOracle {
+ public:
+  CheckedOracle(const GradientOracle& oracle, const NoiseMeterHooks& hooks) : oracle_(oracle), hooks_(hooks) {}
 
-  // -- the centre: the full-data gradient G (the exact mean of g_B when the
-  //    gradient of a batch is the mean of per-sample gradients) --------------------------------
-  std::vector<double> centre, grad;
-  size_t p = 0;
-  const auto call = [&](const std::vector<int64_t>& idx, std::vector<double>& out) {
-    const double loss = oracle(idx, out);
-    if (p != 0 && out.size() != p) {
-      throw Error("gradient oracle returned " + std::to_string(out.size()) + " values after " + std::to_string(p));
+  double operator()(const std::vector<int64_t>& idx, std::vector<double>& out) const {
+    const double loss = oracle_(idx, out);
+    if (params_ != 0 && out.size() != params_) {
+      throw Error("gradient oracle returned " + std::to_string(out.size()) + " values after " +
+                  std::to_string(params_));
     }
     return loss;
-  };
-  {
-    const int64_t chunk = opt.centre_chunk > 0 ? opt.centre_chunk : big_b;
-    const int64_t chunks = (n + chunk - 1) / chunk;
-    std::vector<int64_t> idx;
-    double loss_sum = 0.0;
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t start = c * chunk, len = std::min(chunk, n - start);
-      idx.resize(static_cast<size_t>(len));
-      for (int64_t i = 0; i < len; ++i) idx[static_cast<size_t>(i)] = start + i;
-      const double loss = call(idx, grad);
-      if (c == 0) {
-        p = grad.size();
-        if (p == 0) throw Error("the model has no parameters to measure the gradient noise of");
-        centre.assign(p, 0.0);
-      }
-      const double w = static_cast<double>(len);
-      for (size_t i = 0; i < p; ++i) centre[i] += w * grad[i];
-      loss_sum += w * loss;
-      progress("full gradient", c + 1, chunks);
-    }
-    for (double& g : centre) g /= static_cast<double>(n);
-    r.train_loss = loss_sum / static_cast<double>(n);
   }
-  r.parameters = static_cast<int64_t>(p);
-  r.full_gradient_sq_norm = dot(centre.data(), centre.data(), p);
-
-  // -- fixed directions: random unit vectors (stored as float: D x P is the
-  //    meter's largest buffer), then the pilot's leading principal direction --------------------
-  const size_t n_random = static_cast<size_t>(opt.directions);
-  std::vector<std::vector<float>> random_dirs(n_random);
-  {
-    std::mt19937_64 rng(data::derive_seed(opt.seed, kStreamDirections));
-    std::normal_distribution<double> normal(0.0, 1.0);
-    std::vector<double> tmp(p);
-    for (auto& d : random_dirs) {
-      double sq = 0.0;
-      for (double& x : tmp) {
-        x = normal(rng);
-        sq += x * x;
-      }
-      const double inv = 1.0 / std::sqrt(sq);
-      d.resize(p);
-      for (size_t i = 0; i < p; ++i) d[i] = static_cast<float>(tmp[i] * inv);
-    }
-  }
-  // The principal direction comes from separate pilot draws, so the draws
-  // whose kurtosis is measured did not choose the direction (choosing it on
-  // them would select for their own extremes). d = g_B - g_B' has mean zero
-  // and covariance 2 Cov[g_B], so its principal axes are those of the noise
-  // with no centring. PCA through the M x M Gram matrix (the snapshot method):
-  // with Gram w = lambda w, v = sum_m w_m d_m / sqrt(lambda) is the unit
-  // leading eigenvector of sum_m d_m d_m^T.
-  std::vector<double> principal;
-  if (opt.pilot_draws > 0) {
-    const int64_t m = opt.pilot_draws;
-    data::BatchStream sb(n, big_b, data::derive_seed(opt.seed, kStreamPilotB), data::Sampling::kIid);
-    data::BatchStream sbp(n, big_b, data::derive_seed(opt.seed, kStreamPilotBPrime), data::Sampling::kIid);
-    std::vector<std::vector<float>> diffs(static_cast<size_t>(m));
-    std::vector<double> gram(static_cast<size_t>(m * m), 0.0), other, diff(p);
-    for (int64_t i = 0; i < m; ++i) {
-      call(sb.next(), grad);
-      call(sbp.next(), other);
-      auto& di = diffs[static_cast<size_t>(i)];
-      di.resize(p);
-      for (size_t t = 0; t < p; ++t) {
-        di[t] = static_cast<float>(grad[t] - other[t]);
-        diff[t] = static_cast<double>(di[t]);
-      }
-      for (int64_t j = 0; j <= i; ++j) {
-        const double g = dot(diffs[static_cast<size_t>(j)].data(), diff.data(), p);
-        gram[static_cast<size_t>(i * m + j)] = gram[static_cast<size_t>(j * m + i)] = g;
-      }
-      progress("pilot", i + 1, m);
-    }
-    double trace = 0.0;
-    for (int64_t i = 0; i < m; ++i) trace += gram[static_cast<size_t>(i * m + i)];
-    const Eigenpair top = leading_eigenpair(gram, m);
-    if (top.value > 0.0) {
-      principal.assign(p, 0.0);
-      for (int64_t i = 0; i < m; ++i) {
-        const double w = top.vector[static_cast<size_t>(i)] / std::sqrt(top.value);
-        const auto& di = diffs[static_cast<size_t>(i)];
-        for (size_t t = 0; t < p; ++t) principal[t] += w * static_cast<double>(di[t]);
-      }
-      r.principal_variance_share = top.value / trace;
-    } else {
-      r.principal_variance_share = kNaN;
-    }
-  } else {
-    r.principal_variance_share = kNaN;
-  }
-  const size_t n_dirs = n_random + (principal.empty() ? 0 : 1);  // principal last
-
-  // -- the draws -----------------------------------------------------------------------------
-  data::BatchStream stream_b(n, big_b, data::derive_seed(opt.seed, data::kStreamB), data::Sampling::kIid);
-  data::BatchStream stream_bp(n, big_b, data::derive_seed(opt.seed, data::kStreamBPrime), data::Sampling::kIid);
-  std::map<int64_t, PlainColumn> columns;  // by plain batch size b
-  for (double a : opt.alphas) {
-    const int64_t b = rounded_effective_batch(big_b, a);
-    if (b > n || columns.count(b)) continue;
-    PlainColumn& col = columns[b];
-    col.b = b;
-    if (b != big_b) {
-      col.stream.emplace(n, b, data::derive_seed(opt.seed, kStreamPlainBase + static_cast<uint64_t>(b)),
-                         data::Sampling::kIid);
-      col.draws.init(p, n_dirs);
-    }
+  void fix_params(size_t p) { params_ = p; }
+  void progress(const char* phase, int64_t done, int64_t total) const {
+    if (hooks_.on_progress) hooks_.on_progress(phase, done, total);
   }
 
-  NoiseDraws du, dv;
-  du.init(p, n_dirs);
-  dv.init(p, n_dirs);
-  std::vector<double> uv, raw_u, raw_v, raw_uv;  // <e_u, e_v>, |g_B|^2, |g_B'|^2, <g_B, g_B'>
-  std::vector<double> u, v, eu(p), ev(p);
+ private:
+  const GradientOracle& oracle_;
+  const NoiseMeterHooks& hooks_;
+  size_t params_ = 0;  // 0 until the first gradient
+};
+
+// What every draw is measured against: the centre (the full-data gradient G,
+// the exact mean of g_B when the gradient of a batch is the mean of per-sample
+// gradients) and the fixed directions of the kurtosis.
+struct Frame {
+  std::vector<double> centre;
+  std::vector<std::vector<float>> random_dirs;  // float: D x P is the meter's largest buffer
+  std::vector<double> principal;                // empty: none
+
+  size_t params() const { return centre.size(); }
+  size_t n_random() const { return random_dirs.size(); }
+  size_t n_dirs() const { return n_random() + (principal.empty() ? 0 : 1); }  // principal last
 
   // e = g - centre into `e`; appends |e|^2 and the projections, adds e to the sum.
-  const auto reduce = [&](const std::vector<double>& g, std::vector<double>& e, NoiseDraws& d) {
+  void reduce(const std::vector<double>& g, std::vector<double>& e, NoiseDraws& d) const {
+    const size_t p = params();
     for (size_t i = 0; i < p; ++i) {
       e[i] = g[i] - centre[i];
       d.sum[i] += e[i];
     }
     d.sq.push_back(dot(e.data(), e.data(), p));
-    for (size_t j = 0; j < n_random; ++j) d.proj[j].push_back(dot(random_dirs[j].data(), e.data(), p));
-    if (!principal.empty()) d.proj[n_random].push_back(dot(principal.data(), e.data(), p));
-  };
+    for (size_t j = 0; j < n_random(); ++j) d.proj[j].push_back(dot(random_dirs[j].data(), e.data(), p));
+    if (!principal.empty()) d.proj[n_random()].push_back(dot(principal.data(), e.data(), p));
+  }
+};
 
+// The full-data gradient, in chunks of centre_chunk samples (B by default);
+// fixes the parameter count P and sets the report's training loss.
+std::vector<double> full_gradient(CheckedOracle& call, int64_t n, const NoiseMeterOptions& opt, NoiseReport& r) {
+  const int64_t chunk = opt.centre_chunk > 0 ? opt.centre_chunk : opt.batch_size;
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  std::vector<double> centre, grad;
+  std::vector<int64_t> idx;
+  double loss_sum = 0.0;
+  size_t p = 0;
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t start = c * chunk, len = std::min(chunk, n - start);
+    idx.resize(static_cast<size_t>(len));
+    for (int64_t i = 0; i < len; ++i) idx[static_cast<size_t>(i)] = start + i;
+    const double loss = call(idx, grad);
+    if (c == 0) {
+      p = grad.size();
+      if (p == 0) throw Error("the model has no parameters to measure the gradient noise of");
+      call.fix_params(p);
+      centre.assign(p, 0.0);
+    }
+    const double w = static_cast<double>(len);
+    for (size_t i = 0; i < p; ++i) centre[i] += w * grad[i];
+    loss_sum += w * loss;
+    call.progress("full gradient", c + 1, chunks);
+  }
+  for (double& g : centre) g /= static_cast<double>(n);
+  r.train_loss = loss_sum / static_cast<double>(n);
+  return centre;
+}
+
+// Random unit vectors of P entries from the meter's own stream.
+std::vector<std::vector<float>> random_directions(size_t p, const NoiseMeterOptions& opt) {
+  std::vector<std::vector<float>> dirs(static_cast<size_t>(opt.directions));
+  std::mt19937_64 rng(data::derive_seed(opt.seed, kStreamDirections));
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<double> tmp(p);
+  for (auto& d : dirs) {
+    double sq = 0.0;
+    for (double& x : tmp) {
+      x = normal(rng);
+      sq += x * x;
+    }
+    const double inv = 1.0 / std::sqrt(sq);
+    d.resize(p);
+    for (size_t i = 0; i < p; ++i) d[i] = static_cast<float>(tmp[i] * inv);
+  }
+  return dirs;
+}
+
+// The pilot's differences d_m = g_B - g_B' (float) and their M x M Gram matrix.
+struct Pilot {
+  std::vector<std::vector<float>> diffs;
+  std::vector<double> gram;
+};
+
+Pilot pilot_draws(const CheckedOracle& call, int64_t n, const NoiseMeterOptions& opt, size_t p) {
+  const int64_t m = opt.pilot_draws;
+  data::BatchStream sb(n, opt.batch_size, data::derive_seed(opt.seed, kStreamPilotB), data::Sampling::kIid);
+  data::BatchStream sbp(n, opt.batch_size, data::derive_seed(opt.seed, kStreamPilotBPrime), data::Sampling::kIid);
+  Pilot pilot;
+  pilot.diffs.resize(static_cast<size_t>(m));
+  pilot.gram.assign(static_cast<size_t>(m * m), 0.0);
+  std::vector<double> grad, other, diff(p);
+  for (int64_t i = 0; i < m; ++i) {
+    call(sb.next(), grad);
+    call(sbp.next(), other);
+    auto& di = pilot.diffs[static_cast<size_t>(i)];
+    di.resize(p);
+    for (size_t t = 0; t < p; ++t) {
+      di[t] = static_cast<float>(grad[t] - other[t]);
+      diff[t] = static_cast<double>(di[t]);
+    }
+    for (int64_t j = 0; j <= i; ++j) {
+      const double g = dot(pilot.diffs[static_cast<size_t>(j)].data(), diff.data(), p);
+      pilot.gram[static_cast<size_t>(i * m + j)] = pilot.gram[static_cast<size_t>(j * m + i)] = g;
+    }
+    call.progress("pilot", i + 1, m);
+  }
+  return pilot;
+}
+
+// The principal direction comes from separate pilot draws, so the draws
+// whose kurtosis is measured did not choose the direction (choosing it on
+// them would select for their own extremes). d = g_B - g_B' has mean zero
+// and covariance 2 Cov[g_B], so its principal axes are those of the noise
+// with no centring. PCA through the M x M Gram matrix (the snapshot method):
+// with Gram w = lambda w, v = sum_m w_m d_m / sqrt(lambda) is the unit
+// leading eigenvector of sum_m d_m d_m^T. Empty without a pilot or when the
+// pilot saw no noise; `variance_share` is then NaN.
+std::vector<double> principal_direction(const CheckedOracle& call, int64_t n, const NoiseMeterOptions& opt,
+                                        size_t p, double& variance_share) {
+  variance_share = kNaN;
+  if (opt.pilot_draws <= 0) return {};
+  const int64_t m = opt.pilot_draws;
+  const Pilot pilot = pilot_draws(call, n, opt, p);
+  double trace = 0.0;
+  for (int64_t i = 0; i < m; ++i) trace += pilot.gram[static_cast<size_t>(i * m + i)];
+  const Eigenpair top = leading_eigenpair(pilot.gram, m);
+  if (!(top.value > 0.0)) return {};
+  std::vector<double> principal(p, 0.0);
+  for (int64_t i = 0; i < m; ++i) {
+    const double w = top.vector[static_cast<size_t>(i)] / std::sqrt(top.value);
+    const auto& di = pilot.diffs[static_cast<size_t>(i)];
+    for (size_t t = 0; t < p; ++t) principal[t] += w * static_cast<double>(di[t]);
+  }
+  variance_share = top.value / trace;
+  return principal;
+}
+
+// One column per distinct round(B_eff) <= N, in the order of the alphas.
+PlainColumns plain_columns(int64_t n, const NoiseMeterOptions& opt, const Frame& frame) {
+  PlainColumns columns;
+  for (double a : opt.alphas) {
+    const int64_t b = rounded_effective_batch(opt.batch_size, a);
+    if (b > n || columns.count(b)) continue;
+    PlainColumn& col = columns[b];
+    col.b = b;
+    if (b != opt.batch_size) {
+      col.stream.emplace(n, b, data::derive_seed(opt.seed, kStreamPlainBase + static_cast<uint64_t>(b)),
+                         data::Sampling::kIid);
+      col.draws.init(frame.params(), frame.n_dirs());
+    }
+  }
+  return columns;
+}
+
+// The K draws of (B, B'), reduced per draw; plain columns draw alongside.
+struct PairDraws {
+  NoiseDraws u, v;                            // e_B, e_B'
+  std::vector<double> uv, raw_u, raw_v, raw_uv;  // <e_u, e_v>, |g_B|^2, |g_B'|^2, <g_B, g_B'>
   int64_t k = 0;
-  for (; k < opt.draws; ++k) {
+  bool interrupted = false;
+};
+
+PairDraws take_draws(const CheckedOracle& call, int64_t n, const NoiseMeterOptions& opt, const Frame& frame,
+                     PlainColumns& columns, const NoiseMeterHooks& hooks) {
+  const size_t p = frame.params();
+  data::BatchStream stream_b(n, opt.batch_size, data::derive_seed(opt.seed, data::kStreamB), data::Sampling::kIid);
+  data::BatchStream stream_bp(n, opt.batch_size, data::derive_seed(opt.seed, data::kStreamBPrime),
+                              data::Sampling::kIid);
+  PairDraws d;
+  d.u.init(p, frame.n_dirs());
+  d.v.init(p, frame.n_dirs());
+  std::vector<double> u, v, eu(p), ev(p);
+  for (; d.k < opt.draws; ++d.k) {
     if (hooks.should_stop && hooks.should_stop()) {
-      r.interrupted = true;
+      d.interrupted = true;
       break;
     }
     call(stream_b.next(), u);
     call(stream_bp.next(), v);
-    reduce(u, eu, du);
-    reduce(v, ev, dv);
-    uv.push_back(dot(eu.data(), ev.data(), p));
-    raw_u.push_back(dot(u.data(), u.data(), p));
-    raw_v.push_back(dot(v.data(), v.data(), p));
-    raw_uv.push_back(dot(u.data(), v.data(), p));
+    frame.reduce(u, eu, d.u);
+    frame.reduce(v, ev, d.v);
+    d.uv.push_back(dot(eu.data(), ev.data(), p));
+    d.raw_u.push_back(dot(u.data(), u.data(), p));
+    d.raw_v.push_back(dot(v.data(), v.data(), p));
+    d.raw_uv.push_back(dot(u.data(), v.data(), p));
     for (auto& [b, col] : columns) {
       if (!col.stream) continue;
       call(col.stream->next(), col.grad);
-      reduce(col.grad, eu, col.draws);  // eu is free again: reuse it as scratch
+      frame.reduce(col.grad, eu, col.draws);  // eu is free again: reuse it as scratch
     }
-    progress("draws", k + 1, opt.draws);
+    call.progress("draws", d.k + 1, opt.draws);
   }
-  if (k < kMinDraws) {
-    throw Error("stopped after " + std::to_string(k) + " draws; the estimates need at least " +
+  if (d.k < kMinDraws) {
+    throw Error("stopped after " + std::to_string(d.k) + " draws; the estimates need at least " +
                 std::to_string(kMinDraws));
   }
-  r.draws = k;
-  const double kk = static_cast<double>(k);
+  return d;
+}
 
-  // -- estimates -----------------------------------------------------------------------------
-  // Means of e_B and e_B' over the draws (the sample-mean correction of sample_trace).
-  for (auto* d : {&du, &dv}) {
-    for (double& s : d->sum) s /= kk;
+// Sums of e over the draws become means (the sample-mean correction of sample_trace).
+void sums_to_means(PairDraws& d, PlainColumns& columns) {
+  const double kk = static_cast<double>(d.k);
+  for (auto* x : {&d.u, &d.v}) {
+    for (double& s : x->sum) s /= kk;
   }
-  const double ubar2 = dot(du.sum.data(), du.sum.data(), p);
-  const double vbar2 = dot(dv.sum.data(), dv.sum.data(), p);
-  const double uvbar = dot(du.sum.data(), dv.sum.data(), p);
-
-  // e_NE = alpha e_B + (1 - alpha) e_B', so every |e_NE|^2 and every
-  // projection follows from the per-draw scalars of B and B': all alphas are
-  // measured on the same draws at no extra gradient cost.
-  const auto ne_sq = [&](double a) {
-    std::vector<double> s(static_cast<size_t>(k));
-    for (size_t i = 0; i < s.size(); ++i) {
-      s[i] = a * a * du.sq[i] + (1 - a) * (1 - a) * dv.sq[i] + 2 * a * (1 - a) * uv[i];
-    }
-    return s;
-  };
-  const auto ne_trace = [&](double a, const std::vector<double>& s) {
-    const double bar2 = a * a * ubar2 + (1 - a) * (1 - a) * vbar2 + 2 * a * (1 - a) * uvbar;
-    return sample_trace(mean_of(s), bar2, kk);
-  };
-  const auto ne_proj = [&](double a, size_t dir) {
-    std::vector<double> z(static_cast<size_t>(k));
-    for (size_t i = 0; i < z.size(); ++i) z[i] = a * du.proj[dir][i] + (1 - a) * dv.proj[dir][i];
-    return z;
-  };
-
-  const double trace_b = ne_trace(1.0, ne_sq(1.0));
-  r.trace_cov_b = trace_b;
-  const Interval trace_b_ci = normal_interval(trace_b, mean_interval(du.sq, opt.confidence).standard_error,
-                                              opt.confidence);
-  r.trace_cov_b_ci_low = trace_b_ci.low;
-  r.trace_cov_b_ci_high = trace_b_ci.high;
-  r.finite_population_b = finite_population_factor(n, big_b);
-  r.trace_sigma = trace_b * static_cast<double>(big_b) / r.finite_population_b;
-  r.b_simple_direct = r.full_gradient_sq_norm > 0 ? r.trace_sigma / r.full_gradient_sq_norm : kNaN;
-  r.kurtosis_standard_error = excess_kurtosis_standard_error(k);
-
   for (auto& [b, col] : columns) {
     if (col.stream) {
       for (double& s : col.draws.sum) s /= kk;
     }
   }
+}
 
-  for (double a : opt.alphas) {
-    AlphaReport ar;
-    ar.alpha = a;
-    ar.theory_factor = ne_factor(a);
-    const auto s = ne_sq(a);
-    ar.trace_cov = ne_trace(a, s);
-    ar.measured_factor = ar.trace_cov / trace_b;
-    const Interval ci =
-        normal_interval(ar.measured_factor, ratio_standard_error(s, du.sq, ar.measured_factor), opt.confidence);
-    ar.ci_low = ci.low;
-    ar.ci_high = ci.high;
-    ar.b_eff = effective_batch(big_b, a);
-    ar.b_eff_rounded = rounded_effective_batch(big_b, a);
-    ar.plain_theory_factor = plain_factor(n, big_b, ar.b_eff_rounded);
-
-    // Kurtosis along the fixed directions, NE at B.
-    double kurt_sum = 0.0;
-    for (size_t j = 0; j < n_random; ++j) kurt_sum += kurtosis_or_nan(ne_proj(a, j));
-    ar.kurtosis_random_ne = n_random > 0 ? kurt_sum / static_cast<double>(n_random) : kNaN;
-    ar.kurtosis_principal_ne = principal.empty() ? kNaN : kurtosis_or_nan(ne_proj(a, n_random));
-
-    const auto it = columns.find(ar.b_eff_rounded);
-    ar.plain_measured = it != columns.end();
-    ar.plain_measured_factor = ar.plain_ci_low = ar.plain_ci_high = kNaN;
-    ar.kurtosis_random_plain = ar.kurtosis_principal_plain = kNaN;
-    if (ar.plain_measured) {
-      const PlainColumn& col = it->second;
-      const NoiseDraws& d = col.stream ? col.draws : du;  // b == B: the draws of B are plain batches of b
-      const double bar2 = dot(d.sum.data(), d.sum.data(), p);
-      const double t = col.stream ? sample_trace(mean_of(d.sq), bar2, kk) : trace_b;
-      ar.plain_measured_factor = t / trace_b;
-      const Interval pci = normal_interval(ar.plain_measured_factor,
-                                           ratio_standard_error(d.sq, du.sq, ar.plain_measured_factor),
-                                           opt.confidence);
-      ar.plain_ci_low = pci.low;
-      ar.plain_ci_high = pci.high;
-      double ks = 0.0;
-      for (size_t j = 0; j < n_random; ++j) ks += kurtosis_or_nan(d.proj[j]);
-      ar.kurtosis_random_plain = n_random > 0 ? ks / static_cast<double>(n_random) : kNaN;
-      ar.kurtosis_principal_plain = principal.empty() ? kNaN : kurtosis_or_nan(d.proj[n_random]);
-    }
-    r.alphas.push_back(ar);
+// e_NE = alpha e_B + (1 - alpha) e_B', so every |e_NE|^2 and every
+// projection follows from the per-draw scalars of B and B': all alphas are
+// measured on the same draws at no extra gradient cost.
+class NeNoise {
+ public:
+  // `d` after sums_to_means: its sums are the means of e_B and e_B' over the draws.
+  explicit NeNoise(const PairDraws& d) : d_(d), k_(static_cast<size_t>(d.k)), kk_(static_cast<double>(d.k)) {
+    const size_t p = d.u.sum.size();
+    ubar2_ = dot(d.u.sum.data(), d.u.sum.data(), p);
+    vbar2_ = dot(d.v.sum.data(), d.v.sum.data(), p);
+    uvbar_ = dot(d.u.sum.data(), d.v.sum.data(), p);
   }
+  // |e_NE|^2 per draw.
+  std::vector<double> sq(double a) const {
+    std::vector<double> s(k_);
+    for (size_t i = 0; i < s.size(); ++i) {
+      s[i] = a * a * d_.u.sq[i] + (1 - a) * (1 - a) * d_.v.sq[i] + 2 * a * (1 - a) * d_.uv[i];
+    }
+    return s;
+  }
+  // tr Cov[g_NE] from sq(a).
+  double trace(double a, const std::vector<double>& s) const {
+    const double bar2 = a * a * ubar2_ + (1 - a) * (1 - a) * vbar2_ + 2 * a * (1 - a) * uvbar_;
+    return sample_trace(mean_of(s), bar2, kk_);
+  }
+  // The projections of e_NE on direction `dir`, per draw.
+  std::vector<double> proj(double a, size_t dir) const {
+    std::vector<double> z(k_);
+    for (size_t i = 0; i < z.size(); ++i) z[i] = a * d_.u.proj[dir][i] + (1 - a) * d_.v.proj[dir][i];
+    return z;
+  }
+  const PairDraws& draws() const { return d_; }
+  double draws_count() const { return kk_; }
 
-  // -- B_simple from the B and 2B gradients of each draw ---------------------------------------
-  // |g_2B|^2 with g_2B = (g_B + g_B') / 2; the small-batch norm is the mean of
-  // |g_B|^2 and |g_B'|^2 (both unbiased, half the variance). Without
-  // replacement E|g_B|^2 = |G|^2 + f_B tr Sigma / B and E|g_2B|^2 =
-  // |G|^2 + f_B tr Sigma / (2B) (two independent batches of B, f_B =
-  // (N - B)/(N - 1)), so McCandlish's |G|^2 is unbiased and his tr Sigma
-  // estimates f_B tr Sigma: divide by f_B.
-  std::vector<double> g2(static_cast<size_t>(k)), tr(static_cast<size_t>(k));
+ private:
+  const PairDraws& d_;
+  size_t k_;
+  double kk_;
+  double ubar2_ = 0.0, vbar2_ = 0.0, uvbar_ = 0.0;
+};
+
+// tr Cov[g_B] with its interval, tr Sigma and the direct B_simple.
+void estimate_plain_b(const NeNoise& ne, int64_t n, const NoiseMeterOptions& opt, NoiseReport& r) {
+  const double trace_b = ne.trace(1.0, ne.sq(1.0));
+  r.trace_cov_b = trace_b;
+  const Interval trace_b_ci =
+      normal_interval(trace_b, mean_interval(ne.draws().u.sq, opt.confidence).standard_error, opt.confidence);
+  r.trace_cov_b_ci_low = trace_b_ci.low;
+  r.trace_cov_b_ci_high = trace_b_ci.high;
+  r.finite_population_b = finite_population_factor(n, opt.batch_size);
+  r.trace_sigma = trace_b * static_cast<double>(opt.batch_size) / r.finite_population_b;
+  r.b_simple_direct = r.full_gradient_sq_norm > 0 ? r.trace_sigma / r.full_gradient_sq_norm : kNaN;
+  r.kurtosis_standard_error = excess_kurtosis_standard_error(ne.draws().k);
+}
+
+// The mean excess kurtosis over the random directions (NaN with none), and along the principal one.
+double mean_random_kurtosis(size_t n_random, const std::function<std::vector<double>(size_t)>& projections) {
+  double sum = 0.0;
+  for (size_t j = 0; j < n_random; ++j) sum += kurtosis_or_nan(projections(j));
+  return n_random > 0 ? sum / static_cast<double>(n_random) : kNaN;
+}
+
+// The plain batch of round(B_eff) beside NE (left NaN when b > N: not drawn).
+void compare_plain(AlphaReport& ar, const PlainColumns& columns, const NeNoise& ne, const Frame& frame,
+                   const NoiseReport& r, double confidence) {
+  ar.plain_measured_factor = ar.plain_ci_low = ar.plain_ci_high = kNaN;
+  ar.kurtosis_random_plain = ar.kurtosis_principal_plain = kNaN;
+  const auto it = columns.find(ar.b_eff_rounded);
+  ar.plain_measured = it != columns.end();
+  if (!ar.plain_measured) return;
+  const PlainColumn& col = it->second;
+  const NoiseDraws& du = ne.draws().u;
+  const NoiseDraws& d = col.stream ? col.draws : du;  // b == B: the draws of B are plain batches of b
+  const double bar2 = dot(d.sum.data(), d.sum.data(), frame.params());
+  const double t = col.stream ? sample_trace(mean_of(d.sq), bar2, ne.draws_count()) : r.trace_cov_b;
+  ar.plain_measured_factor = t / r.trace_cov_b;
+  const Interval pci = normal_interval(ar.plain_measured_factor,
+                                       ratio_standard_error(d.sq, du.sq, ar.plain_measured_factor), confidence);
+  ar.plain_ci_low = pci.low;
+  ar.plain_ci_high = pci.high;
+  ar.kurtosis_random_plain = mean_random_kurtosis(frame.n_random(), [&d](size_t j) { return d.proj[j]; });
+  ar.kurtosis_principal_plain = frame.principal.empty() ? kNaN : kurtosis_or_nan(d.proj[frame.n_random()]);
+}
+
+// NE at one alpha: its covariance factor against theory, B_eff, the kurtosis, and the plain batch beside it.
+AlphaReport alpha_report(double a, const NeNoise& ne, const PlainColumns& columns, const Frame& frame, int64_t n,
+                         const NoiseMeterOptions& opt, const NoiseReport& r) {
+  AlphaReport ar;
+  ar.alpha = a;
+  ar.theory_factor = ne_factor(a);
+  const auto s = ne.sq(a);
+  ar.trace_cov = ne.trace(a, s);
+  ar.measured_factor = ar.trace_cov / r.trace_cov_b;
+  const Interval ci = normal_interval(
+      ar.measured_factor, ratio_standard_error(s, ne.draws().u.sq, ar.measured_factor), opt.confidence);
+  ar.ci_low = ci.low;
+  ar.ci_high = ci.high;
+  ar.b_eff = effective_batch(opt.batch_size, a);
+  ar.b_eff_rounded = rounded_effective_batch(opt.batch_size, a);
+  ar.plain_theory_factor = plain_factor(n, opt.batch_size, ar.b_eff_rounded);
+  // Kurtosis along the fixed directions, NE at B.
+  ar.kurtosis_random_ne = mean_random_kurtosis(frame.n_random(), [&ne, a](size_t j) { return ne.proj(a, j); });
+  ar.kurtosis_principal_ne = frame.principal.empty() ? kNaN : kurtosis_or_nan(ne.proj(a, frame.n_random()));
+  compare_plain(ar, columns, ne, frame, r, opt.confidence);
+  return ar;
+}
+
+// B_simple from the B and 2B gradients of each draw.
+// |g_2B|^2 with g_2B = (g_B + g_B') / 2; the small-batch norm is the mean of
+// |g_B|^2 and |g_B'|^2 (both unbiased, half the variance). Without
+// replacement E|g_B|^2 = |G|^2 + f_B tr Sigma / B and E|g_2B|^2 =
+// |G|^2 + f_B tr Sigma / (2B) (two independent batches of B, f_B =
+// (N - B)/(N - 1)), so McCandlish's |G|^2 is unbiased and his tr Sigma
+// estimates f_B tr Sigma: divide by f_B.
+void estimate_b_simple(const PairDraws& d, const NoiseMeterOptions& opt, NoiseReport& r) {
+  const int64_t big_b = opt.batch_size;
+  std::vector<double> g2(static_cast<size_t>(d.k)), tr(static_cast<size_t>(d.k));
   for (size_t i = 0; i < g2.size(); ++i) {
-    const double small = 0.5 * (raw_u[i] + raw_v[i]);
-    const double big = 0.25 * (raw_u[i] + raw_v[i] + 2.0 * raw_uv[i]);
+    const double small = 0.5 * (d.raw_u[i] + d.raw_v[i]);
+    const double big = 0.25 * (d.raw_u[i] + d.raw_v[i] + 2.0 * d.raw_uv[i]);
     const optim::NoiseScaleEstimate e = optim::estimate_noise_scale(small, big_b, big, 2 * big_b);
     g2[i] = e.g_squared;
     tr[i] = e.trace_sigma;
@@ -396,7 +469,41 @@ NoiseReport measure_noise(const GradientOracle& oracle, int64_t n, const NoiseMe
   } else {
     r.b_simple = r.b_simple_ci_low = r.b_simple_ci_high = kNaN;  // |G|^2 not resolved from the noise
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+}
+
+}  // namespace
+
+NoiseReport measure_noise(const GradientOracle& oracle, int64_t n, const NoiseMeterOptions& opt,
+                          const NoiseMeterHooks& hooks) {
+  opt.validate(n);
+  const auto t_start = Clock::now();
+  NoiseReport r;
+  r.dataset_size = n;
+  r.batch_size = opt.batch_size;
+  r.seed = opt.seed;
+  r.confidence = opt.confidence;
+  r.directions = opt.directions;
+  r.pilot_draws = opt.pilot_draws;
+
+  CheckedOracle call(oracle, hooks);
+  Frame frame;
+  frame.centre = full_gradient(call, n, opt, r);
+  const size_t p = frame.params();
+  r.parameters = static_cast<int64_t>(p);
+  r.full_gradient_sq_norm = dot(frame.centre.data(), frame.centre.data(), p);
+  frame.random_dirs = random_directions(p, opt);
+  frame.principal = principal_direction(call, n, opt, p, r.principal_variance_share);
+
+  PlainColumns columns = plain_columns(n, opt, frame);
+  PairDraws draws = take_draws(call, n, opt, frame, columns, hooks);
+  r.interrupted = draws.interrupted;
+  r.draws = draws.k;
+  sums_to_means(draws, columns);
+  const NeNoise ne(draws);
+  estimate_plain_b(ne, n, opt, r);
+  for (double a : opt.alphas) r.alphas.push_back(alpha_report(a, ne, columns, frame, n, opt, r));
+  estimate_b_simple(draws, opt, r);
+  r.seconds = seconds_since(t_start);
   return r;
 }
 
