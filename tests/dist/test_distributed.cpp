@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/compare.h"
 #include "support/cli.h"
 #include "support/net.h"
 
@@ -104,7 +105,7 @@ class Launch {
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 
-double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+using nesgd::testing::rel_diff;
 
 // Every curve point (the training loss, the step's minibatch loss) within
 // `tol` relative, the same L* and L** iterations and status.
@@ -122,13 +123,13 @@ void expect_follows(const nlohmann::json& dist, const nlohmann::json& single, do
   double worst = 0.0;
   for (size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(a[i]["iteration"], b[i]["iteration"]);
-    worst = std::max(worst, rel(a[i]["train_loss"].get<double>(), b[i]["train_loss"].get<double>()));
-    worst = std::max(worst, rel(a[i]["minibatch_loss"].get<double>(), b[i]["minibatch_loss"].get<double>()));
+    worst = std::max(worst, rel_diff(a[i]["train_loss"].get<double>(), b[i]["train_loss"].get<double>()));
+    worst = std::max(worst, rel_diff(a[i]["minibatch_loss"].get<double>(), b[i]["minibatch_loss"].get<double>()));
   }
   EXPECT_LT(worst, tol) << "largest relative difference of the losses over " << a.size() << " checks";
   // Evaluation uses the weights and (with ghost batch norm) the running statistics.
-  EXPECT_LT(rel(dist["test_loss"].get<double>(), single["test_loss"].get<double>()), tol);
-  EXPECT_LT(rel(dist["final_full_train_loss"].get<double>(), single["final_full_train_loss"].get<double>()), tol);
+  EXPECT_LT(rel_diff(dist["test_loss"].get<double>(), single["test_loss"].get<double>()), tol);
+  EXPECT_LT(rel_diff(dist["final_full_train_loss"].get<double>(), single["final_full_train_loss"].get<double>()), tol);
 }
 
 // F1 on 110 real Fashion-MNIST images, B = 20: keras epochs of 5 full

@@ -16,6 +16,7 @@
 #include "nesgd/dist/group.h"
 #include "nesgd/error.h"
 #include "nesgd/train/trainer.h"
+#include "support/compare.h"
 #include "support/cli.h"
 #include "support/synthetic.h"
 #include "support/net.h"
@@ -23,7 +24,7 @@
 namespace nesgd::train {
 namespace {
 
-double rel(double a, double b) { return a == b ? 0.0 : std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+using nesgd::testing::rel_diff;
 
 // Runs `config` over `world` ranks, one thread each; returns rank 0's result
 // after checking that every rank returned the same one.
@@ -61,14 +62,14 @@ void expect_follows(const RunResult& d, const RunResult& s, int world, double to
   EXPECT_EQ(d.samples_processed, s.samples_processed);
   ASSERT_EQ(d.curve.size(), s.curve.size());
   for (size_t i = 0; i < s.curve.size(); ++i) {
-    EXPECT_LT(rel(d.curve[i].train_loss, s.curve[i].train_loss), tol) << "check " << i << ", " << world << " ranks";
-    EXPECT_LT(rel(d.curve[i].minibatch_loss, s.curve[i].minibatch_loss), tol) << "check " << i;
+    EXPECT_LT(rel_diff(d.curve[i].train_loss, s.curve[i].train_loss), tol) << "check " << i << ", " << world << " ranks";
+    EXPECT_LT(rel_diff(d.curve[i].minibatch_loss, s.curve[i].minibatch_loss), tol) << "check " << i;
   }
   // Evaluation runs on ghost batch norm's running statistics: their
   // recombination over the ranks is compared here.
-  EXPECT_LT(rel(d.test_loss, s.test_loss), tol) << world << " ranks";
+  EXPECT_LT(rel_diff(d.test_loss, s.test_loss), tol) << world << " ranks";
   EXPECT_EQ(d.test_accuracy, s.test_accuracy);
-  EXPECT_LT(rel(d.final_full_train_loss, s.final_full_train_loss), tol);
+  EXPECT_LT(rel_diff(d.final_full_train_loss, s.final_full_train_loss), tol);
 }
 
 // Ten classes of synthetic colour images, 8 x 8.

@@ -8,6 +8,7 @@
 #include "nesgd/error.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/packed.h"
+#include "support/compare.h"
 
 using namespace nesgd::models;
 
@@ -16,9 +17,7 @@ namespace {
 // float64 throughout: differences are then summation-order rounding only.
 constexpr double kTolerance = 1e-12;
 
-double max_rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return ((a - b).abs().max() / b.abs().max().clamp_min(1e-300)).item<double>();
-}
+using nesgd::testing::max_rel_diff;
 
 std::vector<std::shared_ptr<Network>> members(const ModelSpec& spec, int k) {
   std::vector<std::shared_ptr<Network>> nets;

@@ -13,7 +13,7 @@
 #include "nesgd/error.h"
 #include "nesgd/noise/noise_meter.h"
 #include "nesgd/noise/statistics.h"
-#include "support/tolerance.h"
+#include "support/compare.h"
 
 using namespace nesgd::noise;
 

@@ -6,7 +6,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/noise/statistics.h"
-#include "support/tolerance.h"
+#include "support/compare.h"
 
 using namespace nesgd::noise;
 

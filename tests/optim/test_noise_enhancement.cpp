@@ -18,7 +18,7 @@
 
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/optimizers.h"
-#include "support/tolerance.h"
+#include "support/compare.h"
 
 using nesgd::optim::ne_backward;
 using nesgd::optim::ne_step;

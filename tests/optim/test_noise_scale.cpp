@@ -7,7 +7,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/optim/noise_scale.h"
-#include "support/tolerance.h"
+#include "support/compare.h"
 
 using namespace nesgd::optim;
 

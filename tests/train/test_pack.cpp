@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "support/compare.h"
 #include "support/synthetic.h"
 #include "nesgd/error.h"
 #include "nesgd/train/pack.h"
@@ -22,10 +23,7 @@ namespace {
 constexpr double kRelTolerance = 1e-9;
 constexpr int64_t kMinComparedSteps = 15;  // the synthetic problem stops after 15-35 steps
 
-double rel_diff(double a, double b) {
-  if (a == b) return 0.0;  // also equal infinities
-  return std::abs(a - b) / std::max(std::abs(b), 1e-300);
-}
+using nesgd::testing::rel_diff;
 
 // F1's problem: 10 separable classes of 28x28 synthetic images (the pack's
 // exactness needs a training problem, not the real files; the test set is small

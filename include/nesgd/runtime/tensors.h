@@ -22,6 +22,11 @@ TensorSet to_tensors(const data::ImageSet& set, const torch::Device& device,
 // The samples of one minibatch. indices: [B] -> x: [B, C, H, W], y: [B]
 std::pair<torch::Tensor, torch::Tensor> gather(const TensorSet& set, const std::vector<int64_t>& indices);
 
+// Samples per forward pass of an evaluation: every evaluation (a run's, a pack
+// member's full loss, a data-parallel rank's share) cuts a set into these
+// chunks, so their sums agree up to the order of the final additions.
+inline constexpr int64_t kEvalChunk = 1000;
+
 struct EvalResult {
   double loss = 0.0;      // mean cross-entropy
   double accuracy = 0.0;  // fraction correct
@@ -30,6 +35,6 @@ struct EvalResult {
 // Mean loss and accuracy over the whole set in evaluation mode (no grad,
 // batch norm on running statistics), in chunks of `chunk` samples. Restores
 // the model's training flag afterwards.
-EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk = 1000);
+EvalResult evaluate(models::Network& model, const TensorSet& set, int64_t chunk = kEvalChunk);
 
 }  // namespace nesgd::runtime

@@ -239,7 +239,7 @@ class PackRun {
     torch::NoGradGuard no_grad;
     const int64_t k = static_cast<int64_t>(slots_.size());
     const int64_t n = train_.x.size(0);
-    constexpr int64_t kChunk = 1000;  // as runtime::evaluate()'s default
+    constexpr int64_t kChunk = runtime::kEvalChunk;
     runtime::AutocastScope autocast(precision_, device_);
     torch::Tensor sums = torch::zeros({k}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
     for (int64_t start = 0; start < n; start += kChunk) {

@@ -397,7 +397,7 @@ class TrainingRun {
   runtime::EvalResult evaluate_set(const runtime::TensorSet& set) {
     runtime::AutocastScope autocast(config_.precision, device_);  // evaluations in the run's precision too
     if (!group_) return runtime::evaluate(*model_, set);
-    constexpr int64_t kChunk = 1000;  // evaluate()'s default
+    constexpr int64_t kChunk = runtime::kEvalChunk;
     const int64_t n = set.x.size(0);
     const int64_t units = (n + kChunk - 1) / kChunk;
     const int64_t w = group_->size(), r = group_->rank();
