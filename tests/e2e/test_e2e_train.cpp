@@ -1,4 +1,4 @@
-// End to end: the `nesgd` binary on real Fashion-MNIST data.
+// End to end: the `nesgd` binary on real Fashion-MNIST data, and on NumPy arrays.
 #include <gtest/gtest.h>
 
 #include "support/curve.h"
@@ -85,4 +85,28 @@ TEST(E2ETrain, HelpExplainsEveryOption) {
                            "--loss-measure", "--eval-every", "--max-iterations", "--threads", "--out", "--data-dir"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
   }
+}
+
+// A user's NumPy arrays through the CLI: files written by numpy (tests/testdata/npz:
+// 7 training and 3 test images of 3x5x6, 7 classes), an .npz of uint8 NHWC pixels and
+// a folder of .npy files; NE steps run on both and the record names the data.
+TEST(E2ETrain, TrainsOnNumPyArraysFromAnNpzAndAFolder) {
+  const std::string fixtures = std::string(NESGD_TEST_DATA_DIR) + "/npz";
+  nesgd::testing::TempDir tmp;
+  for (const std::string source : {"savez_uint8_nhwc.npz", "npy_folder_grey"}) {
+    const std::string out = tmp.path() + "/" + source + ".json";
+    const auto r = run_nesgd("train --model f1 --dataset 'npz:" + fixtures + "/" + source +
+                             "' --batch-size 7 --alpha 1.5 --seed 3 --max-iterations 4 -q --out '" + out + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(nesgd::testing::read_text(out));
+    EXPECT_EQ(j["iterations"], 4) << source;
+    EXPECT_EQ(j["train_size"], 7) << source;
+    EXPECT_EQ(j["test_size"], 3) << source;
+    EXPECT_NE(j["dataset_source"].get<std::string>().find(source), std::string::npos) << j["dataset_source"];
+    EXPECT_EQ(j["samples_processed"], 4 * 2 * 7) << "B and B' each step";
+  }
+  // An unknown layout is refused by the flag's check, naming the flag.
+  const auto bad = run_nesgd("train --dataset 'npz:" + fixtures + "/savez_uint8_nhwc.npz' --layout sideways");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--layout"), std::string::npos) << bad.output;
 }
