@@ -17,6 +17,8 @@ plot "plots/curves-f1-b900-alpha1.dat" index 0 using 1:2 with lines lw 2 title "
      "" index 5 using 1:2 with lines lw 2 title "seed 6: converged at 10720", \
      "" index 6 using 1:2 with lines lw 2 title "seed 7: converged at 11457", \
      "" index 7 using 1:2 with lines lw 2 title "seed 8: converged at 11323", \
+     "" index 8 using 1:2 with lines lw 2 title "seed 9: converged at 11658", \
+     "" index 9 using 1:2 with lines lw 2 title "seed 10: converged at 11323", \
      0.01 with lines dt 2 lw 2 lc rgb "#555555" title "L* = 0.01 (LR halved)", \
      0.001 with lines dt 3 lw 2 lc rgb "black" title "L** = 0.001 (stop)"
 set terminal pngcairo size 1080,720 noenhanced font "sans,12" background "white"
