@@ -65,10 +65,8 @@ class PackRun {
       }
     }
     const RunConfig& c0 = configs.front();
-    for (const auto& c : configs) {  // before any work
-      c.validate_for_training_set(c.train_subset > 0 ? std::min(c.train_subset, data.train.n) : data.train.n);
-    }
-    // The set-up of a single run (train/run_setup.h): members differ only in what pack_key leaves out.
+    // The set-up of a single run (train/run_setup.h). Members differ only in what pack_key leaves
+    // out (seed, alpha, LR), none of which the training-set check reads: c0's check covers them all.
     RunData run_data = prepare_run(c0, data, runtime::resolve_device(c0.device));
     device_ = run_data.device;
     dtype_ = run_data.dtype;
