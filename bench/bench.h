@@ -67,6 +67,7 @@ std::vector<std::string> model_bench_names();
 struct StepOptions {
   std::string precision = "fp32";  // fp32 | bf16 | tf32
   bool fused_adam = true;
+  std::string ne_pass = "joint";  // joint | split (optim/ne_pass.h), as the trainer's --ne-pass
 };
 
 // One training step of `bench`'s model at batch size B and NE factor alpha,
@@ -95,6 +96,7 @@ class StepBench {
   data::BatchStream stream_b_;
   std::optional<data::BatchStream> stream_b_prime_;
   optim::MinibatchLoss loss_b_, loss_b_prime_;
+  optim::JointMinibatchLosses joint_losses_;  // set: the joint pass
 };
 
 // The matrix products of one step, on preallocated random operands on `device`.

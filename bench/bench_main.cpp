@@ -56,6 +56,7 @@ struct Options {
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto
   std::string precision = "fp32";  // fp32 | bf16 | tf32 (runtime/precision.h)
   std::string adam = "fused";      // fused | ops: Keras's Adam in one pass, or as LibTorch operations
+  std::string ne_pass = "joint";   // joint | split: NE's two gradients from one pass over [B; B'] or one per batch
   bool quick = false;
   std::string json_path;
   std::string profile_dir;  // non-empty: write per-operator traces instead of timing
@@ -92,7 +93,7 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 // Square fp32 sgemm rate in FLOP/s (median of repeats) and its spread.
-StepOptions step_options(const Options& o) { return {o.precision, o.adam == "fused"}; }
+StepOptions step_options(const Options& o) { return {o.precision, o.adam == "fused", o.ne_pass}; }
 
 std::pair<double, double> square_rate(const Options& o, const torch::Device& device) {
   const int64_t n = o.square_size;
@@ -305,6 +306,7 @@ int run(const Options& o, const std::string& command_line) {
     j["model"] = o.model;
     j["precision"] = o.precision;
     j["adam"] = o.adam;
+    j["ne_pass"] = o.ne_pass;
     j["cpu_model"] = cpu_model();
     j["cores"] = runtime::hardware_cores();
     j["device"] = device.str();
@@ -372,6 +374,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--adam", o.adam, "Keras's Adam in one pass (fused) or as LibTorch's operations (ops)")
       ->check(CLI::IsMember({"fused", "ops"}))
+      ->capture_default_str();
+  app.add_option("--ne-pass", o.ne_pass,
+                 "NE steps (alpha != 1): joint (one forward and backward over [B; B'], the trainer's default) or split")
+      ->check(CLI::IsMember(nesgd::optim::ne_pass_names()))
       ->capture_default_str();
   app.add_flag("--quick", o.quick, "short blocks and 3 repeats: a smoke run, not figures to quote");
   app.add_option("--json", o.json_path, "also write the results as JSON to this file");

@@ -89,10 +89,28 @@ StepBench::StepBench(const ModelBench& bench, const runtime::TensorSet& data, in
   };
   loss_b_ = minibatch_loss(stream_b_);
   if (stream_b_prime_) loss_b_prime_ = minibatch_loss(*stream_b_prime_);
+  if (stream_b_prime_ && options_.ne_pass == optim::kNEPassJoint) {
+    // The trainer's joint pass: one gather and one forward over [B; B'] (runtime::joint_batch_losses).
+    joint_losses_ = [this]() {
+      std::vector<int64_t> both = stream_b_.next();
+      const std::vector<int64_t>& b_prime = stream_b_prime_->next();
+      const int64_t size_b = static_cast<int64_t>(both.size());
+      both.insert(both.end(), b_prime.begin(), b_prime.end());
+      auto [x, y] = runtime::gather(data_, both);
+      return runtime::joint_batch_losses(*model_, x, y, size_b, options_.precision, device_);
+    };
+  }
 }
 
 double StepBench::step() {
-  const double loss = optim::ne_step(*optimizer_, loss_b_, loss_b_prime_, ne_).loss_b;
+  double loss = 0.0;
+  if (joint_losses_) {
+    optimizer_->zero_grad();
+    loss = optim::ne_backward_joint(joint_losses_, ne_).loss_b;
+    optimizer_->step();
+  } else {
+    loss = optim::ne_step(*optimizer_, loss_b_, loss_b_prime_, ne_).loss_b;
+  }
   synchronize(device_);
   return loss;
 }

@@ -10,6 +10,8 @@ same batch stream (epoch-wise reshuffle, drop the remainder), same step:
     alpha == 1: L_B.backward()
     else:       (alpha * L_B).backward(); L_B' = CE(model(x_B'), y_B'); L_B'.item();
                 ((1 - alpha) * L_B').backward()
+    with --ne-pass joint (alpha != 1): one forward over [x_B; x_B'], L_B and L_B' from
+                its two halves, (alpha * L_B + (1 - alpha) * L_B').backward()
     Adam(lr 1e-3, betas 0.9/0.999, eps 1e-7).step()
 
 samples/s counts B per plain step and 2B per NE step, as nesgd_bench does.
@@ -99,8 +101,24 @@ def child(args):
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
                 return F.cross_entropy(model(x_all.index_select(0, idx)), y_all.index_select(0, idx))
 
+        def joint_losses():
+            idx_b, idx_bp = sb.next(), sbp.next()
+            idx = torch.cat([idx_b, idx_bp])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+                logits = model(x_all.index_select(0, idx))
+            y = y_all.index_select(0, idx)
+            n = idx_b.numel()
+            return F.cross_entropy(logits[:n], y[:n]), F.cross_entropy(logits[n:], y[n:])
+
         def step():
             opt.zero_grad()  # 1.13: zeroes in place, like LibTorch 1.13's zero_grad()
+            if sbp is not None and args.ne_pass == "joint":
+                lb, lbp = joint_losses()
+                lb.item()
+                lbp.item()
+                (lb * alpha + lbp * (1.0 - alpha)).backward()
+                opt.step()
+                return
             lb = loss(sb)
             lb.item()
             if sbp is None:
@@ -207,7 +225,7 @@ def run_setting(args, s, batch_sizes):
            "--batch-sizes", ",".join(map(str, batch_sizes)), "--alphas", ",".join(map(str, args.alphas)),
            "--repeats", str(args.repeats), "--min-block-seconds", str(args.min_block_seconds),
            "--warmup-seconds", str(args.warmup_seconds), "--seed", str(args.seed),
-           "--precision", args.precision, "--adam", args.adam]
+           "--precision", args.precision, "--adam", args.adam, "--ne-pass", args.ne_pass]
     print(f"reference_step.py: B {batch_sizes}: torch threads {s['torch_threads']}, OpenBLAS threads "
           f"{s['openblas_threads']}, {s['blas_build']} OpenBLAS, OMP_WAIT_POLICY {s['omp_wait_policy']}, "
           f"heap {s['malloc']}",
@@ -280,6 +298,8 @@ def main():
                    help="bf16: forward passes under torch.autocast('cpu', bfloat16)")
     p.add_argument("--adam", choices=["default", "fused"], default="default",
                    help="torch.optim.Adam as constructed by default, or with fused=True (torch >= 2.4)")
+    p.add_argument("--ne-pass", choices=["split", "joint"], default="split",
+                   help="NE step: a forward and backward per batch (split, the usual way) or one over [B; B'] (joint)")
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.quick:

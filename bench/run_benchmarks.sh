@@ -6,7 +6,8 @@
 #                           [--batch-sizes 100,1000,5000] [--alphas 1,1.5]
 #                           [--repeats 7] [--min-block-seconds 1.0]
 #                           [--py-blas-variants system[,openmp,...]] [--py-wait-policies default,passive (f1)]
-#                           [--pythons debian,pypi] [-- nesgd_bench flags]
+#                           [--pythons debian,pypi] [--ne-pass joint|split]
+#                           [--ref-ne-pass split|joint (f1)] [-- nesgd_bench flags]
 #
 # Builds nesgd_bench if needed (build dir: $NESGD_BUILD_DIR, default build/).
 # Each round runs both programs back to back, alternating which goes first, so
@@ -22,6 +23,8 @@
 # "debian" (/usr/bin/python3 with python3-torch 1.13) and/or "pypi" (the
 # current torch in .venv-torch/, scripts/torch_pypi.sh; the anchor quoted in
 # docs/PERFORMANCE.md); default both where .venv-torch exists, else debian.
+# --ne-pass: nesgd's NE step (default joint, the trainer's default); --ref-ne-pass:
+# the reference's (default: its usual split step; joint is F1's reference only).
 # Results: DIR/ours_<round>.json, DIR/ref[_pypi]_<round>.json, and
 # DIR/comparison.md (against Debian's) and DIR/comparison_pypi.md.
 #
@@ -43,6 +46,8 @@ py_variants=system
 py_waits=default,passive
 timing=()
 bench_extra=()
+ne_pass=joint
+ref_ne_pass=()
 sizes=(--batch-sizes 100,1000,5000)
 alphas=(--alphas 1,1.5)
 
@@ -57,6 +62,8 @@ while [ $# -gt 0 ]; do
     --py-blas-variants) py_variants=$2; shift 2 ;;
     --py-wait-policies) py_waits=$2; shift 2 ;;
     --pythons) pythons=$2; shift 2 ;;
+    --ne-pass) ne_pass=$2; shift 2 ;;
+    --ref-ne-pass) ref_ne_pass=(--ne-pass "$2"); shift 2 ;;
     --repeats|--min-block-seconds) timing+=("$1" "$2"); shift 2 ;;
     --) shift; bench_extra=("$@"); break ;;
     -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
@@ -100,7 +107,7 @@ declare -A ref_files=()
 for r in $(seq 1 "$rounds"); do
   run_ours() {
     echo "== round $r/$rounds: nesgd_bench" >&2
-    "$build/nesgd_bench" --model "$model" "${sizes[@]}" "${alphas[@]}" "${timing[@]}" "${quick[@]}" --json "$out/ours_$r.json" "${bench_extra[@]}" >&2
+    "$build/nesgd_bench" --model "$model" "${sizes[@]}" "${alphas[@]}" "${timing[@]}" "${quick[@]}" --ne-pass "$ne_pass" --json "$out/ours_$r.json" "${bench_extra[@]}" >&2
   }
   run_ref() {
     for kind in "${py_kinds[@]}"; do
@@ -111,7 +118,7 @@ for r in $(seq 1 "$rounds"); do
       [ "$kind" = pypi ] && variants=system
       echo "== round $r/$rounds: PyTorch-Python reference ($kind: $("$p" -c 'import torch; print(torch.__version__)'))" >&2
       "$p" "${reference[@]}" "${sizes[@]}" "${alphas[@]}" "${timing[@]}" "${quick[@]}" \
-        --blas-variants "$variants" --json "$f" >&2
+        "${ref_ne_pass[@]}" --blas-variants "$variants" --json "$f" >&2
       ref_files[$kind]+="$f "
     done
   }

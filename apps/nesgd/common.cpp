@@ -330,6 +330,13 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "and with --sampling keras so must each epoch's short batch, N mod B")
       ->check(positive_integer())
       ->capture_default_str();
+  cmd->add_option("--ne-pass", c.ne_pass,
+                  "How an NE step (alpha != 1) forms alpha g_B + (1 - alpha) g_B': joint (one forward and one "
+                  "backward pass over the 2B samples of [B; B'], ghost batch norm still per batch; the default) or "
+                  "split (a forward and backward pass per batch). The same arithmetic up to summation order, so "
+                  "not part of the run's id; the record's ne_pass says which ran (--log-noise-scale runs split)")
+      ->check(CLI::IsMember(optim::ne_pass_names()))
+      ->capture_default_str();
   cmd->add_flag("--cuda-graph", c.cuda_graph,
                "On a GPU, replay each full-size step's forward and backward passes as one CUDA graph (the same "
                "kernels without their launch cost; single runs; needs a LibTorch with CUDA)");
@@ -344,7 +351,9 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
       ->check(CLI::ExistingFile);
   cmd->add_flag("--log-noise-scale", c.log_noise_scale,
                 "Add the gradient noise scale B_simple (EMA) to every curve point. Free for alpha != 1; "
-                "at alpha = 1 it costs one extra forward/backward of B per step. Never changes the trajectory");
+                "at alpha = 1 it costs one extra forward/backward of B per step. Never changes the trajectory "
+                "(at alpha != 1 it runs the split NE pass, which reads g_B on its own: the trajectory of "
+                "--ne-pass split, bit for bit)");
 }
 
 void finish_train_options(train::RunConfig& config, const std::string& loss_measure) {

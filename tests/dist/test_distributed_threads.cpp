@@ -97,9 +97,20 @@ TEST(DistributedThreads, C1WithGhostBatchNormFollowsTheSingleRunOverTwoAndFourRa
   c.alpha = 1.5;
   c.seed = 4;
   c.max_iterations = 4;  // two epochs
+  c.ne_pass = "split";   // the reference: one process, a pass per batch
   const RunResult single = train_run(c, data);
   ASSERT_EQ(single.curve.size(), 2u);  // the epoch-mean loss at each epoch's end
-  for (int world : {2, 4}) expect_follows(train_over_threads(c, data, world), single, world, 1e-9);
+  // Each rank's joint pass over its slices of B and B' makes two running-statistics updates in
+  // one forward; their recombination over the ranks is exact as well (trainer.cpp).
+  for (const char* pass : {"split", "joint"}) {
+    RunConfig d = c;
+    d.ne_pass = pass;
+    for (int world : {2, 4}) {
+      const RunResult r = train_over_threads(d, data, world);
+      EXPECT_EQ(r.ne_pass, pass);
+      expect_follows(r, single, world, 1e-9);
+    }
+  }
 }
 
 TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleRun) {

@@ -98,6 +98,7 @@ TEST(E2EConv, C1NEStepsRunBAndBPrimeThroughTheNetwork) {
   EXPECT_EQ(j["iterations"], 2);
   EXPECT_EQ(j["samples_processed"], 2 * 2 * 100);  // B and B' forward and backward at each step
   EXPECT_EQ(j["config"]["alpha"], 2.5);
+  EXPECT_EQ(j["ne_pass"], "joint");  // the default: B and B' in one pass, each ghost batch on its own
   EXPECT_EQ(j["train_size"], 200);
   EXPECT_EQ(j["test_size"], 100);
 }

@@ -26,7 +26,7 @@ constexpr const char* kDefaultJson =
     "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
     "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
     "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
-    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
+    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
     "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
@@ -35,7 +35,7 @@ constexpr const char* kResolvedDefaultJson =
     "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
     "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
     "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
+    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
     "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
@@ -75,6 +75,8 @@ std::vector<std::pair<std::string, tr::RunConfig>> variants() {
     c.device = "cuda";
     c.cuda_graph = true;
   });
+  // Execution only: the default's id.
+  add("ne_pass split", [](tr::RunConfig& c) { c.ne_pass = "split"; });
   add("init_model", [](tr::RunConfig& c) { c.init_model = "w.pt"; });
   add("log_noise_scale", [](tr::RunConfig& c) { c.log_noise_scale = true; });
   add("c2", [](tr::RunConfig& c) {
@@ -112,6 +114,7 @@ const std::vector<std::pair<std::string, std::string>> kPinnedIds{
     {"ghost_batch_size 50", "767f156653cc6bb2"},
     {"device cuda", "6b4b0948c31794fb"},
     {"device cuda, cuda_graph", "6b4b0948c31794fb"},
+    {"ne_pass split", "7347aef9fad8e93d"},
     {"init_model", "990def8b755b4d86"},
     {"log_noise_scale", "acaec5987f35790c"},
     {"c2", "21bd3f61d752de46"},
@@ -147,7 +150,7 @@ TEST(RunConfigJson, FullTextOfANonDefaultConfigIsPinned) {
       "{\"alpha\":0.5,\"batch_size\":600,\"blas_threads\":2,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"cifar100\",\"device\":\"cpu\",\"eval_every\":7,\"ghost_batch_size\":100,"
       "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\","
+      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\",\"ne_pass\":\"joint\","
       "\"optimizer\":{\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.002,\"momentum\":0.9,"
       "\"name\":\"keras-adam\",\"weight_decay\":0.0001},\"precision\":\"fp32\",\"sampling\":\"keras\","
       "\"seed\":18446744073709551615,\"test_subset\":0,\"threads\":3,\"train_subset\":10000}");
@@ -169,7 +172,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
       "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
       "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   EXPECT_EQ(ex::run_id_of_config_json(legacy), "b053874fd40fb61f");
@@ -187,7 +190,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
       "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"optimizer\":{\"beta1\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
       "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   // An empty object is the legacy default config.

@@ -235,12 +235,16 @@ TEST(Trainer, NoiseScaleLoggingLeavesTheTrajectoryIdentical) {
     c.alpha = alpha;
     c.max_iterations = 24;
     c.eval_every = 6;
+    // The noise scale reads g_B between the split pass's two backward passes, so a logged NE run
+    // is the split run of its configuration (optim/ne_pass.h), bit for bit.
+    c.ne_pass = "split";
     RunFiles plain_files, logged_files;
     plain_files.save_model = temp_path("plain.pt");
     logged_files.save_model = temp_path("logged.pt");
     const auto plain = to_json(train_run(c, data, {}, plain_files), c);
     c.log_noise_scale = true;
     const auto logged = to_json(train_run(c, data, {}, logged_files), c);
+    EXPECT_EQ(logged["ne_pass"], alpha == 1.0 ? "single" : "split");
     ASSERT_EQ(plain["curve"].size(), logged["curve"].size());
     for (size_t i = 0; i < plain["curve"].size(); ++i) {
       EXPECT_EQ(plain["curve"][i]["train_loss"], logged["curve"][i]["train_loss"]) << "alpha " << alpha;

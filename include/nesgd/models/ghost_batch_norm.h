@@ -34,15 +34,19 @@
 // chunks (a ghost batch is a contiguous slice of the batch); for randomly
 // ordered minibatches the two groupings have the same distribution.
 //
-// With NE the trainer sends B and B' through the network in separate forward
-// calls, so a ghost batch never mixes samples of B and B', and the running
-// statistics are updated once per call (twice per NE step).
+// With NE, B and B' go through the network either in separate forward calls
+// (the split pass) or in one call over [B; B'] (the joint pass) whose batch is
+// cut into segments (BatchSegments below): each segment is a whole number of
+// ghost batches, so a ghost never mixes B and B', and the running statistics
+// are updated once per segment, in order, exactly as two successive calls
+// would leave them.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nesgd::models {
 
@@ -94,18 +98,41 @@ class GhostBatchNorm2dImpl : public torch::nn::Cloneable<GhostBatchNorm2dImpl> {
   torch::Tensor bias;          // beta [C]
   torch::Tensor running_mean;  // [C], starts at 0
   torch::Tensor running_var;   // [C], starts at 1
+
+  // Training-mode forward calls split their batch into these consecutive
+  // segments (sizes adding up to N), one running-statistics update each;
+  // empty = one segment. Set for one call by BatchSegments, not configuration.
+  std::vector<int64_t> segments;
 };
 
 TORCH_MODULE(GhostBatchNorm2d);
+
+// For its lifetime, every GhostBatchNorm2d inside `model` treats a training
+// batch as the given consecutive segments (e.g. {|B|, |B'|} for NE's joint
+// pass): statistics per ghost as always, running statistics updated once per
+// segment in order. A model without ghost batch norm is untouched.
+class BatchSegments {
+ public:
+  BatchSegments(torch::nn::Module& model, std::vector<int64_t> sizes);
+  ~BatchSegments();
+  BatchSegments(const BatchSegments&) = delete;
+  BatchSegments& operator=(const BatchSegments&) = delete;
+
+ private:
+  std::vector<GhostBatchNorm2dImpl*> layers_;
+};
 
 // The module's computation on explicit tensors (GhostBatchNorm2dImpl::forward
 // is this function on its own members). Packs of runs (train/pack.h) call it on
 // K members' channels side by side: x [N, K*C, H, W] with weight, bias and
 // running statistics of K*C entries normalizes every member's channels exactly
 // as K separate modules would, since every statistic is per channel.
-// running_mean / running_var are updated in place in training mode.
+// running_mean / running_var are updated in place in training mode, once per
+// entry of `segments` (consecutive sample counts adding up to N, each a
+// multiple of the ghost batch size; empty = the whole batch as one).
 torch::Tensor ghost_batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                torch::Tensor running_mean, torch::Tensor running_var,
-                               const GhostBatchNormOptions& options, bool training);
+                               const GhostBatchNormOptions& options, bool training,
+                               const std::vector<int64_t>& segments = {});
 
 }  // namespace nesgd::models

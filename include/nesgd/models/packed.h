@@ -40,8 +40,10 @@ class PackedNetwork {
 
   // x: [K, N, C, H, W], member k's minibatch in slot k -> logits [K, N, classes].
   // Training mode: ghost BN normalizes per member and ghost batch and updates
-  // the members' running statistics. Evaluation mode: running statistics.
-  torch::Tensor forward(const torch::Tensor& x, bool training);
+  // the members' running statistics, once per entry of `segments` (sample
+  // counts along N adding up to N, as ghost_batch_norm takes them: NE's joint
+  // pass over [B; B'] is {|B|, |B'|}; empty = one). Evaluation mode: running statistics.
+  torch::Tensor forward(const torch::Tensor& x, bool training, const std::vector<int64_t>& segments = {});
 
   // Stacked parameters [K, ...] (leaf tensors that require grad), in the
   // order of the single network's parameters(); the same for buffers.

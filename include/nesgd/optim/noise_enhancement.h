@@ -10,11 +10,13 @@
 // B_eff = B / (alpha^2 + (1 - alpha)^2). alpha = 1 is plain training at B;
 // alpha = 1/2 is plain training at 2B; alpha > 1 enhances the noise.
 //
-// Mechanism: LibTorch accumulates gradients across backward() calls, so we
-// backpropagate alpha * L_B and then (1 - alpha) * L_B'. The parameters'
+// Two ways to the same gradient (optim/ne_pass.h). Split: LibTorch
+// accumulates gradients across backward() calls, so we backpropagate
+// alpha * L_B and then (1 - alpha) * L_B', each batch its own forward pass.
+// Joint: one forward pass over [B; B'] yields both losses, and one backward of
+// alpha * L_B + (1 - alpha) * L_B' forms g_NE (ghost batch norm sees B and B'
+// as separate segments, models/ghost_batch_norm.h). Either way the parameters'
 // .grad() then hold g_NE and ANY torch::optim optimizer steps on it unchanged.
-// B and B' go through the model in separate forward passes, so batch-norm
-// statistics (ghost or not) never mix samples of the two batches.
 //
 // This part knows nothing of data, models or training schedules: the caller
 // supplies the two minibatch losses as closures. With alpha == 1 the B'
@@ -24,6 +26,9 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <utility>
+
+#include "nesgd/optim/ne_pass.h"
 
 namespace nesgd::optim {
 
@@ -34,6 +39,8 @@ struct NoiseEnhancementOptions {
 
 // Returns the mean loss of one minibatch (a scalar with grad history).
 using MinibatchLoss = std::function<torch::Tensor()>;
+// Returns L_B and L_B' (scalars with grad history) from one forward pass over [B; B'].
+using JointMinibatchLosses = std::function<std::pair<torch::Tensor, torch::Tensor>()>;
 
 struct NEBackwardResult {
   double loss_b = 0.0;        // L_B at the current weights
@@ -74,6 +81,12 @@ torch::Tensor ne_objective(const torch::Tensor& loss_b, const torch::Tensor& w_b
 // Measurements hook in there (noise scale) without touching the step.
 NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& loss_b_prime,
                              const NoiseEnhancementOptions& options, const std::function<void()>& after_b = {});
+
+// The joint pass: the same accumulation from one forward over [B; B'] and one
+// backward of alpha * L_B + (1 - alpha) * L_B' (ne_term, so the weights are
+// ne_weights'). Needs alpha != 1 (at alpha = 1 there is no B': use
+// ne_backward, whose single pass over B is then the whole step).
+NEBackwardResult ne_backward_joint(const JointMinibatchLosses& losses, const NoiseEnhancementOptions& options);
 
 // One full NE step on any optimizer: zero_grad, ne_backward, step.
 NEBackwardResult ne_step(torch::optim::Optimizer& optimizer, const MinibatchLoss& loss_b,

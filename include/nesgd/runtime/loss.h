@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 
 #include "nesgd/models/network.h"
 
@@ -32,5 +33,14 @@ torch::Tensor member_cross_entropy(const torch::Tensor& logits, const torch::Ten
 torch::Tensor batch_loss(models::Network& model, const torch::Tensor& x, const torch::Tensor& labels,
                          const std::string& precision, const torch::Device& device,
                          Reduction reduction = Reduction::kMean);
+
+// NE's joint pass (optim/ne_pass.h): x and labels hold [B; B'], B the first
+// size_b rows. One forward under the run's precision, in which ghost batch norm
+// treats B and B' as two segments (models/ghost_batch_norm.h); returns L_B and
+// L_B', each the mean (or sum) over its own rows, as batch_loss would give them.
+std::pair<torch::Tensor, torch::Tensor> joint_batch_losses(models::Network& model, const torch::Tensor& x,
+                                                           const torch::Tensor& labels, int64_t size_b,
+                                                           const std::string& precision, const torch::Device& device,
+                                                           Reduction reduction = Reduction::kMean);
 
 }  // namespace nesgd::runtime

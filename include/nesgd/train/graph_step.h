@@ -3,9 +3,10 @@
 // On a GPU a small network's step (F1: 7 x 500) is a few microseconds of
 // arithmetic behind about a hundred kernel launches. GraphedBackward records
 // the launches of one step once, in a CUDA graph, and then replays them for
-// each new pair of batches: the kernels are the ones ne_backward launches
-// (forward of B, backward of alpha * L_B, then forward of B' and backward of
-// (1 - alpha) * L_B'), in the same order, so the gradients are the same.
+// each new pair of batches: the kernels are the ones the eager step launches
+// (split: forward of B, backward of alpha * L_B, then forward of B' and
+// backward of (1 - alpha) * L_B'; joint: one forward over [B; B'] and one
+// backward, optim/ne_pass.h), in the same order, so the gradients are the same.
 //
 // What stays outside the graph: drawing the batches (their indices are
 // copied into the graph's fixed index tensors before each replay), the
@@ -36,12 +37,16 @@ bool cuda_graphs_built();
 
 class GraphedBackward {
  public:
+  // L_B and L_B' from one forward over the 2 * batch indices of [B; B'] (the joint pass).
+  using JointLossOf = std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor&)>;
+
   // loss_of(indices): the mean loss of the samples at these indices (a
   // device int64 tensor of `batch` entries), with grad history. `buffers`
   // are the model's (batch-norm running statistics), restored after warm-up.
+  // With joint_loss_of (and two batches) the graph holds the joint pass instead.
   GraphedBackward(std::function<torch::Tensor(const torch::Tensor&)> loss_of, std::vector<torch::Tensor> params,
                   std::vector<torch::Tensor> buffers, int64_t batch, double alpha, bool two_batches,
-                  const torch::Device& device);
+                  const torch::Device& device, JointLossOf joint_loss_of = {});
   ~GraphedBackward();
   GraphedBackward(const GraphedBackward&) = delete;
   GraphedBackward& operator=(const GraphedBackward&) = delete;

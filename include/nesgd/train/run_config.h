@@ -13,6 +13,7 @@
 
 #include "nesgd/models/model_spec.h"
 #include "nesgd/names.h"
+#include "nesgd/optim/ne_pass.h"
 #include "nesgd/optim/optimizer_config.h"
 
 namespace nesgd::train {
@@ -69,8 +70,13 @@ struct RunConfig {
   // On CUDA, each full-size step's forward and backward passes replayed as one CUDA graph
   // (train/graph_step.h); the same kernels, so not part of the run's identity, like the threads.
   bool cuda_graph = false;
+  // How an NE step forms alpha g_B + (1 - alpha) g_B' (optim/ne_pass.h): joint (one forward and one
+  // backward over [B; B'], the default) or split (a pass per batch). The same arithmetic up to the
+  // order of summation, so execution only, like cuda_graph; the record says which pass ran.
+  std::string ne_pass = optim::kDefaultNEPass;
   std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
-  bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory)
+  bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory; NE steps then
+                                // run the split pass, which reads g_B on its own)
   // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h; ignored by F1). The paper: ghost batches
   // of 100; the BN hyperparameters are not stated, so Keras's (the authors' framework) by default.
   std::string bn_convention = "keras";  // keras (momentum 0.99, eps 1e-3) | pytorch (0.1, 1e-5)

@@ -78,6 +78,8 @@ struct RunResult {
   double step_seconds = 0.0;         // time inside training steps (no evaluation)
   double samples_per_second = 0.0;   // samples through forward+backward / step_seconds
   int64_t samples_processed = 0;     // B per step, 2B per NE step
+  // The NE pass that ran (optim/ne_pass.h): joint, split, or single (alpha = 1: B alone).
+  std::string ne_pass;
   int64_t epochs = 0;                // epochs started by the B stream
   int64_t train_size = 0;
   int64_t test_size = 0;

@@ -4,7 +4,7 @@
 
 namespace nesgd::exp {
 
-const std::vector<std::string> kExecutionOnlyKeys{"threads", "blas_threads", "cuda_graph"};
+const std::vector<std::string> kExecutionOnlyKeys{"threads", "blas_threads", "cuda_graph", "ne_pass"};
 // Added after the first stores were written; at these values a run is what it was before.
 const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
     {"init_model", ""},           // start from Glorot weights

@@ -56,12 +56,26 @@ void GhostBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor GhostBatchNorm2dImpl::forward(const torch::Tensor& x) {
-  return ghost_batch_norm(x, weight, bias, running_mean, running_var, options, is_training());
+  return ghost_batch_norm(x, weight, bias, running_mean, running_var, options, is_training(), segments);
+}
+
+BatchSegments::BatchSegments(torch::nn::Module& model, std::vector<int64_t> sizes) {
+  for (const auto& m : model.modules(/*include_self=*/true)) {
+    if (auto* bn = dynamic_cast<GhostBatchNorm2dImpl*>(m.get())) {
+      bn->segments = sizes;
+      layers_.push_back(bn);
+    }
+  }
+}
+
+BatchSegments::~BatchSegments() {
+  for (auto* bn : layers_) bn->segments.clear();
 }
 
 torch::Tensor ghost_batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                torch::Tensor running_mean, torch::Tensor running_var,
-                               const GhostBatchNormOptions& options, bool training) {
+                               const GhostBatchNormOptions& options, bool training,
+                               const std::vector<int64_t>& segments) {
   if (x.dim() != 4 || x.size(1) != running_mean.size(0)) {
     throw Error(fmt::format("GhostBatchNorm2d({}) expects input [N, {}, H, W], got [{}]", running_mean.size(0),
                             running_mean.size(0), fmt::join(x.sizes(), ", ")));
@@ -79,6 +93,25 @@ torch::Tensor ghost_batch_norm(const torch::Tensor& x, const torch::Tensor& weig
         n, v, v, v));
   }
   const int64_t g = n / v;
+  std::vector<int64_t> ghosts_per_segment;  // the running statistics' updates, in order
+  if (segments.empty()) {
+    ghosts_per_segment.push_back(g);
+  } else {
+    int64_t total = 0;
+    for (int64_t s : segments) {
+      if (s <= 0 || s % v != 0) {
+        throw Error(fmt::format("ghost batch norm: a segment of {} samples is not a positive multiple of the ghost "
+                                "batch size {} (segments [{}])",
+                                s, v, fmt::join(segments, ", ")));
+      }
+      ghosts_per_segment.push_back(s / v);
+      total += s;
+    }
+    if (total != n) {
+      throw Error(fmt::format("ghost batch norm: segments [{}] add up to {} samples, the batch has {}",
+                              fmt::join(segments, ", "), total, n));
+    }
+  }
   const int64_t m = v * x.size(2) * x.size(3);  // values per ghost and channel
 
   // Each ghost goes through ATen's own batch norm (oneDNN/native on CPU,
@@ -104,8 +137,14 @@ torch::Tensor ghost_batch_norm(const torch::Tensor& x, const torch::Tensor& weig
   const double keep = options.momentum();
   // vars holds unbiased ghost variances; Keras averages the biased ones.
   const double to_running = options.unbiased_running_var() ? 1.0 : static_cast<double>(m - 1) / static_cast<double>(m);
-  running_mean.mul_(keep).add_(means.mean(0), 1.0 - keep);
-  running_var.mul_(keep).add_(vars.mean(0), (1.0 - keep) * to_running);
+  int64_t first = 0;
+  for (int64_t count : ghosts_per_segment) {
+    const torch::Tensor seg_means = count == g ? means : means.narrow(0, first, count);
+    const torch::Tensor seg_vars = count == g ? vars : vars.narrow(0, first, count);
+    running_mean.mul_(keep).add_(seg_means.mean(0), 1.0 - keep);
+    running_var.mul_(keep).add_(seg_vars.mean(0), (1.0 - keep) * to_running);
+    first += count;
+  }
   return y;
 }
 

@@ -168,7 +168,7 @@ torch::Tensor PackedNetwork::dense_stack(torch::Tensor h) const {
   return h;
 }
 
-torch::Tensor PackedNetwork::forward(const torch::Tensor& x, bool training) {
+torch::Tensor PackedNetwork::forward(const torch::Tensor& x, bool training, const std::vector<int64_t>& segments) {
   if (x.dim() < 3 || x.size(0) != k_) {
     throw Error(fmt::format("a pack of {} expects input [{}, N, ...], got {} dimensions with leading size {}", k_, k_,
                             x.dim(), x.dim() > 0 ? x.size(0) : 0));
@@ -184,7 +184,8 @@ torch::Tensor PackedNetwork::forward(const torch::Tensor& x, bool training) {
     h = torch::conv2d(h, w.reshape({k_ * w.size(1), w.size(2), w.size(3), w.size(4)}), params_[l.bias].reshape({-1}),
                       /*stride=*/1, /*padding=*/kConvKernel / 2, /*dilation=*/1, /*groups=*/k_);
     h = ghost_batch_norm(h, params_[l.bn_weight].reshape({-1}), params_[l.bn_bias].reshape({-1}),
-                         buffers_[l.running_mean].view({-1}), buffers_[l.running_var].view({-1}), bn_options_, training)
+                         buffers_[l.running_mean].view({-1}), buffers_[l.running_var].view({-1}), bn_options_, training,
+                         segments)
             .relu_();                                                 // [N, K*C, h, w]
     if (l.pool_after) h = torch::max_pool2d(h, kPoolSize);            // [N, K*C, h/2, w/2]
   }

@@ -41,6 +41,20 @@ NEBackwardResult ne_backward(const MinibatchLoss& loss_b, const MinibatchLoss& l
   return result;
 }
 
+NEBackwardResult ne_backward_joint(const JointMinibatchLosses& losses, const NoiseEnhancementOptions& options) {
+  if (!needs_second_batch(options)) {
+    throw Error("the joint NE pass needs alpha != 1 (at alpha = 1 there is no B'; call ne_backward)");
+  }
+  const NEWeights w = ne_weights(options.alpha());
+  const auto [lb, lbp] = losses();
+  NEBackwardResult result;
+  result.loss_b = lb.item<double>();
+  result.loss_b_prime = lbp.item<double>();
+  result.used_b_prime = true;
+  (ne_term(lb, w.b) + ne_term(lbp, w.b_prime)).backward();
+  return result;
+}
+
 NEBackwardResult ne_step(torch::optim::Optimizer& optimizer, const MinibatchLoss& loss_b,
                          const MinibatchLoss& loss_b_prime, const NoiseEnhancementOptions& options) {
   optimizer.zero_grad();

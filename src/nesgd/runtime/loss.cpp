@@ -1,5 +1,7 @@
 #include "nesgd/runtime/loss.h"
 
+#include "nesgd/error.h"
+#include "nesgd/models/ghost_batch_norm.h"
 #include "nesgd/runtime/precision.h"
 
 namespace nesgd::runtime {
@@ -29,6 +31,22 @@ torch::Tensor batch_loss(models::Network& model, const torch::Tensor& x, const t
                          const std::string& precision, const torch::Device& device, Reduction reduction) {
   AutocastScope autocast(precision, device);
   return cross_entropy(model.forward(x), labels, reduction);
+}
+
+std::pair<torch::Tensor, torch::Tensor> joint_batch_losses(models::Network& model, const torch::Tensor& x,
+                                                           const torch::Tensor& labels, int64_t size_b,
+                                                           const std::string& precision, const torch::Device& device,
+                                                           Reduction reduction) {
+  const int64_t n = x.size(0);
+  if (size_b <= 0 || size_b >= n) {
+    throw Error("joint NE pass: B must be the first 1 .. " + std::to_string(n - 1) + " of the " + std::to_string(n) +
+                " rows, got " + std::to_string(size_b));
+  }
+  models::BatchSegments segments(model, {size_b, n - size_b});
+  AutocastScope autocast(precision, device);
+  const torch::Tensor logits = model.forward(x);  // [|B| + |B'|, classes]
+  return {cross_entropy(logits.narrow(0, 0, size_b), labels.narrow(0, 0, size_b), reduction),
+          cross_entropy(logits.narrow(0, size_b, n - size_b), labels.narrow(0, size_b, n - size_b), reduction)};
 }
 
 }  // namespace nesgd::runtime

@@ -3,6 +3,8 @@
 #include "nesgd/error.h"
 #include "nesgd/optim/noise_enhancement.h"
 
+#include <tuple>
+
 #ifdef NESGD_WITH_CUDA_GRAPHS
 #include <ATen/autocast_mode.h>
 #include <ATen/cuda/CUDAEvent.h>
@@ -26,17 +28,24 @@ constexpr int kWarmupSteps = 3;
 
 struct GraphedBackward::Impl {
   std::function<torch::Tensor(const torch::Tensor&)> loss_of;
+  JointLossOf joint_loss_of;  // set: the joint pass over idx_both
   std::vector<torch::Tensor> params, buffers;
   int64_t batch = 0;
   double alpha = 1.0;
   bool two = false;
   torch::Device device = torch::kCUDA;
-  torch::Tensor idx_b, idx_b_prime;    // the graph's fixed inputs
+  torch::Tensor idx_b, idx_b_prime;    // the graph's fixed inputs (the split pass)
+  torch::Tensor idx_both;              // [B; B'] (the joint pass)
   torch::Tensor loss_b, loss_b_prime;  // and outputs
   std::unique_ptr<at::cuda::CUDAGraph> graph;
 
   void body() {
     const optim::NEWeights w = optim::ne_weights(alpha);
+    if (two && joint_loss_of) {
+      std::tie(loss_b, loss_b_prime) = joint_loss_of(idx_both);
+      (optim::ne_term(loss_b, w.b) + optim::ne_term(loss_b_prime, w.b_prime)).backward();
+      return;
+    }
     loss_b = loss_of(idx_b);
     optim::ne_term(loss_b, w.b).backward();
     if (two) {
@@ -85,7 +94,7 @@ struct GraphedBackward::Impl {
     for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);  // warm-up's running statistics undone
   }
 
-  void load(torch::Tensor& dst, const std::vector<int64_t>& idx) {
+  void load(const torch::Tensor& dst, const std::vector<int64_t>& idx) {
     if (static_cast<int64_t>(idx.size()) != batch) {
       throw Error("GraphedBackward: a batch of " + std::to_string(idx.size()) + " indices, the graph takes " +
                   std::to_string(batch) + " (run other sizes eagerly)");
@@ -96,11 +105,13 @@ struct GraphedBackward::Impl {
 
 GraphedBackward::GraphedBackward(std::function<torch::Tensor(const torch::Tensor&)> loss_of,
                                  std::vector<torch::Tensor> params, std::vector<torch::Tensor> buffers, int64_t batch,
-                                 double alpha, bool two_batches, const torch::Device& device)
+                                 double alpha, bool two_batches, const torch::Device& device,
+                                 JointLossOf joint_loss_of)
     : impl_(std::make_unique<Impl>()) {
   if (!device.is_cuda()) throw Error("CUDA graphs need a CUDA device (--device cuda)");
   Impl& m = *impl_;
   m.loss_of = std::move(loss_of);
+  m.joint_loss_of = std::move(joint_loss_of);
   m.params = std::move(params);
   m.buffers = std::move(buffers);
   m.batch = batch;
@@ -110,6 +121,7 @@ GraphedBackward::GraphedBackward(std::function<torch::Tensor(const torch::Tensor
   const auto opts = torch::TensorOptions().dtype(torch::kInt64).device(m.device);
   m.idx_b = torch::zeros({batch}, opts);
   m.idx_b_prime = torch::zeros({batch}, opts);
+  m.idx_both = torch::zeros({2 * batch}, opts);
 }
 
 GraphedBackward::~GraphedBackward() = default;
@@ -117,8 +129,13 @@ GraphedBackward::~GraphedBackward() = default;
 std::pair<torch::Tensor, torch::Tensor> GraphedBackward::run(const std::vector<int64_t>& idx_b,
                                                              const std::vector<int64_t>& idx_b_prime) {
   Impl& m = *impl_;
-  m.load(m.idx_b, idx_b);
-  if (m.two) m.load(m.idx_b_prime, idx_b_prime);
+  if (m.two && m.joint_loss_of) {
+    m.load(m.idx_both.narrow(0, 0, m.batch), idx_b);
+    m.load(m.idx_both.narrow(0, m.batch, m.batch), idx_b_prime);
+  } else {
+    m.load(m.idx_b, idx_b);
+    if (m.two) m.load(m.idx_b_prime, idx_b_prime);
+  }
   if (!m.graph) m.capture();
   m.graph->replay();
   return {m.loss_b, m.two ? m.loss_b_prime : torch::Tensor()};
@@ -138,7 +155,8 @@ bool cuda_graphs_built() { return false; }
 struct GraphedBackward::Impl {};
 
 GraphedBackward::GraphedBackward(std::function<torch::Tensor(const torch::Tensor&)>, std::vector<torch::Tensor>,
-                                 std::vector<torch::Tensor>, int64_t, double, bool, const torch::Device&) {
+                                 std::vector<torch::Tensor>, int64_t, double, bool, const torch::Device&,
+                                 JointLossOf) {
   throw Error("--cuda-graph: this nesgd was built against a LibTorch without CUDA; build it against one with CUDA "
               "(NESGD_TORCH=pypi scripts/build.sh) or leave --cuda-graph off");
 }

@@ -106,6 +106,13 @@ class PackRun {
     loss_measure_ = c0.loss_measure;
     max_iterations_ = c0.max_iterations;
     upload_alphas();
+    // The joint pass (optim/ne_pass.h) where some member draws B' and no member's running statistics
+    // must be put back between the two batches: that is, unless members at alpha = 1 share the pack
+    // with batch norm. Decided once, for the pack's life; each member's record says which ran.
+    joint_ = any_b_prime_ && c0.ne_pass == optim::kNEPassJoint && (all_b_prime_ || !pack_->has_batch_norm());
+    for (auto& m : members_) {
+      m.result.ne_pass = !m.needs_b_prime ? optim::kNEPassSingle : joint_ ? optim::kNEPassJoint : optim::kNEPassSplit;
+    }
   }
 
   std::vector<RunResult> run() {
@@ -190,7 +197,18 @@ class PackRun {
 
     optimizer_->zero_grad();
     torch::Tensor loss_b, loss_b_prime;
-    {
+    if (joint_ && any_b_prime_) {
+      // One forward over every member's [B; B'] ([K, 2b, ...]): ghost BN takes B and B' as two
+      // segments, updating the running statistics as the split pass's two calls do.
+      int64_t b2 = 0;
+      const std::vector<int64_t> idx_bp = draw(true, b2);
+      auto [xb, yb] = gather_k(to_device(idx_b));
+      auto [xp, yp] = gather_k(to_device(idx_bp));
+      runtime::AutocastScope autocast(precision_, device_);
+      const torch::Tensor logits = pack_->forward(torch::cat({xb, xp}, 1), true, {b, b});  // [K, 2b, classes]
+      loss_b = runtime::member_cross_entropy(logits.narrow(1, 0, b), yb);
+      loss_b_prime = runtime::member_cross_entropy(logits.narrow(1, b, b), yp);
+    } else {
       auto [x, y] = gather_k(to_device(idx_b));
       runtime::AutocastScope autocast(precision_, device_);  // bf16: forward passes under autocast
       loss_b = runtime::member_cross_entropy(pack_->forward(x, true), y);
@@ -392,6 +410,7 @@ class PackRun {
   std::shared_ptr<models::Network> scratch_;
   torch::Tensor w_b_, w_b_prime_, b_prime_mask_;  // each member's NE weights (optim::ne_weights), [K]
   bool any_b_prime_ = false, all_b_prime_ = true;
+  bool joint_ = false;  // NE's joint pass (optim/ne_pass.h)
   std::vector<std::vector<int64_t>> last_b_;
   LossMeasure loss_measure_ = LossMeasure::kEpochMean;
   int64_t max_iterations_ = 0;

@@ -79,6 +79,10 @@ void RunConfig::resolve_defaults_and_validate() {
   if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
     throw Error("unknown device '" + device + "': use cpu, cuda, cuda:N or auto");
   }
+  if (!is_one_of(ne_pass, optim::ne_pass_names())) {
+    throw Error("unknown --ne-pass '" + ne_pass + "': use " + names_text(optim::ne_pass_names(), "or") +
+                " (joint: one pass over [B; B'], the default; split: a pass per batch)");
+  }
   if (cuda_graph && device == "cpu") {
     throw Error("--cuda-graph replays the step on a GPU: use it with --device cuda (or auto), or leave it off");
   }
@@ -119,7 +123,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1
 namespace nesgd::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset, test_subset,
                                                 l_star, l_stop, loss_measure, eval_every, max_iterations, sampling,
-                                                optimizer, device, threads, blas_threads, cuda_graph, init_model,
+                                                optimizer, device, threads, blas_threads, cuda_graph, ne_pass, init_model,
                                                 log_noise_scale, bn_convention, ghost_batch_size, precision)
 
 namespace {
@@ -189,6 +193,7 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
   // keras-adam has neither key and ran the earlier protocol. The macro cannot
   // express a second set of defaults, so they are filled in here.
   if (!filled.contains("sampling")) filled["sampling"] = kLegacySampling;
+  if (!filled.contains("ne_pass")) filled["ne_pass"] = optim::kLegacyNEPass;  // records before the joint pass
   if (!filled.contains("optimizer")) filled["optimizer"] = nlohmann::json::object();
   if (!filled["optimizer"].contains("name")) filled["optimizer"]["name"] = optim::kLegacyOptimizerName;
   RunConfig c = filled.get<RunConfig>();

@@ -76,6 +76,12 @@ class TrainingRun {
     // epoch), floor(n / B) otherwise. The epoch-mean loss averages over it and
     // is checked at its end, as Keras reports `loss` at the end of each epoch.
     course_.emplace(config_, stream_b_->batches_per_epoch());
+    // The joint pass wherever the step has B' and nothing reads g_B on its own
+    // (the noise scale does, between the split pass's two backward passes).
+    joint_ = optim::needs_second_batch(ne_) && config_.ne_pass == optim::kNEPassJoint && !config_.log_noise_scale;
+    result_.ne_pass = !optim::needs_second_batch(ne_) ? optim::kNEPassSingle
+                      : joint_                        ? optim::kNEPassJoint
+                                                      : optim::kNEPassSplit;
 
     if (group_) join_group();
 
@@ -156,6 +162,7 @@ class TrainingRun {
       return r;
     }
     graph_->zero_grads_in_place();
+    if (joint_) return optim::ne_backward_joint([&] { return joint_losses_of(idx_b, idx_b_prime); }, ne_);
     auto on = [this](const std::vector<int64_t>& indices) -> optim::MinibatchLoss {
       return [this, &indices]() {
         auto [x, y] = runtime::gather(train_, indices);
@@ -175,8 +182,15 @@ class TrainingRun {
       const torch::Tensor x = train_.x.index_select(0, idx), y = train_.y.index_select(0, idx);
       return runtime::batch_loss(*model_, x, y, config_.precision, device_);
     };
+    GraphedBackward::JointLossOf joint_of;
+    if (joint_) {
+      joint_of = [this](const torch::Tensor& idx) {  // idx: [B; B'], 2 * batch_size entries
+        const torch::Tensor x = train_.x.index_select(0, idx), y = train_.y.index_select(0, idx);
+        return runtime::joint_batch_losses(*model_, x, y, config_.batch_size, config_.precision, device_);
+      };
+    }
     graph_ = std::make_unique<GraphedBackward>(loss_of, params_, model_->buffers(), config_.batch_size, ne_.alpha(),
-                                               optim::needs_second_batch(ne_), device_);
+                                               optim::needs_second_batch(ne_), device_, joint_of);
   }
 
   // The loss of the stream's next batch; `samples` receives its size (B, or
@@ -191,26 +205,53 @@ class TrainingRun {
     };
   }
 
-  void step(int64_t it) {
-    const auto t_step = Clock::now();
-    int64_t samples_b = 0, samples_b_prime = 0;
+  // The joint pass's L_B and L_B' from one forward over [B; B'] (runtime/loss.h);
+  // data-parallel, over this rank's slice of each.
+  std::pair<torch::Tensor, torch::Tensor> joint_losses_of(const std::vector<int64_t>& idx_b,
+                                                          const std::vector<int64_t>& idx_b_prime) {
+    if (group_) return rank_share_of_joint_losses(idx_b, idx_b_prime);
+    std::vector<int64_t> both(idx_b);
+    both.insert(both.end(), idx_b_prime.begin(), idx_b_prime.end());
+    auto [x, y] = runtime::gather(train_, both);  // x: [|B| + |B'|, C, H, W]
+    return runtime::joint_batch_losses(*model_, x, y, static_cast<int64_t>(idx_b.size()), config_.precision,
+                                       device_);
+  }
+
+  // The step's gradient, g_NE in the parameters' .grad(), by the run's NE pass
+  // (optim/ne_pass.h); data-parallel, summed over the ranks.
+  optim::NEBackwardResult eager_backward(int64_t& samples_b, int64_t& samples_b_prime) {
+    optimizer_->zero_grad();
+    if (group_) begin_step_bn_record();
     optim::NEBackwardResult r;
-    if (graph_) {
-      r = graphed_backward(samples_b, samples_b_prime);
+    std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
+    if (joint_) {
+      r = optim::ne_backward_joint(
+          [&] {
+            const std::vector<int64_t> idx_b = stream_b_->next(), idx_b_prime = stream_b_prime_->next();
+            samples_b = static_cast<int64_t>(idx_b.size());
+            samples_b_prime = static_cast<int64_t>(idx_b_prime.size());
+            return joint_losses_of(idx_b, idx_b_prime);
+          },
+          ne_);
     } else {
-      optimizer_->zero_grad();
-      std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
       auto capture = [&] {
         for (const auto& p : params_) after_b.push_back(p.grad().detach().clone());
       };
       const auto loss_b = minibatch_loss(*stream_b_, samples_b);
       const auto loss_b_prime =
           optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
-      if (group_) begin_step_bn_record();
       r = optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
-      if (group_) all_reduce_step(r);
-      if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
     }
+    if (group_) all_reduce_step(r);
+    if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
+    return r;
+  }
+
+  void step(int64_t it) {
+    const auto t_step = Clock::now();
+    int64_t samples_b = 0, samples_b_prime = 0;
+    const optim::NEBackwardResult r =
+        graph_ ? graphed_backward(samples_b, samples_b_prime) : eager_backward(samples_b, samples_b_prime);
     optimizer_->step();
     result_.step_seconds += seconds_since(t_step);
     result_.samples_processed += samples_b + samples_b_prime;  // 0 for B' when alpha = 1
@@ -358,7 +399,13 @@ class TrainingRun {
     }
     // nesgd's own part of the file: every field checked (checkpoint_state.h).
     const CheckpointState state = checkpoint_state_from_text(state_value.toStringRef(), path);
-    if (state.config != to_json(config_)) {
+    // The NE pass may change across a resume (the same arithmetic up to summation order; a
+    // checkpoint written before the pass existed has no such key).
+    auto without_pass = [](nlohmann::json j) {
+      j.erase("ne_pass");
+      return j;
+    };
+    if (without_pass(state.config) != without_pass(to_json(config_))) {
       throw Error("checkpoint " + path + " belongs to another run configuration:\n  checkpoint: " +
                   state.config.dump() + "\n  this run:   " + to_json(config_).dump() +
                   "\nuse another --checkpoint path, or delete it to start afresh");
@@ -464,6 +511,30 @@ class TrainingRun {
     };
   }
 
+  // The joint pass's two loss shares: this rank's slices of B and B' (the same
+  // slice of each, the two batches being of one size) in one forward.
+  std::pair<torch::Tensor, torch::Tensor> rank_share_of_joint_losses(const std::vector<int64_t>& idx_b,
+                                                                     const std::vector<int64_t>& idx_b_prime) {
+    const int64_t samples = static_cast<int64_t>(idx_b.size());
+    if (static_cast<int64_t>(idx_b_prime.size()) != samples) throw Error("joint NE pass: B and B' differ in size");
+    const dist::Slice mine = dist::slice_of_batch(samples, unit_, group_->rank(), group_->size());
+    std::pair<torch::Tensor, torch::Tensor> shares;
+    if (mine.size() == 0) {
+      shares = {torch::zeros({}, train_.x.options().requires_grad(true)),
+                torch::zeros({}, train_.x.options().requires_grad(true))};
+    } else {
+      std::vector<int64_t> part(idx_b.begin() + mine.begin, idx_b.begin() + mine.end);
+      part.insert(part.end(), idx_b_prime.begin() + mine.begin, idx_b_prime.begin() + mine.end);
+      auto [x, y] = gather(train_, part);
+      const auto [sum_b, sum_b_prime] = runtime::joint_batch_losses(
+          *model_, x, y, mine.size(), config_.precision, device_, runtime::Reduction::kSum);
+      shares = {sum_b / static_cast<double>(samples), sum_b_prime / static_cast<double>(samples)};
+    }
+    // One forward, two running-statistics updates (B's, then B''s), both with this rank's share.
+    record_bn_forward(static_cast<double>(mine.size()) / static_cast<double>(samples), 2);
+    return shares;
+  }
+
   // Ghost batch norm's running statistics. A forward k over a batch updates
   // them as R_k = keep R_(k-1) + (1 - keep) m_k, with m_k the mean over the
   // batch's ghosts of their statistics. A rank that sees a share w of those
@@ -471,6 +542,10 @@ class TrainingRun {
   // single run's R_F after F forwards is
   //   keep^F R_0 + sum_k keep^(F-k) sum_ranks w_k (r_k - keep r_(k-1)),
   // linear in each rank's own snapshots r_k: one sum over ranks restores it.
+  // A joint NE forward makes u_k = 2 updates (B's segment, then B''s) with the
+  // same share w_k; with U_k the updates up to forward k and U = U_F, the sum is
+  //   keep^U R_0 + sum_k keep^(U - U_k) sum_ranks w_k (r_k - keep^(u_k) r_(k-1)),
+  // which is the line above where every u_k = 1.
   struct BnLayer {
     torch::Tensor mean, var;
     double keep;
@@ -478,12 +553,14 @@ class TrainingRun {
   void begin_step_bn_record() {
     bn_snapshots_.clear();
     bn_weights_.clear();
+    bn_updates_.clear();
     if (!bn_.empty()) bn_snapshots_.push_back(bn_snapshot());
   }
-  void record_bn_forward(double weight) {
+  void record_bn_forward(double weight, int updates = 1) {
     if (bn_.empty()) return;
     bn_snapshots_.push_back(bn_snapshot());
     bn_weights_.push_back(weight);
+    bn_updates_.push_back(updates);
   }
   std::vector<torch::Tensor> bn_snapshot() const {
     std::vector<torch::Tensor> s;
@@ -507,15 +584,20 @@ class TrainingRun {
     const double loss_b_prime = r.used_b_prime ? r.loss_b_prime : 0.0;
     parts.push_back(torch::tensor({r.loss_b, loss_b_prime, stop}, torch::dtype(torch::kFloat64)).to(
         params_.front().options()));
-    const int64_t forwards = static_cast<int64_t>(bn_weights_.size());
+    const size_t forwards = bn_weights_.size();
+    int updates = 0;  // U
+    for (int u : bn_updates_) updates += u;
     for (size_t i = 0; i < 2 * bn_.size(); ++i) {
       const double keep = bn_[i / 2].keep;
       torch::Tensor term = torch::zeros_like(bn_snapshots_[0][i]);
-      for (int64_t k = 1; k <= forwards; ++k) {
-        const double w = bn_weights_[static_cast<size_t>(k - 1)] * std::pow(keep, static_cast<double>(forwards - k));
-        if (w != 0.0) term.add_(bn_snapshots_[k][i] - keep * bn_snapshots_[k - 1][i], w);
+      int through = 0;  // U_k
+      for (size_t k = 1; k <= forwards; ++k) {
+        const int u = bn_updates_[k - 1];
+        through += u;
+        const double w = bn_weights_[k - 1] * std::pow(keep, static_cast<double>(updates - through));
+        if (w != 0.0) term.add_(bn_snapshots_[k][i] - std::pow(keep, static_cast<double>(u)) * bn_snapshots_[k - 1][i], w);
       }
-      if (group_->rank() == 0) term.add_(bn_snapshots_[0][i], std::pow(keep, static_cast<double>(forwards)));
+      if (group_->rank() == 0) term.add_(bn_snapshots_[0][i], std::pow(keep, static_cast<double>(updates)));
       parts.push_back(term.reshape(-1));
     }
     torch::Tensor flat = torch::cat(parts);
@@ -547,12 +629,14 @@ class TrainingRun {
   std::vector<BnLayer> bn_;
   std::vector<std::vector<torch::Tensor>> bn_snapshots_;  // this step: before the first forward, after each
   std::vector<double> bn_weights_;                        // this rank's share of each forward's batch
+  std::vector<int> bn_updates_;                           // running-statistics updates of each forward
   bool stop_requested_by_any_ = false;
   Clock::time_point t_start_;
   Clock::time_point last_checkpoint_;
   double elapsed_before_ = 0.0;  // wall time of the run before it was resumed
   torch::Device device_;
   optim::NoiseEnhancementOptions ne_;
+  bool joint_ = false;  // NE's joint pass (optim/ne_pass.h)
   runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
   std::shared_ptr<models::Network> model_;
@@ -603,6 +687,7 @@ nlohmann::json to_json(const RunResult& r, const RunConfig& config) {
       {"step_seconds", r.step_seconds},
       {"samples_per_second", r.samples_per_second},
       {"samples_processed", r.samples_processed},
+      {"ne_pass", r.ne_pass},
       {"epochs", r.epochs},
       {"train_size", r.train_size},
       {"test_size", r.test_size},
