@@ -227,6 +227,19 @@ else
   log "reference_conv.py --device cuda FAILED (rc $?); see c1_gpu_pytorch.log"; tail -20 "$RES/c1_gpu_pytorch.log" >&2
 fi
 
+# (2b) F1 NE steps at B = 100 and 1000, the joint pass (one forward and backward over [B; B'])
+# against the split pass (one per batch), side by side: steps per second on the GPU.
+for pass in split joint; do
+  if timeout 120 "$BUILD_DIR/nesgd_bench" --model f1 --device cuda --batch-sizes 100,1000 --alphas 1,1.5 --repeats 5 \
+      --min-block-seconds 0.5 --warmup-seconds 0.5 --ne-pass "$pass" --json "$RES/f1_gpu_$pass.json" \
+      > "$RES/f1_gpu_$pass.md" 2> "$RES/f1_gpu_$pass.log"; then
+    log "nesgd F1 steps on $CARD, --ne-pass $pass:"
+    cat "$RES/f1_gpu_$pass.md" >&2
+  else
+    log "nesgd_bench F1 --ne-pass $pass FAILED (rc $?); see f1_gpu_$pass.log"; tail -20 "$RES/f1_gpu_$pass.log" >&2
+  fi
+done
+
 # --- (3) one C1 NE run on the CIFAR-10 subset --------------------------------------------------
 DATA=""
 for d in "${NESGD_DATA_DIR:-/nonexistent}" "$ROOT/../shared/data" "$ROOT/shared/data"; do

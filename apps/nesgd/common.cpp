@@ -235,7 +235,17 @@ data::DataOptions DataFlags::options(bool quiet) const {
 void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
   cmd->add_option("--model", c.model,
                   "Network (Mori & Ueda, arXiv 2009.13094): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
-                  "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100")
+                  "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100; or "
+                  "torchscript:PATH, your own network saved by torch.jit.save(torch.jit.script(net), PATH), whose "
+                  "forward(x) maps [N, C, H, W] images in [0, 1] to logits [N, classes] (its SHA-256 is part of the "
+                  "run id; L*/L** default to 0.01/0.001; sweeps train such runs one at a time, never packed; "
+                  "--distributed only where its only state is its parameters)")
+      ->capture_default_str();
+  cmd->add_option("--init", c.init,
+                  "Initial weights: glorot (drawn from the run's seed as the paper's networks are: weights of two or "
+                  "more dimensions Glorot-uniform, biases 0, normalization scales 1; the default) or file (a "
+                  "TorchScript model's own saved weights; the seed then varies only the data order)")
+      ->check(CLI::IsMember(models::init_names()))
       ->capture_default_str();
   cmd->add_option("--dataset", c.dataset,
                   "Dataset: fashion-mnist, cifar10, cifar100, cifar10-subset (see `nesgd data list`), or "

@@ -20,6 +20,7 @@
 #include "support/cli.h"
 #include "support/synthetic.h"
 #include "support/net.h"
+#include "support/scripted.h"
 
 namespace nesgd::train {
 namespace {
@@ -125,6 +126,46 @@ TEST(DistributedThreads, PlainTrainingAtAlphaOneWithTheFullLossFollowsTheSingleR
   c.eval_every = 1;
   c.max_iterations = 4;
   expect_follows(train_over_threads(c, data, 2), train_run(c, data), 2, 1e-9);
+}
+
+
+// A user's TorchScript network whose only state is its parameters trains data-parallel as F1
+// does; one with batch-norm buffers of its own is refused before the first step, naming why.
+TEST(DistributedThreads, TorchScriptModelsFollowTheSingleRunOrAreRefused) {
+  static const data::DatasetSplits grey = testing::synthetic(60, 20, 33, {/*channels=*/1, /*height=*/8, /*width=*/8});
+  testing::TempDir tmp;
+  const std::string f1 = tmp.path() + "/f1.pt", bn = tmp.path() + "/bn.pt";
+  testing::scripted_f1(64).save(f1);
+  testing::scripted_bn_net(1, 10).save(bn);
+  RunConfig c;
+  c.model = "torchscript:" + f1;
+  c.precision = "fp64";
+  c.batch_size = 20;
+  c.train_subset = 60;
+  c.alpha = 1.5;
+  c.seed = 6;
+  c.max_iterations = 9;  // three epochs
+  c.threads = 1;
+  c.blas_threads = 1;
+  expect_follows(train_over_threads(c, grey, 2), train_run(c, grey), 2, 1e-9);
+
+  c.model = "torchscript:" + bn;
+  const int port = testing::free_port();
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      try {
+        dist::LaunchInfo launch{r, 2, 0, "127.0.0.1", port, "test"};
+        auto group = dist::Group::join(launch, {"gloo", 60.0, "cpu"});
+        train_run(c, grey, {}, {}, group.get());
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(r)] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_NE(e.find("keeps state other than ghost batch norm"), std::string::npos) << e;
 }
 
 }  // namespace

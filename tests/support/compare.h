@@ -11,6 +11,11 @@ namespace nesgd::testing {
 // arithmetic): a few rounding errors of numbers of order one.
 inline constexpr double kExact = 1e-12;
 
+// Two float64 runs whose arithmetic differs only in the order of summation
+// (joint against split NE passes, a scripted network against the built-in
+// one), compared over a few hundred steps of training: rounding compounds.
+inline constexpr double kSameRunFp64 = 1e-9;
+
 // |a - b| / |b| (0 when equal, infinities included): how far a result is
 // from its reference, relative to the reference.
 inline double rel_diff(double a, double b) {

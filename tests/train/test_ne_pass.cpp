@@ -26,8 +26,6 @@ using testing::kExact;
 using testing::max_rel_diff;
 using testing::rel_diff;
 
-// Whole runs: 200 steps of float64 arithmetic that differs only in summation order.
-constexpr double kRunTolerance = 1e-9;
 
 // The parameters' gradients and the buffers (ghost BN's running statistics) after one NE backward.
 struct Outcome {
@@ -196,7 +194,7 @@ void expect_same_curves(const RunResult& a, const RunResult& b, const std::strin
   worst = std::max(worst, rel_diff(a.test_loss, b.test_loss));
   std::cout << what << ": " << a.iterations << " steps, " << a.curve.size() << " checks, largest relative difference "
             << worst << "\n";
-  EXPECT_LT(worst, kRunTolerance) << what;
+  EXPECT_LT(worst, testing::kSameRunFp64) << what;
   EXPECT_EQ(a.test_accuracy, b.test_accuracy) << what;
 }
 

@@ -24,18 +24,18 @@ namespace {
 // to_json of a default RunConfig, unresolved (l_star / l_stop still -1).
 constexpr const char* kDefaultJson =
     "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
-    "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
+    "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
     "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
-    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
+    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
     "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
 // to_json of a default RunConfig after resolve_defaults_and_validate().
 constexpr const char* kResolvedDefaultJson =
     "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
-    "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
+    "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
     "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
+    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
     "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
@@ -148,9 +148,9 @@ TEST(RunConfigJson, FullTextOfANonDefaultConfigIsPinned) {
   const auto all = variants();
   EXPECT_EQ(tr::to_json(all.back().second).dump(),
       "{\"alpha\":0.5,\"batch_size\":600,\"blas_threads\":2,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
-      "\"dataset\":\"cifar100\",\"device\":\"cpu\",\"eval_every\":7,\"ghost_batch_size\":100,"
+      "\"dataset\":\"cifar100\",\"device\":\"cpu\",\"eval_every\":7,\"ghost_batch_size\":100,\"init\":\"glorot\","
       "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\",\"ne_pass\":\"joint\","
+      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\",\"model_sha256\":\"\",\"ne_pass\":\"joint\","
       "\"optimizer\":{\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.002,\"momentum\":0.9,"
       "\"name\":\"keras-adam\",\"weight_decay\":0.0001},\"precision\":\"fp32\",\"sampling\":\"keras\","
       "\"seed\":18446744073709551615,\"test_subset\":0,\"threads\":3,\"train_subset\":10000}");
@@ -170,9 +170,9 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
   const tr::RunConfig read = tr::run_config_from_json(legacy);
   EXPECT_EQ(tr::to_json(read).dump(),
       "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
-      "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
+      "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
       "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   EXPECT_EQ(ex::run_id_of_config_json(legacy), "b053874fd40fb61f");
@@ -188,9 +188,9 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
   bare.erase("loss_measure");
   EXPECT_EQ(tr::to_json(tr::run_config_from_json(bare)).dump(),
       "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
-      "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,"
+      "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
       "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   // An empty object is the legacy default config.

@@ -22,6 +22,8 @@
 
 #include "nesgd/train/run_config.h"
 
+#include "nesgd/text.h"
+
 namespace nesgd::exp {
 
 // The most runs one sweep may hold: a larger one is a typo or a hostile sweep
@@ -31,7 +33,7 @@ constexpr size_t kMaxSweepRuns = 100000;
 struct SweepSpec {
   std::string name;                   // e.g. "f1-fig2", "f1-fig2-quick" or "custom"; recorded in the store
   train::RunConfig base;              // every option but the crossed ones; l_star/l_stop < 0 = per config
-  std::vector<std::string> configs;   // paper configs by model name: "f1", "c1", "c2"
+  std::vector<std::string> configs;   // paper configs by model name: "f1", "c1", "c2", or "torchscript:PATH"
   std::vector<int64_t> batch_sizes;
   std::vector<double> alphas;
   std::vector<uint64_t> seeds;
@@ -44,6 +46,13 @@ struct SweepSpec {
 // dataset (unless dataset_override) and its paper L*/L** (unless the base
 // sets them); every run is validated. Throws nesgd::Error on an empty list, a
 // duplicate value, more than kMaxSweepRuns runs or a bad configuration, naming the field.
+// A config name as a list gives it: the paper's names in lower case ("F1" -> "f1"), a
+// "torchscript:PATH" as written (a path keeps its case).
+inline std::string config_name(const std::string& item) {
+  const std::string t = trim(item);
+  return models::is_torchscript(t) ? t : lower(t);
+}
+
 std::vector<train::RunConfig> expand(const SweepSpec& spec);
 
 nlohmann::json to_json(const SweepSpec& spec);

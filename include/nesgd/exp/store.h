@@ -111,7 +111,7 @@ class ResultStore {
 // rest in alphabetical order, the union over all records.
 std::string runs_csv(const std::vector<nlohmann::json>& records);
 
-// "F1" for model "f1": the paper's name of a configuration.
+// "F1" for model "f1": the paper's name of a configuration; a TorchScript model's file stem.
 std::string config_label(const std::string& model);
 
 }  // namespace nesgd::exp

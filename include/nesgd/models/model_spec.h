@@ -23,6 +23,27 @@ inline const NameList& bn_convention_names() {
   return names;
 }
 
+// A user's own network: "torchscript:PATH" names the TorchScript file at PATH (models/torchscript.h).
+constexpr const char* kTorchScriptPrefix = "torchscript:";
+inline bool is_torchscript(const std::string& model) { return model.rfind(kTorchScriptPrefix, 0) == 0; }
+inline std::string torchscript_path(const std::string& model) {
+  return model.substr(std::string(kTorchScriptPrefix).size());
+}
+// The paper's networks, each built by name (models/registry.cpp).
+inline const NameList& builtin_model_names() {
+  static const NameList names{"f1", "c1", "c2"};
+  return names;
+}
+
+// Where a run's initial weights come from: glorot (drawn from the run's init seed, as the paper
+// draws its networks; the default) or file (a TorchScript model's own saved weights).
+enum class InitMode { kGlorot, kFile };
+inline const NameList& init_names() {
+  static const NameList names{"glorot", "file"};
+  return names;
+}
+InitMode init_mode_from_string(const std::string& s);  // throws nesgd::Error for another name
+
 struct ModelSpec {
   std::string name;          // "f1"
   int64_t in_channels = 1;

@@ -24,8 +24,11 @@ class Network : public torch::nn::Module {
 };
 
 // Builds a model by name with Glorot-uniform weights and zero biases, drawing
-// the initial weights from a generator seeded with `init_seed`.
-std::shared_ptr<Network> make_model(const ModelSpec& spec, uint64_t init_seed);
+// the initial weights from a generator seeded with `init_seed`. A
+// "torchscript:PATH" model is loaded from PATH (models/torchscript.h); with
+// InitMode::kFile it keeps the file's weights (the built-in networks have no
+// file: kFile is refused for them).
+std::shared_ptr<Network> make_model(const ModelSpec& spec, uint64_t init_seed, InitMode init = InitMode::kGlorot);
 
 // Total number of trainable scalars.
 int64_t count_parameters(const torch::nn::Module& module);

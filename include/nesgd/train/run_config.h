@@ -43,6 +43,11 @@ struct PaperConfig {
 // F1: 0.01 / 0.001 (Fashion-MNIST); C1: 0.01 / 0.001 (CIFAR-10); C2: 0.02 / 0.001 (CIFAR-100).
 const PaperConfig& paper_config(const std::string& model);  // throws nesgd::Error for unknown models
 
+// L* and L** of a user's own model (--model torchscript:PATH) unless given: the paper's for F1 and
+// C1 (its C2 alone halves at 0.02), the thresholds of its two ten-class configs.
+constexpr double kOwnModelLStar = 0.01;
+constexpr double kOwnModelLStop = 0.001;
+
 // The minibatch sampling of runs configured before keras sampling became the
 // default: a stored record without a "sampling" key reads back as this.
 constexpr const char* kLegacySampling = "epoch";
@@ -75,6 +80,12 @@ struct RunConfig {
   // order of summation, so execution only, like cuda_graph; the record says which pass ran.
   std::string ne_pass = optim::kDefaultNEPass;
   std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
+  // Initial weights when init_model is empty (models/model_spec.h): glorot (drawn from the seed) or
+  // file (a TorchScript model's own saved weights; the seed then varies the data order only).
+  std::string init = "glorot";
+  // A TorchScript model's SHA-256 (model "torchscript:PATH"), filled in by resolve_defaults_and_validate:
+  // the file's content, not only its path, is part of the run's identity.
+  std::string model_sha256;
   bool log_noise_scale = false; // add B_simple to every curve point (never changes the trajectory; NE steps then
                                 // run the split pass, which reads g_B on its own)
   // Ghost batch norm of C1/C2 (models/ghost_batch_norm.h; ignored by F1). The paper: ghost batches
@@ -87,7 +98,8 @@ struct RunConfig {
   // forward passes under bf16 autocast; GPUs and CPUs with native bf16). Part of the run's identity.
   std::string precision = "fp32";  // fp32 | fp64 | tf32 | bf16
 
-  // Fills l_star / l_stop from the paper when unset; validates ranges.
+  // Fills l_star / l_stop from the paper when unset (kOwnModelLStar / LStop for TorchScript models,
+  // whose file it hashes into model_sha256 when that is empty); validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.
   void resolve_defaults_and_validate();
 
@@ -101,7 +113,7 @@ struct RunConfig {
 
   // Whether the model normalizes in ghost batches (C1, C2; F1 has no batch norm),
   // so that batches must consist of whole ghost batches.
-  bool has_ghost_batch_norm() const { return model != "f1"; }
+  bool has_ghost_batch_norm() const { return model == "c1" || model == "c2"; }
   // The smallest piece a batch may be cut into: a ghost batch, or one sample.
   int64_t batch_unit() const { return has_ghost_batch_norm() ? ghost_batch_size : 1; }
 };

@@ -40,6 +40,7 @@ void check_sweep_size(const SweepSpec& spec) {
 train::RunConfig grid_run(const SweepSpec& spec, const train::PaperConfig& paper, uint64_t seed, double alpha,
                           int64_t b) {
   train::RunConfig c = spec.base;
+  if (c.model != paper.model) c.model_sha256.clear();  // the base's hash is of another model's file
   c.model = paper.model;
   c.dataset = spec.dataset_override.empty() ? paper.dataset : spec.dataset_override;
   c.batch_size = b;
@@ -64,7 +65,15 @@ std::vector<train::RunConfig> expand(const SweepSpec& spec) {
   std::vector<train::RunConfig> runs;
   runs.reserve(spec.size());
   for (const std::string& config : spec.configs) {
-    const train::PaperConfig& paper = train::paper_config(config);  // throws for unknown configs
+    // A TorchScript model has no paper config: the dataset comes from --dataset, L*/L** from the
+    // base (train::kOwnModelLStar / LStop unless given).
+    if (models::is_torchscript(config) && spec.dataset_override.empty()) {
+      throw Error("sweep: " + config + " is your own model, with no paper dataset: pass --dataset (e.g. npz:PATH)");
+    }
+    const train::PaperConfig paper = models::is_torchscript(config)
+                                         ? train::PaperConfig{config, spec.dataset_override, train::kOwnModelLStar,
+                                                              train::kOwnModelLStop}
+                                         : train::paper_config(config);  // throws for unknown configs
     for (uint64_t seed : spec.seeds) {
       for (double alpha : spec.alphas) {
         for (int64_t b : spec.batch_sizes) runs.push_back(grid_run(spec, paper, seed, alpha, b));

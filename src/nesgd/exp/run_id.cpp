@@ -13,6 +13,8 @@ const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
     {"ghost_batch_size", 100},    // the paper's ghost batch
     {"precision", "fp32"},        // float32 weights and activations
     {"test_subset", 0},           // the whole test set
+    {"init", "glorot"},           // weights drawn from the seed
+    {"model_sha256", ""},         // a built-in network (a TorchScript model's file hash otherwise)
 };
 
 namespace {

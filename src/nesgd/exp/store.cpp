@@ -1,11 +1,14 @@
 #include "nesgd/exp/store.h"
 
+#include "nesgd/models/model_spec.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -287,6 +290,14 @@ size_t ResultStore::write_exports() const {
 // --- CSV --------------------------------------------------------------------------------------------
 
 std::string config_label(const std::string& model) {
+  if (models::is_torchscript(model)) {
+    // A user's model: its file's stem, in characters safe in file names ("torchscript:dir/my net.pt" -> "my-net").
+    std::string s = fs::path(models::torchscript_path(model)).stem().string();
+    for (char& c : s) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '-';
+    }
+    return s.empty() ? "torchscript" : s;
+  }
   std::string s = model;
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;

@@ -61,10 +61,10 @@ std::vector<std::string> configs_from_json(const nlohmann::json& c) {
   if (c.is_string()) {
     std::stringstream ss(c.get<std::string>());
     std::string item;
-    while (std::getline(ss, item, ',')) configs.push_back(lower(trim(item)));
+    while (std::getline(ss, item, ',')) configs.push_back(config_name(item));
   } else {
     for (const auto& e : json_read::array(c, "sweep file: 'configs'")) {
-      configs.push_back(lower(json_read::string(e, "sweep file: each of 'configs'")));
+      configs.push_back(config_name(json_read::string(e, "sweep file: each of 'configs'")));
     }
   }
   check_list_length(configs.size(), "configs");

@@ -85,7 +85,7 @@ void apply_crossed_lists(const SweepRequest& request, bool from_preset_or_file, 
       spec.configs.clear();
       std::stringstream ss(request.configs);
       std::string item;
-      while (std::getline(ss, item, ',')) spec.configs.push_back(lower(item));
+      while (std::getline(ss, item, ',')) spec.configs.push_back(config_name(item));
       break;
     }
     case 1: spec.configs = {f.model}; break;

@@ -5,6 +5,13 @@
 
 namespace nesgd::models {
 
+InitMode init_mode_from_string(const std::string& s) {
+  if (s == "glorot") return InitMode::kGlorot;
+  if (s == "file") return InitMode::kFile;
+  throw Error("unknown --init '" + s + "': use glorot (re-draw the weights from the run's seed, the default) or file "
+              "(keep the weights saved in the TorchScript file)");
+}
+
 nlohmann::json to_json(const ModelSpec& s) {
   return {{"name", s.name},
           {"in_channels", s.in_channels},
@@ -26,8 +33,8 @@ ModelSpec model_spec_from_json(const nlohmann::json& j, const std::string& origi
   };
   ModelSpec s;
   s.name = jr::string(required("name"), what + ": 'name'");
-  if (s.name != "f1" && s.name != "c1" && s.name != "c2") {
-    throw Error(what + ": unknown model '" + s.name + "' (this nesgd knows f1, c1 and c2)");
+  if (!is_one_of(s.name, builtin_model_names()) && !(is_torchscript(s.name) && s.name.size() > 12)) {
+    throw Error(what + ": unknown model '" + s.name + "' (this nesgd knows f1, c1, c2 and torchscript:PATH)");
   }
   s.in_channels = jr::integer(required("in_channels"), what + ": 'in_channels'", 1, kMaxModelChannels);
   s.height = jr::integer(required("height"), what + ": 'height'", 1, kMaxModelSide);

@@ -437,6 +437,7 @@ int64_t auto_pack_size(const RunConfig& config_in) {
   const double bytes_per_value = config.precision == "fp64" ? 8.0 : 4.0;  // tf32/bf16 keep float32 weights
   // Parameters and activations per sample of one member.
   double params = 0.0, activations = 0.0;
+  if (models::is_torchscript(config.model)) return 1;  // never packed (pack_unsupported_reason)
   if (config.model == "f1") {
     params = 1'900'510;
     activations = 784 + 7 * 500 + 10;

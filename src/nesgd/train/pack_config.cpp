@@ -6,6 +6,10 @@
 namespace nesgd::train {
 
 std::string pack_unsupported_reason(const RunConfig& config) {
+  if (models::is_torchscript(config.model)) {
+    return "a TorchScript model (--model torchscript:PATH) is not packed: nesgd stacks only its own networks' "
+           "weights; its runs train one at a time (--pack 1)";
+  }
   if (!config.init_model.empty()) {
     return "a run that starts from saved weights (--load-model) cannot be packed: train it alone (--pack 1)";
   }

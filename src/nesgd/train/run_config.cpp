@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "nesgd/data/batch_stream.h"
+#include "nesgd/data/sha256.h"
+#include <filesystem>
 #include "nesgd/error.h"
 #include "nesgd/json_read.h"
 
@@ -43,9 +45,33 @@ const PaperConfig& paper_config(const std::string& model) {
 }
 
 void RunConfig::resolve_defaults_and_validate() {
-  const PaperConfig& paper = paper_config(model);
-  if (l_star < 0) l_star = paper.l_star;
-  if (l_stop < 0) l_stop = paper.l_stop;
+  if (models::is_torchscript(model)) {
+    const std::string path = models::torchscript_path(model);
+    if (path.empty()) throw Error("--model torchscript:PATH needs the path of a TorchScript file after 'torchscript:'");
+    // The file's content is part of the run's identity: hashed once, then carried with the config.
+    if (model_sha256.empty()) {
+      if (!std::filesystem::is_regular_file(path)) {
+        throw Error("TorchScript model " + path + " does not exist: save one with torch.jit.save(torch.jit.script(net), "
+                    "PATH), then pass --model torchscript:PATH");
+      }
+      model_sha256 = data::sha256_file(path);
+    }
+    if (l_star < 0) l_star = kOwnModelLStar;
+    if (l_stop < 0) l_stop = kOwnModelLStop;
+  } else {
+    const PaperConfig& paper = paper_config(model);
+    if (l_star < 0) l_star = paper.l_star;
+    if (l_stop < 0) l_stop = paper.l_stop;
+    if (!model_sha256.empty()) throw Error("model_sha256 belongs to torchscript:PATH models only, not " + model);
+  }
+  if (!is_one_of(init, models::init_names())) {
+    throw Error("unknown --init '" + init + "': use " + names_text(models::init_names(), "or") +
+                " (glorot: weights drawn from the seed, the default; file: a TorchScript model's saved weights)");
+  }
+  if (init == "file" && !models::is_torchscript(model)) {
+    throw Error("--init file keeps a TorchScript model's saved weights; " + model +
+                " is built by nesgd and drawn from the seed: use --init glorot (the default)");
+  }
   if (!(l_stop > 0.0) || !(l_star > 0.0)) throw Error("--l-star and --l-stop must be positive");
   if (l_stop > l_star) {
     throw Error("--l-stop (" + std::to_string(l_stop) + ") must not exceed --l-star (" + std::to_string(l_star) +
@@ -123,7 +149,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1
 namespace nesgd::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset, test_subset,
                                                 l_star, l_stop, loss_measure, eval_every, max_iterations, sampling,
-                                                optimizer, device, threads, blas_threads, cuda_graph, ne_pass, init_model,
+                                                optimizer, device, threads, blas_threads, cuda_graph, ne_pass, init_model, init, model_sha256,
                                                 log_noise_scale, bn_convention, ghost_batch_size, precision)
 
 namespace {

@@ -29,7 +29,8 @@ RunData prepare_run(const RunConfig& config, const data::DatasetSplits& data, co
 }
 
 std::shared_ptr<models::Network> initial_network(const RunConfig& config, const RunData& data) {
-  auto net = models::make_model(data.spec, data::derive_seed(config.seed, data::kStreamInit));
+  auto net = models::make_model(data.spec, data::derive_seed(config.seed, data::kStreamInit),
+                                models::init_mode_from_string(config.init));
   net->to(data.device, data.dtype);
   return net;
 }

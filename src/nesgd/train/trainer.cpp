@@ -479,7 +479,9 @@ class TrainingRun {
       }
     }
     if (static_cast<int64_t>(model_->buffers().size()) != bn_buffers) {
-      throw Error("model " + config_.model + " keeps state other than ghost batch norm's: --distributed cannot train it");
+      throw Error("model " + config_.model + " keeps state other than ghost batch norm's (buffers such as batch norm's "
+                  "running statistics, which each rank would update from its own slice): --distributed cannot train "
+                  "it; train it in one process");
     }
     dist::check_batch_split(config_.batch_size, unit_, group_->size());
     // Threads and the device index may differ from rank to rank; nothing else.
