@@ -24,9 +24,12 @@ inline torch::jit::Module scripted_f1(int64_t in_features, int64_t classes = 10)
   add_training_flag(m);
   std::string body = "def forward(self, x):\n    h = x.flatten(1)\n";
   int64_t in = in_features;
+  // Names from a table: GCC 12's -Wstringop-overflow misfires on "w" + std::to_string(l) in C++20.
+  static const char* const kWeights[] = {"w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"};
+  static const char* const kBiases[] = {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"};
   for (int l = 0; l < 8; ++l) {
     const int64_t out = l < 7 ? 500 : classes;
-    const std::string w = "w" + std::to_string(l), b = "b" + std::to_string(l);
+    const std::string w = kWeights[l], b = kBiases[l];
     m.register_parameter(w, torch::randn({out, in}), false);
     m.register_parameter(b, torch::randn({out}), false);
     body += "    h = torch.addmm(self." + b + ", h, self." + w + ".t())\n";
