@@ -57,6 +57,7 @@ struct Options {
   std::string precision = "fp32";  // fp32 | bf16 | tf32 (runtime/precision.h)
   std::string adam = "fused";      // fused | ops: Keras's Adam in one pass, or as LibTorch operations
   std::string ne_pass = "joint";   // joint | split: NE's two gradients from one pass over [B; B'] or one per batch
+  bool compare_passes = false;     // also time each NE step with the other pass, interleaved in every repeat
   bool quick = false;
   std::string json_path;
   std::string profile_dir;  // non-empty: write per-operator traces instead of timing
@@ -66,6 +67,10 @@ struct Options {
 struct Row {
   int64_t batch = 0;
   double alpha = 1.0;
+  std::string ne_pass;                // of an NE step (alpha != 1); "-" for a plain step
+  int partner = -1;                   // --compare-passes: the row of the same alpha with the other pass
+  std::vector<double> ratio_partner;  // per repeat: step time / the partner's step time
+  double over_partner = NAN;
   int64_t samples_per_step = 0;
   int64_t steps_per_block = 0;
   std::vector<double> step_seconds;   // per repeat
@@ -93,7 +98,8 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 // Square fp32 sgemm rate in FLOP/s (median of repeats) and its spread.
-StepOptions step_options(const Options& o) { return {o.precision, o.adam == "fused", o.ne_pass}; }
+StepOptions step_options(const Options& o, const std::string& pass) { return {o.precision, o.adam == "fused", pass}; }
+StepOptions step_options(const Options& o) { return step_options(o, o.ne_pass); }
 
 std::pair<double, double> square_rate(const Options& o, const torch::Device& device) {
   const int64_t n = o.square_size;
@@ -105,17 +111,35 @@ std::pair<double, double> square_rate(const Options& o, const torch::Device& dev
   return {median(rates), spread(rates)};
 }
 
+// The plain step's row (alpha = 1); rows.size() if there is none.
+size_t plain_row(const std::vector<Row>& rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].alpha == 1.0) return i;
+  }
+  return rows.size();
+}
+
 std::vector<Row> run_batch(const ModelBench& bench, const runtime::TensorSet& data, int64_t batch, const Options& o,
                            double square_flops_per_s) {
   std::vector<std::unique_ptr<StepBench>> steps;
   std::vector<Row> rows;
   for (double alpha : o.alphas) {
-    steps.push_back(std::make_unique<StepBench>(bench, data, batch, alpha, o.seed, step_options(o)));
-    Row r;
-    r.batch = batch;
-    r.alpha = alpha;
-    r.samples_per_step = steps.back()->samples_per_step();
-    rows.push_back(r);
+    std::vector<std::string> passes{o.ne_pass};
+    if (o.compare_passes && alpha != 1.0) passes.push_back(o.ne_pass == "joint" ? "split" : "joint");
+    for (const std::string& pass : passes) {
+      steps.push_back(std::make_unique<StepBench>(bench, data, batch, alpha, o.seed, step_options(o, pass)));
+      Row r;
+      r.batch = batch;
+      r.alpha = alpha;
+      r.ne_pass = alpha == 1.0 ? "-" : pass;
+      r.samples_per_step = steps.back()->samples_per_step();
+      rows.push_back(r);
+    }
+    if (passes.size() == 2) {
+      const int n = static_cast<int>(rows.size());
+      rows[n - 2].partner = n - 1;
+      rows[n - 1].partner = n - 2;
+    }
   }
   const int64_t params = steps.front()->parameters();
   std::optional<GemmSet> gemms;
@@ -146,7 +170,8 @@ std::vector<Row> run_batch(const ModelBench& bench, const runtime::TensorSet& da
       rows[i].gemm_cpu.push_back(g.cpu);
       const double ours = static_cast<double>(rows[i].samples_per_step) / t[i];
       if (gemms) rows[i].ratio_ceiling.push_back(ours / (static_cast<double>(batch) / tg));
-      if (plain != o.alphas.end()) rows[i].ratio_plain.push_back(t[i] / t[plain - o.alphas.begin()]);
+      if (plain != o.alphas.end()) rows[i].ratio_plain.push_back(t[i] / t[plain_row(rows)]);
+      if (rows[i].partner >= 0) rows[i].ratio_partner.push_back(t[i] / t[static_cast<size_t>(rows[i].partner)]);
     }
     std::fprintf(stderr, "  B=%lld repeat %d/%d done\n", static_cast<long long>(batch), rep + 1, o.repeats);
   }
@@ -169,6 +194,7 @@ std::vector<Row> run_batch(const ModelBench& bench, const runtime::TensorSet& da
     r.square_samples_per_s = square_flops_per_s / flops_per_sample;
     r.ours_over_square = r.samples_per_s / r.square_samples_per_s;
     if (plain != o.alphas.end()) r.ne_over_plain = median(r.ratio_plain);
+    if (r.partner >= 0) r.over_partner = median(r.ratio_partner);
   }
   return rows;
 }
@@ -178,16 +204,18 @@ std::string fmt_or_dash(double v, const char* f) { return std::isnan(v) ? "-" : 
 void print_table(const std::vector<Row>& rows) {
   std::printf(
       "| B | alpha | samples counted / step | step ms (CPU ms) | ours samples/s | step-GEMM ceiling samples/s | ours / ceiling "
-      "| square-sgemm ceiling samples/s | ours / square | step time / plain step | noise |\n"
-      "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "| square-sgemm ceiling samples/s | ours / square | step time / plain step | NE pass | step time / other pass "
+      "| noise |\n"
+      "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
   for (const auto& r : rows) {
-    std::printf("| %lld | %g | %s | %.2f (%.2f) | %.0f | %s | %s | %.0f | %.3f | %s | %.0f%% |\n",
+    std::printf("| %lld | %g | %s | %.2f (%.2f) | %.0f | %s | %s | %.0f | %.3f | %s | %s | %s | %.0f%% |\n",
                 static_cast<long long>(r.batch), r.alpha,
                 r.alpha == 1.0 ? fmt::format("B = {}", r.batch).c_str()
                                : fmt::format("2B = {} (B + B')", r.samples_per_step).c_str(),
                 1e3 * r.step_s, 1e3 * r.step_cpu_s, r.samples_per_s, fmt_or_dash(r.ceiling_samples_per_s, "{:.0f}").c_str(),
                 fmt_or_dash(r.ours_over_ceiling, "{:.3f}").c_str(), r.square_samples_per_s, r.ours_over_square,
-                fmt_or_dash(r.ne_over_plain, "{:.3f}").c_str(), 100.0 * r.noise);
+                fmt_or_dash(r.ne_over_plain, "{:.3f}").c_str(), r.ne_pass.c_str(),
+                fmt_or_dash(r.over_partner, "{:.3f}").c_str(), 100.0 * r.noise);
   }
 }
 
@@ -213,6 +241,9 @@ nlohmann::json row_json(const Row& r) {
           {"ours_over_square", r.ours_over_square},
           {"step_time_over_plain", num(r.ne_over_plain)},
           {"step_time_over_plain_per_repeat", r.ratio_plain},
+          {"ne_pass", r.ne_pass},
+          {"step_time_over_other_pass", num(r.over_partner)},
+          {"step_time_over_other_pass_per_repeat", r.ratio_partner},
           {"noise", r.noise}};
 }
 
@@ -379,6 +410,9 @@ int main(int argc, char** argv) {
                  "NE steps (alpha != 1): joint (one forward and backward over [B; B'], the trainer's default) or split")
       ->check(CLI::IsMember(nesgd::optim::ne_pass_names()))
       ->capture_default_str();
+  app.add_flag("--compare-passes", o.compare_passes,
+               "time every NE step with both passes, interleaved block by block in each repeat, and report each "
+               "one's step time over the other's (the median of the per-repeat ratios)");
   app.add_flag("--quick", o.quick, "short blocks and 3 repeats: a smoke run, not figures to quote");
   app.add_option("--json", o.json_path, "also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
