@@ -228,17 +228,15 @@ else
 fi
 
 # (2b) F1 NE steps at B = 100 and 1000, the joint pass (one forward and backward over [B; B'])
-# against the split pass (one per batch), side by side: steps per second on the GPU.
-for pass in split joint; do
-  if timeout 120 "$BUILD_DIR/nesgd_bench" --model f1 --device cuda --batch-sizes 100,1000 --alphas 1,1.5 --repeats 5 \
-      --min-block-seconds 0.5 --warmup-seconds 0.5 --ne-pass "$pass" --json "$RES/f1_gpu_$pass.json" \
-      > "$RES/f1_gpu_$pass.md" 2> "$RES/f1_gpu_$pass.log"; then
-    log "nesgd F1 steps on $CARD, --ne-pass $pass:"
-    cat "$RES/f1_gpu_$pass.md" >&2
-  else
-    log "nesgd_bench F1 --ne-pass $pass FAILED (rc $?); see f1_gpu_$pass.log"; tail -20 "$RES/f1_gpu_$pass.log" >&2
-  fi
-done
+# against the split pass (one per batch), timed block by block in one process: steps per second.
+if timeout 180 "$BUILD_DIR/nesgd_bench" --model f1 --device cuda --batch-sizes 100,1000 --alphas 1,1.5 --repeats 5 \
+    --min-block-seconds 0.5 --warmup-seconds 0.5 --compare-passes --json "$RES/f1_gpu_passes.json" \
+    > "$RES/f1_gpu_passes.md" 2> "$RES/f1_gpu_passes.log"; then
+  log "nesgd F1 steps on $CARD, joint against split NE pass:"
+  cat "$RES/f1_gpu_passes.md" >&2
+else
+  log "nesgd_bench F1 --compare-passes FAILED (rc $?); see f1_gpu_passes.log"; tail -20 "$RES/f1_gpu_passes.log" >&2
+fi
 
 # --- (3) one C1 NE run on the CIFAR-10 subset --------------------------------------------------
 DATA=""
