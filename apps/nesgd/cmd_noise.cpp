@@ -10,6 +10,7 @@
 #include "nesgd/clock.h"
 #include "nesgd/durable_write.h"
 #include "nesgd/exp/progress.h"
+#include "nesgd/models/model_spec.h"
 #include "nesgd/noise/model_noise.h"
 
 namespace nesgd::cli {
@@ -75,7 +76,14 @@ Command add_noise_command(CLI::App& app) {
       "Method and the finite-population factors: docs/NOISE.md. Example:\n"
       "  nesgd noise --batch-size 1000 --alphas 1,1.5,2,3 --draws 200 --out noise.json\n"
       "  nesgd noise --load-model trained.pt --batch-size 1000 --out noise-trained.json");
-  cmd->add_option("--model", c.model, "Network at its initial weights of --seed (default f1; with --load-model: the file's)");
+  cmd->add_option("--model", c.model,
+                  "Network at its initial weights of --seed (default f1; torchscript:PATH for your own; with "
+                  "--load-model: the file's)");
+  cmd->add_option("--init", c.init,
+                  "Without --load-model: glorot (weights drawn from --seed, as `nesgd train` draws them) or file "
+                  "(a TorchScript model's own saved weights)")
+      ->check(CLI::IsMember(models::init_names()))
+      ->capture_default_str();
   cmd->add_option("--dataset", c.dataset, "Dataset whose training set is sampled (a registered name or npz:PATH)")
       ->capture_default_str();
   cmd->add_option("--load-model", c.load_model, "Measure at the weights in this file (nesgd train --save-model)");

@@ -247,6 +247,12 @@ TEST(TorchScriptCli, TrainSweepReportAndNoiseOnYourOwnModelAndArrays) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   j = nlohmann::json::parse(testing::read_text(tmp.path() + "/noise.json"));
   EXPECT_EQ(j["model"], "torchscript:" + net);
+  EXPECT_EQ(j["weights"], "initial weights of seed 1");
+  r = testing::run_nesgd("noise" + model + data + " --init file --batch-size 3 --alphas 1,1.5 --draws 8 --pilot 2"
+                         " --directions 2 --seed 1 -q --out '" + tmp.path() + "/noise.json'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  j = nlohmann::json::parse(testing::read_text(tmp.path() + "/noise.json"));
+  EXPECT_EQ(j["weights"], "the weights saved in " + net);
 }
 
 // examples/own_model/make_model.py as a user runs it: PyTorch scripts and saves a CNN with

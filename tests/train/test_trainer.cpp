@@ -14,8 +14,12 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include "nesgd/error.h"
+#include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
+#include "nesgd/optim/optimizers.h"
 #include "nesgd/runtime/cpu_features.h"
 #include "nesgd/train/trainer.h"
 
@@ -225,6 +229,53 @@ TEST(Trainer, CheckpointOfAnotherConfigIsRefused) {
   } catch (const nesgd::Error& e) {
     EXPECT_NE(std::string(e.what()).find("another run configuration"), std::string::npos) << e.what();
   }
+  std::filesystem::remove(files.checkpoint);
+}
+
+// A checkpoint written by an nesgd from before a configuration key existed (here: the NE pass,
+// the init mode and a TorchScript model's hash) resumes: the key reads as its default, as in a
+// stored record; a run interrupted with --ne-pass split may continue with joint.
+TEST(Trainer, ACheckpointFromBeforeNewConfigKeysResumes) {
+  const auto data = synthetic(200, 50, 12);
+  RunConfig c = small_config();
+  c.max_iterations = 12;
+  c.ne_pass = "split";
+  RunFiles files;
+  files.checkpoint = temp_path("older.ckpt");
+  files.checkpoint_every_seconds = 1e9;
+  int polls = 0;
+  TrainHooks stop_at_5;
+  stop_at_5.should_stop = [&] { return ++polls > 5; };
+  ASSERT_EQ(train_run(c, data, stop_at_5, files).iterations, 5);
+  // Rewrite the checkpoint's own text as an older nesgd wrote it: without the three keys.
+  torch::serialize::InputArchive in, model, optimizer;
+  in.load_from(files.checkpoint);
+  in.read("model", model);
+  in.read("optimizer", optimizer);
+  c10::IValue state;
+  ASSERT_TRUE(in.try_read("nesgd_checkpoint_state", state));
+  nlohmann::json j = nlohmann::json::parse(state.toStringRef());
+  for (const char* key : {"ne_pass", "init", "model_sha256"}) {
+    ASSERT_TRUE(j["config"].contains(key)) << key;
+    j["config"].erase(key);
+  }
+  // The tensors go back through a network and an optimizer of the run's kind (archives are not copied).
+  auto net = nesgd::models::make_model({"f1", 1, 28, 28, 10}, 0);
+  net->load(model);
+  auto opt = nesgd::optim::make_optimizer(net->parameters(), c.optimizer);
+  opt->load(optimizer);
+  torch::serialize::OutputArchive out, model_out, optimizer_out;
+  net->save(model_out);
+  opt->save(optimizer_out);
+  out.write("model", model_out);
+  out.write("optimizer", optimizer_out);
+  out.write("nesgd_checkpoint_state", c10::IValue(j.dump()));
+  out.save_to(files.checkpoint);
+  c.ne_pass = "joint";
+  const RunResult resumed = train_run(c, data, {}, files);
+  EXPECT_EQ(resumed.resumed_from_iteration, 5);
+  EXPECT_EQ(resumed.iterations, 12);
+  EXPECT_EQ(resumed.ne_pass, "joint");
   std::filesystem::remove(files.checkpoint);
 }
 

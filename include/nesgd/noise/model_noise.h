@@ -22,6 +22,7 @@ struct NoiseRunConfig {
   std::string model = "f1";
   std::string dataset = "fashion-mnist";
   std::string load_model;     // model file to measure at; empty: initial weights of meter.seed
+  std::string init = "glorot"; // without load_model: glorot (drawn from meter.seed) or file (a TorchScript model's own)
   int64_t train_subset = 0;   // first N training samples; 0 = all
   std::string device = "cpu"; // cpu | cuda | cuda:N | auto
   int threads = 0;            // ATen intra-op threads; 0 = the project's measured default

@@ -34,9 +34,11 @@ NoiseRunResult run_model_noise(const NoiseRunConfig& config, const data::Dataset
   NoiseRunResult result;
   std::shared_ptr<models::Network> model;
   if (config.load_model.empty()) {
-    // The same initial weights as `nesgd train --seed S`.
-    model = models::make_model(wanted, data::derive_seed(config.meter.seed, data::kStreamInit));
-    result.weights = "initial weights of seed " + std::to_string(config.meter.seed);
+    // The same initial weights as `nesgd train --seed S` (with its --init).
+    const models::InitMode init = models::init_mode_from_string(config.init);
+    model = models::make_model(wanted, data::derive_seed(config.meter.seed, data::kStreamInit), init);
+    result.weights = init == models::InitMode::kFile ? "the weights saved in " + models::torchscript_path(model_name)
+                                                     : "initial weights of seed " + std::to_string(config.meter.seed);
   } else {
     models::LoadedModel loaded = models::load_model(config.load_model);
     const auto& s = loaded.spec;

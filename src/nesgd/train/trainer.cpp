@@ -399,13 +399,21 @@ class TrainingRun {
     }
     // nesgd's own part of the file: every field checked (checkpoint_state.h).
     const CheckpointState state = checkpoint_state_from_text(state_value.toStringRef(), path);
-    // The NE pass may change across a resume (the same arithmetic up to summation order; a
-    // checkpoint written before the pass existed has no such key).
-    auto without_pass = [](nlohmann::json j) {
-      j.erase("ne_pass");
-      return j;
+    // Read back as a stored record is (run_config_from_json), a checkpoint written before a key
+    // existed holds that key's default. The NE pass may change across a resume: the same arithmetic
+    // up to summation order.
+    auto comparable = [&path](const nlohmann::json& j) {
+      nlohmann::json c;
+      try {
+        c = to_json(run_config_from_json(j));
+      } catch (const Error& e) {
+        throw Error("checkpoint " + path + " holds a configuration this nesgd cannot read (" + e.what() +
+                    "): delete it to start the run afresh");
+      }
+      c.erase("ne_pass");
+      return c;
     };
-    if (without_pass(state.config) != without_pass(to_json(config_))) {
+    if (comparable(state.config) != comparable(to_json(config_))) {
       throw Error("checkpoint " + path + " belongs to another run configuration:\n  checkpoint: " +
                   state.config.dump() + "\n  this run:   " + to_json(config_).dump() +
                   "\nuse another --checkpoint path, or delete it to start afresh");
