@@ -344,7 +344,8 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
                   "How an NE step (alpha != 1) forms alpha g_B + (1 - alpha) g_B': joint (one forward and one "
                   "backward pass over the 2B samples of [B; B'], ghost batch norm still per batch; the default) or "
                   "split (a forward and backward pass per batch). The same arithmetic up to summation order, so "
-                  "not part of the run's id; the record's ne_pass says which ran (--log-noise-scale runs split)")
+                  "not part of the run's id; the record's ne_pass says which ran (--log-noise-scale and TorchScript "
+                  "models run split)")
       ->check(CLI::IsMember(optim::ne_pass_names()))
       ->capture_default_str();
   cmd->add_flag("--cuda-graph", c.cuda_graph,

@@ -76,9 +76,12 @@ class TrainingRun {
     // epoch), floor(n / B) otherwise. The epoch-mean loss averages over it and
     // is checked at its end, as Keras reports `loss` at the end of each epoch.
     course_.emplace(config_, stream_b_->batches_per_epoch());
-    // The joint pass wherever the step has B' and nothing reads g_B on its own
-    // (the noise scale does, between the split pass's two backward passes).
-    joint_ = optim::needs_second_batch(ne_) && config_.ne_pass == optim::kNEPassJoint && !config_.log_noise_scale;
+    // The joint pass wherever the step has B', nothing reads g_B on its own (the noise scale does,
+    // between the split pass's two backward passes), and the network is nesgd's own: a TorchScript
+    // model's batch norm (or any batch-wide operation of its own) would mix B and B' in one
+    // forward, which only ghost batch norm's segments keep apart.
+    joint_ = optim::needs_second_batch(ne_) && config_.ne_pass == optim::kNEPassJoint && !config_.log_noise_scale &&
+             !models::is_torchscript(config_.model);
     result_.ne_pass = !optim::needs_second_batch(ne_) ? optim::kNEPassSingle
                       : joint_                        ? optim::kNEPassJoint
                                                       : optim::kNEPassSplit;
