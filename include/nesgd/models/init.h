@@ -13,6 +13,10 @@ namespace nesgd::models {
 // The bound a for a weight tensor of this shape ([out, in] or [out, in, kh, kw]).
 double glorot_bound(const torch::Tensor& weight);
 
+// Fills `weight` with U(-glorot_bound, glorot_bound) drawn on the CPU from `gen`, then copied
+// into place: the same generator state gives the same weights on any device.
+void glorot_fill(const torch::Tensor& weight, at::Generator& gen);
+
 // Re-initializes every Linear and Conv2d weight in `module` (recursively) with
 // Glorot-uniform and every bias with zeros, using torch's default CPU
 // generator reseeded to `seed`, so a seed always gives the same weights.

@@ -14,6 +14,14 @@ double glorot_bound(const torch::Tensor& weight) {
   return std::sqrt(6.0 / (fan_in + fan_out));
 }
 
+void glorot_fill(const torch::Tensor& weight, at::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  const double a = glorot_bound(weight);
+  torch::Tensor cpu = torch::empty(weight.sizes(), torch::dtype(weight.scalar_type()));
+  cpu.uniform_(-a, a, gen);
+  weight.copy_(cpu);
+}
+
 void glorot_init(torch::nn::Module& module, uint64_t seed) {
   torch::NoGradGuard no_grad;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -30,11 +38,7 @@ void glorot_init(torch::nn::Module& module, uint64_t seed) {
     } else {
       continue;
     }
-    // Draw on the CPU, then copy: the same seed gives the same weights on any device.
-    const double a = glorot_bound(w);
-    torch::Tensor cpu = torch::empty(w.sizes(), torch::dtype(w.scalar_type()));
-    cpu.uniform_(-a, a, gen);
-    w.copy_(cpu);
+    glorot_fill(w, gen);
     if (b.defined()) b.zero_();
   }
 }

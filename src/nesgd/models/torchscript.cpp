@@ -36,10 +36,7 @@ void reinitialize(torch::jit::Module& root, uint64_t seed) {
     for (const auto& p : m.named_parameters(/*recurse=*/false)) {
       torch::Tensor w = p.value;
       if (w.dim() >= 2) {
-        torch::Tensor cpu = torch::empty(w.sizes(), torch::dtype(w.scalar_type()));
-        const double a = glorot_bound(w);
-        cpu.uniform_(-a, a, gen);  // on the CPU, then copied: the same weights on any device
-        w.copy_(cpu);
+        glorot_fill(w, gen);  // as glorot_init draws the built-in networks
       } else if (w.dim() == 1) {
         w.fill_(norm && p.name == "weight" ? 1.0 : 0.0);
       }
