@@ -39,7 +39,7 @@ struct SweepState {
   bool quick = false;
   std::string name;
   std::string store;
-  std::string configs, batch_sizes, alphas, seeds;
+  std::string configs, batch_sizes, alphas, seeds, optimizers, noises;
   std::string shard;
   bool dry_run = false;
   bool no_wait = false;
@@ -66,6 +66,8 @@ exp::SweepSpec build_spec(SweepState& s) {
   r.batch_sizes = s.batch_sizes;
   r.alphas = s.alphas;
   r.seeds = s.seeds;
+  r.optimizers = s.optimizers;
+  r.noises = s.noises;
   s.flags.loss_measure = train::loss_measure_from_string(s.loss_measure);
   r.flags = s.flags;
   for (const CLI::Option* o : s.cmd->get_options()) {
@@ -75,7 +77,10 @@ exp::SweepSpec build_spec(SweepState& s) {
 }
 
 std::string describe(const train::RunConfig& c) {
-  return fmt::format("{} B={} alpha={:g} seed={}", exp::config_label(c.model), c.batch_size, c.alpha, c.seed);
+  std::string d = fmt::format("{} B={} alpha={:g} seed={}", exp::config_label(c.model), c.batch_size, c.alpha, c.seed);
+  if (c.optimizer.name != train::RunConfig{}.optimizer.name) d += " optimizer=" + c.optimizer.name;
+  if (c.noise != optim::kNoiseNE) d += " noise=" + c.noise;
+  return d;
 }
 
 int list_presets() {
@@ -95,14 +100,19 @@ int dry_run(const exp::SweepSpec& spec, const exp::Shard& shard, const std::stri
   }
   const auto plan = exp::plan_sweep(spec, shard, store.get());
   size_t in_shard = 0, done = 0;
-  std::printf("%5s  %-16s  %-4s %6s %6s %5s  %-5s  %s\n", "#", "run", "cfg", "B", "alpha", "seed", "shard", "state");
+  // The optimizer and noise columns where the sweep crosses them.
+  const bool crossed = !spec.optimizers.empty() || !spec.noises.empty();
+  std::printf("%5s  %-16s  %-4s %6s %6s %5s  %-5s  %s%s\n", "#", "run", "cfg", "B", "alpha", "seed", "shard", "state",
+              crossed ? "   optimizer   noise" : "");
   for (const auto& r : plan) {
     in_shard += r.in_shard ? 1 : 0;
     done += r.done ? 1 : 0;
-    std::printf("%5zu  %-16s  %-4s %6lld %6g %5llu  %-5s  %s\n", r.position + 1, r.id.c_str(),
+    const std::string extra =
+        crossed ? fmt::format("   {:<11} {}", r.config.optimizer.name, r.config.noise) : std::string();
+    std::printf("%5zu  %-16s  %-4s %6lld %6g %5llu  %-5s  %-6s%s\n", r.position + 1, r.id.c_str(),
                 exp::config_label(r.config.model).c_str(), static_cast<long long>(r.config.batch_size),
                 r.config.alpha, static_cast<unsigned long long>(r.config.seed), r.in_shard ? "yes" : "-",
-                r.done ? "stored" : "to do");
+                r.done ? "stored" : "to do", extra.c_str());
   }
   const train::RunConfig& c = plan.front().config;
   std::printf(
@@ -351,7 +361,8 @@ Command add_sweep_command(CLI::App& app) {
   cmd->add_option("preset", state->preset,
                   "A study of the paper: f1-fig2, c1-fig1, c2-fig2, f1-table3, c1-table3, c2-table3 (see --list-presets)");
   cmd->add_option("--config", state->config_file,
-                  "Sweep file (.toml or .json): preset, configs, batch_sizes, alphas, seeds and any train option");
+                  "Sweep file (.toml or .json): preset, configs, batch_sizes, alphas, seeds, optimizers, noises and "
+                  "any train option");
   cmd->add_flag("--quick", state->quick, "The preset's short variant (training subset, few B, 3 seeds)");
   cmd->add_option("--store", state->store, "Result store folder (created if needed; resumed if it exists)");
   cmd->add_option("--name", state->name, "Name recorded for this sweep (default: the preset's, else 'custom')");
@@ -359,6 +370,11 @@ Command add_sweep_command(CLI::App& app) {
   cmd->add_option("--batch-sizes", state->batch_sizes, "Batch sizes, e.g. 100,200,500 or 100..1000:100");
   cmd->add_option("--alphas", state->alphas, "NE factors, e.g. 1,1.5 or 1..11");
   cmd->add_option("--seeds", state->seeds, "Seeds, e.g. 1..10");
+  cmd->add_option("--optimizers", state->optimizers,
+                  "Optimizers to cross, e.g. keras-adam,adapnm (the names of --optimizer; default: --optimizer's one)");
+  cmd->add_option("--noises", state->noises,
+                  "Noises to cross: ne,isotropic (NE beside its isotropic control of the same strength; default: "
+                  "--noise's one)");
   cmd->add_option("--shard", state->shard,
                   "Do only shard I of N (0-based, round robin over the grid); default from Slurm's "
                   "SLURM_ARRAY_TASK_ID/COUNT, else 0/1");

@@ -255,10 +255,30 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--batch-size,-b", c.batch_size, "Minibatch size B (each of B and B')")
       ->capture_default_str()
       ->check(positive_integer());
-  cmd->add_option("--alpha,-a", c.alpha,
-                  "NE factor: g = alpha*grad L_B + (1-alpha)*grad L_B'. 1 = plain training, >1 enhances noise")
+  CLI::Option* alpha = cmd->add_option("--alpha,-a", c.alpha,
+                                       "NE factor: g = alpha*grad L_B + (1-alpha)*grad L_B'. 1 = plain training, "
+                                       ">1 enhances noise")
+                           ->capture_default_str()
+                           ->check(finite_number());
+  cmd->add_option("--match-batch", c.match_batch,
+                  "Set alpha from B so that NE behaves like plain training at this batch size B_ref: alpha = (1 + "
+                  "sqrt(2B/B_ref - 1))/2 gives the effective batch B/(alpha^2 + (1-alpha)^2) = B_ref (needs B >= "
+                  "B_ref/2; the alpha used is recorded; 0 = alpha as given)")
       ->capture_default_str()
-      ->check(finite_number());
+      ->check(non_negative_integer("0 = alpha as given"))
+      ->excludes(alpha);
+  cmd->add_option("--noise", c.noise,
+                  "What the step adds to g_B: ne (NE's (alpha-1)(g_B - g_B'), whose covariance is SGD's own; the "
+                  "default) or isotropic (the control: Gaussian noise sigma*xi with E|sigma*xi|^2 = |(alpha-1)(g_B - "
+                  "g_B')|^2 at every step, the same strength and cost without the structure; single-process runs, "
+                  "never packed)")
+      ->check(CLI::IsMember(optim::noise_names()))
+      ->capture_default_str();
+  cmd->add_option("--noise-matching", c.noise_matching,
+                  "--noise isotropic: match NE's strength over the whole parameter vector (whole, the default) or "
+                  "tensor by tensor (tensor)")
+      ->check(CLI::IsMember(optim::noise_matching_names()))
+      ->capture_default_str();
   cmd->add_option("--seed,-s", c.seed, "Seed for initialization and both minibatch streams")
       ->capture_default_str()
       ->check(non_negative_integer());
@@ -300,7 +320,9 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
   cmd->add_option("--optimizer", c.optimizer.name,
                   "keras-adam (Keras's Adam: eps added to sqrt(v), bias correction in the step size; the paper's), "
                   "adam (LibTorch's: eps added to the bias-corrected sqrt(v_hat); the default before keras-adam), "
-                  "adamw, sgd or rmsprop")
+                  "adamw, sgd, rmsprop, or Positive-Negative Momentum (Xie et al., ICML 2021: noise enlarged by two "
+                  "momentum buffers at one gradient a step): pnm (SGD form) or adapnm (Adam form with AMSGrad's "
+                  "maximum; --eps stays Keras's 1e-7 unless given, the authors' code uses 1e-8)")
       ->capture_default_str()
       ->check(CLI::IsMember(optim::optimizer_names()));
   cmd->add_option("--lr", c.optimizer.lr, "Initial learning rate (Keras Adam default)")
@@ -313,6 +335,10 @@ void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_mea
       ->capture_default_str()
       ->check(number_in_unit_interval(true));
   cmd->add_option("--eps", c.optimizer.eps, "Adam/RMSprop epsilon (Keras: 1e-7; PyTorch: 1e-8)")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--beta0", c.optimizer.beta0,
+                  "pnm/adapnm: weight of the negative momentum (Xie et al.'s default 1; 0 = plain momentum)")
       ->capture_default_str()
       ->check(non_negative_number());
   cmd->add_option("--momentum", c.optimizer.momentum, "SGD/RMSprop momentum")

@@ -54,6 +54,26 @@ RunResult train_over_threads(const RunConfig& config, const data::DatasetSplits&
   return results[0];
 }
 
+// The errors each of `world` ranks stops `config` with (each must stop).
+std::vector<std::string> refusals_over_threads(const RunConfig& config, const data::DatasetSplits& data, int world) {
+  const int port = testing::free_port();
+  std::vector<std::string> errors(static_cast<size_t>(world));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < world; ++r) {
+    threads.emplace_back([&, r] {
+      try {
+        dist::LaunchInfo launch{r, world, 0, "127.0.0.1", port, "test"};
+        auto group = dist::Group::join(launch, {"gloo", 60.0, "cpu"});
+        train_run(config, data, {}, {}, group.get());
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(r)] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return errors;
+}
+
 void expect_follows(const RunResult& d, const RunResult& s, int world, double tol) {
   EXPECT_EQ(d.status, s.status);
   EXPECT_EQ(d.iterations, s.iterations);
@@ -150,22 +170,28 @@ TEST(DistributedThreads, TorchScriptModelsFollowTheSingleRunOrAreRefused) {
   expect_follows(train_over_threads(c, grey, 2), train_run(c, grey), 2, 1e-9);
 
   c.model = "torchscript:" + bn;
-  const int port = testing::free_port();
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r) {
-    threads.emplace_back([&, r] {
-      try {
-        dist::LaunchInfo launch{r, 2, 0, "127.0.0.1", port, "test"};
-        auto group = dist::Group::join(launch, {"gloo", 60.0, "cpu"});
-        train_run(c, grey, {}, {}, group.get());
-      } catch (const std::exception& e) {
-        errors[static_cast<size_t>(r)] = e.what();
-      }
-    });
+  for (const auto& e : refusals_over_threads(c, grey, 2)) {
+    EXPECT_NE(e.find("keeps state other than ghost batch norm"), std::string::npos) << e;
   }
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors) EXPECT_NE(e.find("keeps state other than ghost batch norm"), std::string::npos) << e;
+}
+
+// AdaPNM steps on the all-reduced gradient: the data-parallel run is the single run. The isotropic
+// control sizes its noise from whole gradients before any all-reduce: every rank refuses it.
+TEST(DistributedThreads, AdaPNMFollowsTheSingleRunAndIsotropicNoiseIsRefused) {
+  RunConfig c = c1_fp64();
+  c.batch_size = 50;
+  c.ghost_batch_size = 25;
+  c.train_subset = 150;
+  c.alpha = 1.5;
+  c.seed = 4;
+  c.max_iterations = 6;
+  c.optimizer.name = "adapnm";
+  expect_follows(train_over_threads(c, images(), 2), train_run(c, images()), 2, 1e-9);
+  c.optimizer.name = "keras-adam";
+  c.noise = optim::kNoiseIsotropic;
+  for (const auto& e : refusals_over_threads(c, images(), 2)) {
+    EXPECT_NE(e.find("--noise isotropic"), std::string::npos) << e;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -440,4 +441,52 @@ TEST(RunConfig, ShortKerasBatchMustBeWholeGhostBatches) {
   // B above n, whatever the sampling.
   c.batch_size = 2000;
   EXPECT_THROW(c.validate_for_training_set(1050), nesgd::Error);
+}
+
+// NE beside its controls in one sweep: optimizers and noises crossed after the seed, each run
+// validated; match_batch sets alpha from B (so an alphas list beside it is refused).
+TEST(Grid, CrossesOptimizersAndNoisesInTheDocumentedOrder) {
+  ex::SweepSpec s;
+  s.configs = {"f1"};
+  s.batch_sizes = {400};
+  s.alphas = {1.5};
+  s.seeds = {1, 2};
+  s.optimizers = {"keras-adam", "adapnm"};
+  s.noises = {"ne", "isotropic"};
+  EXPECT_EQ(s.size(), 8u);
+  const auto runs = ex::expand(s);
+  ASSERT_EQ(runs.size(), 8u);
+  const std::vector<std::tuple<uint64_t, std::string, std::string>> want{
+      {1, "keras-adam", "ne"}, {1, "keras-adam", "isotropic"}, {1, "adapnm", "ne"}, {1, "adapnm", "isotropic"},
+      {2, "keras-adam", "ne"}, {2, "keras-adam", "isotropic"}, {2, "adapnm", "ne"}, {2, "adapnm", "isotropic"}};
+  std::set<std::string> settings;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(runs[i].seed, std::get<0>(want[i])) << i;
+    EXPECT_EQ(runs[i].optimizer.name, std::get<1>(want[i])) << i;
+    EXPECT_EQ(runs[i].noise, std::get<2>(want[i])) << i;
+    settings.insert(ex::setting_id(runs[i]));
+  }
+  EXPECT_EQ(settings.size(), 4u);  // each (optimizer, noise) its own setting in the report
+  s.noises = {"ne", "ne"};
+  EXPECT_THROW(ex::expand(s), nesgd::Error);
+  s.noises = {"gaussian"};
+  EXPECT_THROW(ex::expand(s), nesgd::Error);
+  s.noises = {};
+  s.base.match_batch = 100;
+  s.alphas = {1.0};
+  const auto matched = ex::expand(s);
+  EXPECT_NEAR(matched.front().alpha, (1.0 + std::sqrt(7.0)) / 2.0, 1e-12);
+  s.alphas = {1.0, 1.5};
+  EXPECT_THROW(ex::expand(s), nesgd::Error);
+}
+
+TEST(SweepFile, OptimizersAndNoisesAsListsOrText) {
+  const auto s = ex::sweep_spec_from_json(nlohmann::json::parse(
+      R"({"configs": "f1", "batch_sizes": [400], "optimizers": ["keras-adam", "adapnm"], "noises": "ne, isotropic",)"
+      R"( "noise_matching": "tensor", "optimizer": {"beta0": 0.5}})"));
+  EXPECT_EQ(s.optimizers, (std::vector<std::string>{"keras-adam", "adapnm"}));
+  EXPECT_EQ(s.noises, (std::vector<std::string>{"ne", "isotropic"}));
+  EXPECT_EQ(s.base.noise_matching, "tensor");
+  EXPECT_EQ(s.base.optimizer.beta0, 0.5);
+  EXPECT_EQ(ex::to_json(s)["noises"], nlohmann::json({"ne", "isotropic"}));
 }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <cmath>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -594,4 +595,52 @@ TEST(SweepCli, BadPackIsExplained) {
   EXPECT_NE(r.output.find("--checkpoint-every needs --pack 1"), std::string::npos) << r.output;
   EXPECT_EQ(run_nesgd(base + " --pack auto --checkpoint-every 10").exit_code, 0);
   EXPECT_EQ(run_nesgd(base + " --pack 3").exit_code, 0);
+}
+
+// NE beside its controls in one sweep: the optimizers and noises crossed, listed, refused where
+// they clash with their single flags or with --match-batch beside an alphas list.
+TEST(SweepCli, CrossesOptimizersAndNoisesAndRefusesClashes) {
+  const auto r = run_nesgd("sweep --dry-run --batch-sizes 400 --seeds 1,2 --optimizers keras-adam,adapnm "
+                           "--noises ne,isotropic --match-batch 100");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(": 8 runs"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("optimizer   noise"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("adapnm      isotropic"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1.82288"), std::string::npos) << r.output;  // (1 + sqrt(7)) / 2 at B 400, B_ref 100
+  auto bad = run_nesgd("sweep --dry-run --noises ne,isotropic --noise isotropic");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--noises or --noise"), std::string::npos) << bad.output;
+  bad = run_nesgd("sweep --dry-run --batch-sizes 400 --alphas 1,2 --match-batch 100");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("give no --alphas list"), std::string::npos) << bad.output;
+  bad = run_nesgd("sweep --dry-run --optimizers keras-adam,lamb");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("unknown --optimizer 'lamb'"), std::string::npos) << bad.output;
+}
+
+// The controls trained and reported: each (optimizer, noise) is its own setting, labelled by it.
+TEST(SweepCli, ControlsTrainAndTheReportNamesThem) {
+  const std::string root = nesgd::testing::fashion_mnist_root();
+  if (root.empty()) GTEST_SKIP() << "no Fashion-MNIST here (../shared/data, $NESGD_DATA_DIR or dataset-fashion-mnist)";
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  const auto r = run_nesgd("sweep --store '" + store + "' --batch-sizes 50 --match-batch 25 --seeds 1 "
+                           "--noises ne,isotropic --train-subset 200 --max-iterations 8 --test-subset 200 "
+                           "--data-dir '" + root + "' --offline --threads 1 --blas-threads 1 -q");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto runs = stored(store);
+  ASSERT_EQ(runs.size(), 2u);
+  std::set<std::string> noises;
+  for (const auto& [id, j] : runs) {
+    noises.insert(j["config"]["noise"].get<std::string>());
+    EXPECT_NEAR(j["config"]["alpha"].get<double>(), (1.0 + std::sqrt(3.0)) / 2.0, 1e-12) << id;
+    EXPECT_EQ(j["config"]["match_batch"], 25) << id;
+    EXPECT_EQ(j["ne_pass"], j["config"]["noise"] == "isotropic" ? "split" : "joint") << id;
+  }
+  EXPECT_EQ(noises, (std::set<std::string>{"ne", "isotropic"}));
+  const auto rep = run_nesgd("report --store '" + store + "' --out '" + tmp.path() + "/report'");
+  ASSERT_EQ(rep.exit_code, 0) << rep.output;
+  const std::string md = read_text(tmp.path() + "/report/report.md");
+  EXPECT_NE(md.find("F1 [keras-adam, isotropic]"), std::string::npos) << md;
+  EXPECT_NE(md.find("F1 [keras-adam, ne]"), std::string::npos) << md;
 }

@@ -136,3 +136,19 @@ TEST(SweepRequest, FlagNamesOfConfigKeys) {
   EXPECT_EQ(ex::flag_for_config_key("init_model"), "--load-model");
   EXPECT_EQ(ex::flag_for_config_key("name"), "--optimizer");
 }
+
+TEST(SweepRequest, OptimizerAndNoiseListsOrTheirSingleFlags) {
+  ex::SweepRequest r;
+  r.optimizers = "keras-adam, adapnm";
+  r.noises = "ne,isotropic";
+  ex::SweepSpec spec = ex::sweep_spec_from_request(r);
+  EXPECT_EQ(spec.optimizers, (std::vector<std::string>{"keras-adam", "adapnm"}));
+  EXPECT_EQ(spec.noises, (std::vector<std::string>{"ne", "isotropic"}));
+  r.given_flags.insert("--noise");
+  EXPECT_NE(refusal(r).find("give --noises or --noise, not both"), std::string::npos) << refusal(r);
+  r.noises.clear();
+  r.flags.noise = "isotropic";
+  spec = ex::sweep_spec_from_request(r);
+  EXPECT_TRUE(spec.noises.empty());
+  EXPECT_EQ(spec.base.noise, "isotropic");
+}

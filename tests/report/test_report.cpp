@@ -14,6 +14,8 @@
 
 #include "nesgd/exp/store.h"
 #include "nesgd/report/gnuplot.h"
+#include "nesgd/report/labels.h"
+#include "nesgd/train/run_config.h"
 #include "nesgd/report/render.h"
 #include "nesgd/report/tables.h"
 #include "support/cli.h"
@@ -320,4 +322,35 @@ TEST(Report, LossCurvesShowEverySeedWithLStarAndLStop) {
   EXPECT_NE(html.find("first-passage time"), std::string::npos);
   EXPECT_NE(html.find("10 points stored no loss curve"), std::string::npos) << "the other points are said to have none";
   EXPECT_NE(read_text(o.out_dir + "/report.md").find("](" + stem + ".svg)"), std::string::npos);
+}
+
+// NE beside its controls: a config's settings named by their variant (optimizer, noise) where that
+// tells them apart, by setting id where it does not, by both where the variant alone is ambiguous.
+TEST(Report, LabelsNameSettingsByTheirOptimizerAndNoise) {
+  auto point = [](const std::string& setting, const std::string& variant) {
+    rp::PointSummary p;
+    p.config = "F1";
+    p.setting_id = setting;
+    p.variant = variant;
+    return p;
+  };
+  const rp::Labels one({point("s1", "keras-adam, ne")});
+  EXPECT_EQ(one.label("F1", "s1"), "F1");
+  const rp::Labels controls({point("s1", "keras-adam, ne"), point("s2", "adapnm, ne"),
+                             point("s3", "keras-adam, isotropic per tensor")});
+  EXPECT_EQ(controls.label("F1", "s1"), "F1 [keras-adam, ne]");
+  EXPECT_EQ(controls.label("F1", "s2"), "F1 [adapnm, ne]");
+  EXPECT_EQ(controls.file_stem("F1", "s3"), "f1-keras-adam-isotropic-per-tensor");
+  const rp::Labels lrs({point("s1", "keras-adam, ne"), point("s2", "keras-adam, ne")});
+  EXPECT_EQ(lrs.label("F1", "s2"), "F1 [s2]");  // another L*, say: the setting id, as before
+  const rp::Labels mixed({point("s1", "keras-adam, ne"), point("s2", "keras-adam, ne"), point("s3", "adapnm, ne")});
+  EXPECT_EQ(mixed.label("F1", "s1"), "F1 [keras-adam, ne s1]");
+  EXPECT_EQ(mixed.label("F1", "s3"), "F1 [adapnm, ne]");
+
+  nlohmann::json config = nesgd::train::to_json(nesgd::train::RunConfig{});
+  config["noise"] = "isotropic";
+  config["noise_matching"] = "tensor";
+  EXPECT_EQ(rp::variant_of_config(config), "keras-adam, isotropic per tensor");
+  const nlohmann::json legacy = nlohmann::json::parse(R"({"model": "f1", "optimizer": {"name": "adam"}})");
+  EXPECT_EQ(rp::variant_of_config(legacy), "adam, ne");  // a record from before the controls existed
 }

@@ -26,7 +26,7 @@ constexpr const char* kDefaultJson =
     "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
     "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
     "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
-    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
+    "\"loss_measure\":\"epoch-mean\",\"match_batch\":0,\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"noise\":\"ne\",\"noise_matching\":\"whole\",\"optimizer\":{\"beta0\":1.0,\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
     "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
@@ -35,7 +35,7 @@ constexpr const char* kResolvedDefaultJson =
     "{\"alpha\":1.0,\"batch_size\":100,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
     "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
     "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-    "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"optimizer\":{\"beta1\":0.9,"
+    "\"loss_measure\":\"epoch-mean\",\"match_batch\":0,\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"noise\":\"ne\",\"noise_matching\":\"whole\",\"optimizer\":{\"beta0\":1.0,\"beta1\":0.9,"
     "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"keras-adam\","
     "\"weight_decay\":0.0},\"precision\":\"fp32\",\"sampling\":\"keras\",\"seed\":0,\"test_subset\":0,\"threads\":0,"
     "\"train_subset\":0}";
@@ -150,8 +150,8 @@ TEST(RunConfigJson, FullTextOfANonDefaultConfigIsPinned) {
       "{\"alpha\":0.5,\"batch_size\":600,\"blas_threads\":2,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"cifar100\",\"device\":\"cpu\",\"eval_every\":7,\"ghost_batch_size\":100,\"init\":\"glorot\","
       "\"init_model\":\"\",\"l_star\":-1.0,\"l_stop\":-1.0,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":1000,\"model\":\"c2\",\"model_sha256\":\"\",\"ne_pass\":\"joint\","
-      "\"optimizer\":{\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.002,\"momentum\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"match_batch\":0,\"max_iterations\":1000,\"model\":\"c2\",\"model_sha256\":\"\",\"ne_pass\":\"joint\",\"noise\":\"ne\",\"noise_matching\":\"whole\","
+      "\"optimizer\":{\"beta0\":1.0,\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.002,\"momentum\":0.9,"
       "\"name\":\"keras-adam\",\"weight_decay\":0.0001},\"precision\":\"fp32\",\"sampling\":\"keras\","
       "\"seed\":18446744073709551615,\"test_subset\":0,\"threads\":3,\"train_subset\":10000}");
   EXPECT_EQ(ex::identity_json(all.back().second).dump(),
@@ -172,7 +172,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
       "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"match_batch\":0,\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"split\",\"noise\":\"ne\",\"noise_matching\":\"whole\",\"optimizer\":{\"beta0\":1.0,\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
       "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   EXPECT_EQ(ex::run_id_of_config_json(legacy), "b053874fd40fb61f");
@@ -190,7 +190,7 @@ TEST(RunConfigJson, LegacyRecordReadsWithItsLegacyDefaults) {
       "{\"alpha\":1.5,\"batch_size\":200,\"blas_threads\":0,\"bn_convention\":\"keras\",\"cuda_graph\":false,"
       "\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"eval_every\":0,\"ghost_batch_size\":100,\"init\":\"glorot\","
       "\"init_model\":\"\",\"l_star\":0.01,\"l_stop\":0.001,\"log_noise_scale\":false,"
-      "\"loss_measure\":\"epoch-mean\",\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"split\",\"optimizer\":{\"beta1\":0.9,"
+      "\"loss_measure\":\"epoch-mean\",\"match_batch\":0,\"max_iterations\":0,\"model\":\"f1\",\"model_sha256\":\"\",\"ne_pass\":\"split\",\"noise\":\"ne\",\"noise_matching\":\"whole\",\"optimizer\":{\"beta0\":1.0,\"beta1\":0.9,"
       "\"beta2\":0.999,\"eps\":1e-07,\"lr\":0.001,\"momentum\":0.0,\"name\":\"adam\",\"weight_decay\":0.0},"
       "\"precision\":\"fp32\",\"sampling\":\"epoch\",\"seed\":3,\"test_subset\":0,\"threads\":0,\"train_subset\":0}");
   // An empty object is the legacy default config.

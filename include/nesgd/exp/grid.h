@@ -8,11 +8,12 @@
 // command line). exp/shard.h splits the list among processes. Nothing here
 // trains, reads data or touches the result store.
 //
-// Run order: config, then seed, then alpha, then batch size. A sweep stopped
+// Run order: config, then seed, then optimizer, then noise, then alpha, then batch size. A sweep stopped
 // early therefore holds whole curves (every B and alpha) for its first seeds
 // rather than ten seeds of its first batch sizes.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -37,15 +38,23 @@ struct SweepSpec {
   std::vector<int64_t> batch_sizes;
   std::vector<double> alphas;
   std::vector<uint64_t> seeds;
+  // Crossed too where given (empty: the base's one value): optimizer names (optim/optimizer_config.h)
+  // and noises (optim/noise_control.h), to set NE beside its controls under one protocol.
+  std::vector<std::string> optimizers;
+  std::vector<std::string> noises;
   std::string dataset_override;       // non-empty: use this dataset for every config (else the paper's)
 
-  size_t size() const { return configs.size() * batch_sizes.size() * alphas.size() * seeds.size(); }
+  size_t size() const {
+    return configs.size() * batch_sizes.size() * alphas.size() * seeds.size() * std::max<size_t>(1, optimizers.size()) *
+           std::max<size_t>(1, noises.size());
+  }
 };
 
 // The runs of a sweep in the documented order. Each config gets its paper
 // dataset (unless dataset_override) and its paper L*/L** (unless the base
 // sets them); every run is validated. Throws nesgd::Error on an empty list, a
-// duplicate value, more than kMaxSweepRuns runs or a bad configuration, naming the field.
+// duplicate value, more than kMaxSweepRuns runs, a base with match_batch crossed over several alphas
+// (match_batch sets alpha) or a bad configuration, naming the field.
 // A config name as a list gives it: the paper's names in lower case ("F1" -> "f1"), a
 // "torchscript:PATH" as written (a path keeps its case).
 inline std::string config_name(const std::string& item) {

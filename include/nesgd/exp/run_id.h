@@ -34,6 +34,8 @@ constexpr size_t kRunIdHexDigits = 16;
 extern const std::vector<std::string> kExecutionOnlyKeys;
 // Keys dropped from the identity when equal to the given value (see above).
 extern const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault;
+// The same for keys of the optimizer's settings ("optimizer": {...}).
+extern const std::vector<std::pair<std::string, nlohmann::json>> kOptimizerKeysOmittedAtDefault;
 
 // The resolved configuration as hashed (a copy: `config` is resolved and validated first).
 nlohmann::json identity_json(train::RunConfig config);

@@ -17,7 +17,7 @@ namespace nesgd::exp {
 
 // A sweep described by a JSON object (or a TOML table converted to one): keys
 // "name", "preset", "quick", "configs", "batch_sizes", "alphas", "seeds",
-// "dataset", and any key of train::to_json(RunConfig) for the base. Lists may
+// "optimizers", "noises", "dataset", and any key of train::to_json(RunConfig) for the base. Lists may
 // be arrays or strings in the parse_number_list syntax (exp/lists.h). "preset"
 // starts from that preset; the other keys override it. Unknown keys are an error.
 SweepSpec sweep_spec_from_json(const nlohmann::json& j);

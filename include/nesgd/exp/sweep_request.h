@@ -24,6 +24,8 @@ struct SweepRequest {
   std::string name;         // recorded sweep name; empty: the preset's, the file's or "custom"
   // The crossed lists in parse_number_list syntax ("100,200", "1..11"); empty: not given.
   std::string configs, batch_sizes, alphas, seeds;
+  // Comma-separated names ("keras-adam,adapnm", "ne,isotropic"); empty: not given.
+  std::string optimizers, noises;
   // The train flags as parsed (RunConfig's defaults where not given), and the
   // names of those given, as `nesgd train` spells them ("--lr", "--batch-size").
   train::RunConfig flags;

@@ -58,7 +58,14 @@ struct RunRow {
   int64_t train_subset = 0;  // 0 = whole training set
   int64_t max_iterations = 0;
   std::string loss_measure;
+  // The update and the noise, "keras-adam, ne" (optimizer name, then ne or isotropic, "isotropic per
+  // tensor" where so matched): what tells NE's runs from its controls' in labels (report/labels.h).
+  std::string variant;
 };
+
+// The variant text of a run's config (RunRow::variant); records without the keys read as
+// keras-adam (or the record's optimizer) and ne.
+std::string variant_of_config(const nlohmann::json& config);
 
 // Reads a record written by the sweep (or by `nesgd train --out`). Throws
 // nesgd::Error naming a missing field or one of the wrong type.
@@ -89,6 +96,7 @@ struct SeedResult {
 struct PointSummary {
   std::string config;
   std::string setting_id;
+  std::string variant;  // RunRow::variant, one per setting
   int64_t batch_size = 0;
   double alpha = 1.0;
   int64_t n_runs = 0;

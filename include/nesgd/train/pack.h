@@ -20,8 +20,8 @@
 // the protocol runs for every member on the losses since the last check. A
 // member whose loss turned non-finite between checks is recorded as diverged
 // at that step (as a single run is); its weights are then those of the check.
-// Not packable (pack_unsupported_reason): --load-model, --log-noise-scale, and
-// optimizers without a packed form (rmsprop).
+// Not packable (pack_unsupported_reason): --load-model, --log-noise-scale, --noise
+// isotropic, TorchScript models, and optimizers without a packed form (rmsprop, pnm, adapnm).
 //
 // Torch-free header: the trainer is in pack.cpp. Never prints; hooks report.
 #pragma once

@@ -14,6 +14,7 @@
 #include "nesgd/models/model_spec.h"
 #include "nesgd/names.h"
 #include "nesgd/optim/ne_pass.h"
+#include "nesgd/optim/noise_control.h"
 #include "nesgd/optim/optimizer_config.h"
 
 namespace nesgd::train {
@@ -79,6 +80,14 @@ struct RunConfig {
   // backward over [B; B'], the default) or split (a pass per batch). The same arithmetic up to the
   // order of summation, so execution only, like cuda_graph; the record says which pass ran.
   std::string ne_pass = optim::kDefaultNEPass;
+  // What the step adds to g_B (optim/noise_control.h): ne (NE's (alpha - 1)(g_B - g_B'), the paper's)
+  // or isotropic (Gaussian noise of that step's NE strength, the control: optim/isotropic_noise.h,
+  // matched over the whole parameter vector or per tensor). Part of the run's identity.
+  std::string noise = optim::kNoiseNE;
+  std::string noise_matching = optim::kMatchWhole;  // isotropic only: whole | tensor
+  // > 0: alpha is set from B so that NE's effective batch B / (alpha^2 + (1 - alpha)^2) is this
+  // (optim::alpha_for_matched_batch); resolve_defaults_and_validate fills alpha in. 0: alpha as given.
+  int64_t match_batch = 0;
   std::string init_model;       // start from these saved weights (models/serialize.h); empty = Glorot init
   // Initial weights when init_model is empty (models/model_spec.h): glorot (drawn from the seed) or
   // file (a TorchScript model's own saved weights; the seed then varies the data order only).
@@ -99,7 +108,8 @@ struct RunConfig {
   std::string precision = "fp32";  // fp32 | fp64 | tf32 | bf16
 
   // Fills l_star / l_stop from the paper when unset (kOwnModelLStar / LStop for TorchScript models,
-  // whose file it hashes into model_sha256 when that is empty); validates ranges.
+  // whose file it hashes into model_sha256 when that is empty) and alpha from match_batch when
+  // that is set; validates ranges.
   // Throws nesgd::Error naming the bad field and its allowed values.
   void resolve_defaults_and_validate();
 

@@ -15,6 +15,13 @@ const std::vector<std::pair<std::string, nlohmann::json>> kKeysOmittedAtDefault{
     {"test_subset", 0},           // the whole test set
     {"init", "glorot"},           // weights drawn from the seed
     {"model_sha256", ""},         // a built-in network (a TorchScript model's file hash otherwise)
+    {"noise", optim::kNoiseNE},   // NE's own noise (optim/noise_control.h)
+    {"noise_matching", optim::kMatchWhole},  // isotropic noise matched over the whole parameter vector
+    {"match_batch", 0},           // alpha as given
+};
+// The same inside the optimizer's settings.
+const std::vector<std::pair<std::string, nlohmann::json>> kOptimizerKeysOmittedAtDefault{
+    {"beta0", optim::kPnmDefaultBeta0},  // Positive-Negative Momentum's (optim/pnm.h), read by pnm and adapnm only
 };
 
 namespace {
@@ -23,6 +30,11 @@ nlohmann::json strip(nlohmann::json j) {
   for (const auto& k : kExecutionOnlyKeys) j.erase(k);
   for (const auto& [k, v] : kKeysOmittedAtDefault) {
     if (j.contains(k) && j.at(k) == v) j.erase(k);
+  }
+  if (j.contains("optimizer") && j["optimizer"].is_object()) {
+    for (const auto& [k, v] : kOptimizerKeysOmittedAtDefault) {
+      if (j["optimizer"].contains(k) && j["optimizer"].at(k) == v) j["optimizer"].erase(k);
+    }
   }
   return j;
 }
@@ -47,7 +59,8 @@ std::string run_id(const train::RunConfig& config) { return hash_json(identity_j
 
 std::string setting_id(const train::RunConfig& config) {
   nlohmann::json j = identity_json(config);
-  for (const char* k : {"seed", "batch_size", "alpha"}) j.erase(k);
+  // match_batch only sets alpha (from B): NE matched to B_ref and plain training share a setting.
+  for (const char* k : {"seed", "batch_size", "alpha", "match_batch"}) j.erase(k);
   return hash_json(j).substr(0, 8);
 }
 

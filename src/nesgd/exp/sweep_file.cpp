@@ -25,7 +25,8 @@ void apply_run_keys(const nlohmann::json& j, SweepSpec& s) {
   namespace jr = json_read;
   const train::RunConfig defaults;  // a named object: GCC 12 misreads a temporary here (-Wmaybe-uninitialized)
   const nlohmann::json run_keys = train::to_json(defaults);
-  static const std::set<std::string> sweep_keys{"name", "preset", "quick", "configs", "batch_sizes", "alphas", "seeds"};
+  static const std::set<std::string> sweep_keys{"name",  "preset", "quick",      "configs", "batch_sizes",
+                                                "alphas", "seeds", "optimizers", "noises"};
   nlohmann::json base = train::to_json(s.base);
   for (const auto& [key, value] : j.items()) {
     if (sweep_keys.count(key) > 0) continue;
@@ -34,7 +35,7 @@ void apply_run_keys(const nlohmann::json& j, SweepSpec& s) {
     }
     if (!run_keys.contains(key)) {
       throw Error("sweep file: unknown key '" + key + "'; known keys are name, preset, quick, configs, batch_sizes, "
-                  "alphas, seeds and the fields of a run configuration (see `nesgd train --help`)");
+                  "alphas, seeds, optimizers, noises and the fields of a run configuration (see `nesgd train --help`)");
     }
     if (key == "dataset") {
       s.dataset_override = jr::string(value, "sweep file: 'dataset'");
@@ -55,25 +56,29 @@ void apply_run_keys(const nlohmann::json& j, SweepSpec& s) {
   }
 }
 
-// "configs" as a list or a comma-separated string, lower-cased.
-std::vector<std::string> configs_from_json(const nlohmann::json& c) {
-  std::vector<std::string> configs;
+// A list of names as an array or a comma-separated string, each through `name` ("configs" lower-cased).
+template <typename Name>
+std::vector<std::string> names_from_json(const nlohmann::json& c, const std::string& key, Name name) {
+  std::vector<std::string> names;
   if (c.is_string()) {
     std::stringstream ss(c.get<std::string>());
     std::string item;
-    while (std::getline(ss, item, ',')) configs.push_back(config_name(item));
+    while (std::getline(ss, item, ',')) names.push_back(name(item));
   } else {
-    for (const auto& e : json_read::array(c, "sweep file: 'configs'")) {
-      configs.push_back(config_name(json_read::string(e, "sweep file: each of 'configs'")));
+    for (const auto& e : json_read::array(c, "sweep file: '" + key + "'")) {
+      names.push_back(name(json_read::string(e, "sweep file: each of '" + key + "'")));
     }
   }
-  check_list_length(configs.size(), "configs");
-  return configs;
+  check_list_length(names.size(), key);
+  return names;
 }
 
 // The crossed lists the file gives, each replacing the preset's.
 void apply_lists(const nlohmann::json& j, SweepSpec& s) {
-  if (const auto* c = json_read::find(j, "configs")) s.configs = configs_from_json(*c);
+  if (const auto* c = json_read::find(j, "configs")) s.configs = names_from_json(*c, "configs", config_name);
+  const auto as_is = [](const std::string& item) { return trim(item); };
+  if (const auto* o = json_read::find(j, "optimizers")) s.optimizers = names_from_json(*o, "optimizers", as_is);
+  if (const auto* n = json_read::find(j, "noises")) s.noises = names_from_json(*n, "noises", as_is);
   if (j.contains("batch_sizes")) {
     s.batch_sizes = whole_numbers<int64_t>(json_number_list(j.at("batch_sizes"), "batch_sizes"), "batch_sizes", false);
   }

@@ -77,15 +77,31 @@ int crossed_source(const SweepRequest& request, const std::string& list, const c
   return !list.empty() ? 2 : flag_given(request, single_flag) ? 1 : 0;
 }
 
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) names.push_back(trim(item));
+  return names;
+}
+
+// --optimizers / --noises: the list, or (a single --optimizer / --noise, already in the base) none.
+void apply_name_list(const SweepRequest& request, const std::string& list, const char* list_flag,
+                     const char* single_flag, std::vector<std::string>& names) {
+  switch (crossed_source(request, list, list_flag, single_flag)) {
+    case 2: names = split_names(list); break;
+    case 1: names.clear(); break;
+    default: break;
+  }
+}
+
 // The crossed lists: --batch-sizes etc., or a single --batch-size etc.
 void apply_crossed_lists(const SweepRequest& request, bool from_preset_or_file, SweepSpec& spec) {
   const train::RunConfig& f = request.flags;
   switch (crossed_source(request, request.configs, "--configs", "--model")) {
     case 2: {
       spec.configs.clear();
-      std::stringstream ss(request.configs);
-      std::string item;
-      while (std::getline(ss, item, ',')) spec.configs.push_back(config_name(item));
+      for (const std::string& item : split_names(request.configs)) spec.configs.push_back(config_name(item));
       break;
     }
     case 1: spec.configs = {f.model}; break;
@@ -111,6 +127,8 @@ void apply_crossed_lists(const SweepRequest& request, bool from_preset_or_file, 
     case 1: spec.seeds = {f.seed}; break;
     default: if (spec.seeds.empty()) spec.seeds = {f.seed};
   }
+  apply_name_list(request, request.optimizers, "--optimizers", "--optimizer", spec.optimizers);
+  apply_name_list(request, request.noises, "--noises", "--noise", spec.noises);
 }
 
 }  // namespace

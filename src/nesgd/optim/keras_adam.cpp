@@ -9,30 +9,10 @@
 #include <type_traits>
 
 #include "nesgd/error.h"
+#include "optimizer_state.h"
 
 namespace nesgd::optim {
 namespace {
-
-// The key under which torch::optim::Optimizer keeps a parameter's state, the
-// one torch's own optimizers and its serialize() use: the address of the
-// tensor's impl, as text ("0x...", ostream's form) in LibTorch 1.x and as the
-// pointer itself in 2.x. Save and load only find the state under that key.
-template <typename Key>
-Key state_key(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream os;
-    os << static_cast<const void*>(p.unsafeGetTensorImpl());
-    return os.str();
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
-
-c10::IValue read_value(torch::serialize::InputArchive& archive, const char* key) {
-  c10::IValue v;
-  archive.read(key, v);
-  return v;
-}
 
 template <typename T>
 void fused_on(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Tensor& v,
@@ -78,9 +58,9 @@ void KerasAdamOptions::serialize(torch::serialize::OutputArchive& archive) const
 }
 
 void KerasAdamOptions::serialize(torch::serialize::InputArchive& archive) {
-  lr(read_value(archive, "lr").toDouble());
-  betas({read_value(archive, "beta1").toDouble(), read_value(archive, "beta2").toDouble()});
-  eps(read_value(archive, "eps").toDouble());
+  lr(detail::read_value(archive, "lr").toDouble());
+  betas({detail::read_value(archive, "beta1").toDouble(), detail::read_value(archive, "beta2").toDouble()});
+  eps(detail::read_value(archive, "eps").toDouble());
 }
 
 void KerasAdamParamState::serialize(torch::serialize::OutputArchive& archive) const {
@@ -90,9 +70,9 @@ void KerasAdamParamState::serialize(torch::serialize::OutputArchive& archive) co
 }
 
 void KerasAdamParamState::serialize(torch::serialize::InputArchive& archive) {
-  step(read_value(archive, "step").toInt());
-  exp_avg(read_value(archive, "exp_avg").toTensor());
-  exp_avg_sq(read_value(archive, "exp_avg_sq").toTensor());
+  step(detail::read_value(archive, "step").toInt());
+  exp_avg(detail::read_value(archive, "exp_avg").toTensor());
+  exp_avg_sq(detail::read_value(archive, "exp_avg_sq").toTensor());
 }
 
 KerasAdam::KerasAdam(std::vector<torch::optim::OptimizerParamGroup> param_groups, KerasAdamOptions defaults)
@@ -113,7 +93,6 @@ torch::Tensor KerasAdam::step(LossClosure closure) {
     torch::AutoGradMode enable_grad(true);
     loss = closure();
   }
-  using Key = typename std::decay_t<decltype(state_)>::key_type;
   for (auto& group : param_groups_) {
     const auto& options = static_cast<const KerasAdamOptions&>(group.options());
     const auto [beta1, beta2] = options.betas();
@@ -121,16 +100,12 @@ torch::Tensor KerasAdam::step(LossClosure closure) {
       if (!p.grad().defined()) continue;
       const torch::Tensor& g = p.grad();
       TORCH_CHECK(!g.is_sparse(), "keras-adam does not support sparse gradients");
-      const Key key = state_key<Key>(p);
-      auto it = state_.find(key);
-      if (it == state_.end()) {
+      auto& state = detail::state_of<KerasAdamParamState>(state_, p, [&p] {
         auto fresh = std::make_unique<KerasAdamParamState>();
         fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
         fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-        state_[key] = std::move(fresh);
-        it = state_.find(key);
-      }
-      auto& state = static_cast<KerasAdamParamState&>(*it->second);
+        return fresh;
+      });
       state.step(state.step() + 1);
       // The bias corrections go into the step size (a scalar, in double), not into m and v.
       const AdamCoefficients c = keras_adam_coefficients(options.lr(), beta1, beta2, options.eps(), state.step());

@@ -2,6 +2,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/optim/keras_adam.h"
+#include "nesgd/optim/pnm.h"
 
 namespace nesgd::optim {
 
@@ -32,7 +33,16 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tenso
         params,
         torch::optim::RMSpropOptions(c.lr).eps(c.eps).momentum(c.momentum).weight_decay(c.weight_decay));
   }
-  throw Error("unknown optimizer '" + c.name + "': use keras-adam, adam, adamw, sgd or rmsprop");
+  if (c.name == "pnm" || c.name == "adapnm") {
+    return std::make_unique<PNM>(params, PNMOptions(c.lr)
+                                             .beta0(c.beta0)
+                                             .beta1(c.beta1)
+                                             .beta2(c.beta2)
+                                             .eps(c.eps)
+                                             .weight_decay(c.weight_decay)
+                                             .adaptive(c.name == "adapnm"));
+  }
+  throw Error("unknown optimizer '" + c.name + "': use " + names_text(optimizer_names(), "or"));
 }
 
 double get_lr(const torch::optim::Optimizer& optimizer) {

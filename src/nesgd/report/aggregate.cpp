@@ -64,7 +64,15 @@ RunRow run_row_from_record(const nlohmann::json& record) {
   jr::get(c, "max_iterations", r.max_iterations, what + ": config");
   r.loss_measure = "epoch-mean";
   jr::get(c, "loss_measure", r.loss_measure, what + ": config");
+  r.variant = variant_of_config(c);
   return r;
+}
+
+std::string variant_of_config(const nlohmann::json& c) {
+  const train::RunConfig config = train::run_config_from_json(c);  // the defaults of records without the keys
+  std::string v = config.optimizer.name + ", " + config.noise;
+  if (config.noise == optim::kNoiseIsotropic && config.noise_matching == optim::kMatchTensor) v += " per tensor";
+  return v;
 }
 
 LossCurve loss_curve_from_record(const nlohmann::json& record) {
@@ -101,6 +109,7 @@ std::vector<PointSummary> summarize(const std::vector<RunRow>& rows) {
   for (const auto& [key, runs] : groups) {
     PointSummary p;
     std::tie(p.config, p.setting_id, p.alpha, p.batch_size) = key;
+    p.variant = runs.front()->variant;
     std::vector<double> acc, time;
     for (const RunRow* r : runs) {
       ++p.n_runs;

@@ -20,6 +20,10 @@ std::string pack_unsupported_reason(const RunConfig& config) {
     return "packs are not captured as CUDA graphs (--cuda-graph): train these runs one at a time (--pack 1), or "
            "drop --cuda-graph to pack them";
   }
+  if (config.noise != optim::kNoiseNE) {
+    return "a run with --noise " + config.noise + " (the control for NE) is not packed: it trains one at a time "
+           "(--pack 1)";
+  }
   // optim/pack_optimizer.h: the optimizers with a packed form.
   const std::string& o = config.optimizer.name;
   if (!is_one_of(o, optim::packable_optimizer_names())) {

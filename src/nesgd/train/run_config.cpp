@@ -109,6 +109,36 @@ void RunConfig::resolve_defaults_and_validate() {
     throw Error("unknown --ne-pass '" + ne_pass + "': use " + names_text(optim::ne_pass_names(), "or") +
                 " (joint: one pass over [B; B'], the default; split: a pass per batch)");
   }
+  if (!is_one_of(optimizer.name, optim::optimizer_names())) {
+    throw Error("unknown --optimizer '" + optimizer.name + "': use " + names_text(optim::optimizer_names(), "or"));
+  }
+  if (!is_one_of(noise, optim::noise_names())) {
+    throw Error("unknown --noise '" + noise + "': use " + names_text(optim::noise_names(), "or") +
+                " (ne: NE's own noise, the default; isotropic: Gaussian noise of the same strength)");
+  }
+  if (!is_one_of(noise_matching, optim::noise_matching_names())) {
+    throw Error("unknown --noise-matching '" + noise_matching + "': use " +
+                names_text(optim::noise_matching_names(), "or") +
+                " (whole: one strength for the whole parameter vector, the default; tensor: each tensor's own)");
+  }
+  if (match_batch < 0) throw Error("--match-batch must be >= 0 (0 = alpha as given), got " + std::to_string(match_batch));
+  if (match_batch > 0) {
+    const double a = optim::alpha_for_matched_batch(static_cast<double>(batch_size), static_cast<double>(match_batch));
+    if (!std::isfinite(a)) {
+      throw Error("--match-batch " + std::to_string(match_batch) + " cannot be reached at batch size " +
+                  std::to_string(batch_size) + ": NE's effective batch B / (alpha^2 + (1 - alpha)^2) is at most 2B = " +
+                  std::to_string(2 * batch_size) + "; use a batch size of at least " +
+                  std::to_string((match_batch + 1) / 2) + " or a smaller --match-batch");
+    }
+    alpha = a;
+  }
+  if (noise == optim::kNoiseIsotropic && cuda_graph) {
+    throw Error("--noise isotropic runs eagerly (it reads g_B and g_B' apart): drop --cuda-graph");
+  }
+  if (noise == optim::kNoiseIsotropic && log_noise_scale) {
+    throw Error("--log-noise-scale measures NE's own gradients; with --noise isotropic the step is no longer g_NE: "
+                "drop one");
+  }
   if (cuda_graph && device == "cpu") {
     throw Error("--cuda-graph replays the step on a GPU: use it with --device cuda (or auto), or leave it off");
   }
@@ -143,13 +173,14 @@ void RunConfig::validate_for_training_set(int64_t n_train) const {
 // other code reads a RunConfig through the macros' unchecked from_json:
 // run_config_from_json below checks every value first.
 namespace nesgd::optim {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1, beta2, eps, momentum, weight_decay)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimizerConfig, name, lr, beta1, beta2, eps, momentum, weight_decay,
+                                                beta0)
 }  // namespace nesgd::optim
 
 namespace nesgd::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, dataset, batch_size, alpha, seed, train_subset, test_subset,
                                                 l_star, l_stop, loss_measure, eval_every, max_iterations, sampling,
-                                                optimizer, device, threads, blas_threads, cuda_graph, ne_pass, init_model, init, model_sha256,
+                                                optimizer, device, threads, blas_threads, cuda_graph, ne_pass, noise, noise_matching, match_batch, init_model, init, model_sha256,
                                                 log_noise_scale, bn_convention, ghost_batch_size, precision)
 
 namespace {

@@ -16,6 +16,7 @@
 #include "nesgd/models/ghost_batch_norm.h"
 #include "nesgd/models/network.h"
 #include "nesgd/models/serialize.h"
+#include "nesgd/optim/isotropic_noise.h"
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/noise_scale.h"
 #include "nesgd/optim/optimizers.h"
@@ -80,8 +81,13 @@ class TrainingRun {
     // between the split pass's two backward passes), and the network is nesgd's own: a TorchScript
     // model's batch norm (or any batch-wide operation of its own) would mix B and B' in one
     // forward, which only ghost batch norm's segments keep apart.
+    // The isotropic control reads g_B on its own too (optim/isotropic_noise.h).
     joint_ = optim::needs_second_batch(ne_) && config_.ne_pass == optim::kNEPassJoint && !config_.log_noise_scale &&
-             !models::is_torchscript(config_.model);
+             !models::is_torchscript(config_.model) && config_.noise == optim::kNoiseNE;
+    if (config_.noise == optim::kNoiseIsotropic) {
+      isotropic_.emplace(optim::IsotropicNoiseOptions{
+          config_.alpha, config_.noise_matching, data::derive_seed(config_.seed, optim::kStreamIsotropicNoise)});
+    }
     result_.ne_pass = !optim::needs_second_batch(ne_) ? optim::kNEPassSingle
                       : joint_                        ? optim::kNEPassJoint
                                                       : optim::kNEPassSplit;
@@ -222,12 +228,18 @@ class TrainingRun {
 
   // The step's gradient, g_NE in the parameters' .grad(), by the run's NE pass
   // (optim/ne_pass.h); data-parallel, summed over the ranks.
-  optim::NEBackwardResult eager_backward(int64_t& samples_b, int64_t& samples_b_prime) {
+  // With --noise isotropic, g_B plus isotropic noise of NE's strength instead (optim/isotropic_noise.h).
+  optim::NEBackwardResult eager_backward(int64_t it, int64_t& samples_b, int64_t& samples_b_prime) {
     optimizer_->zero_grad();
     if (group_) begin_step_bn_record();
     optim::NEBackwardResult r;
     std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
-    if (joint_) {
+    if (isotropic_) {
+      const auto loss_b = minibatch_loss(*stream_b_, samples_b);
+      const auto loss_b_prime =
+          optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
+      r = optim::isotropic_backward(params_, loss_b, loss_b_prime, *isotropic_, it).losses;
+    } else if (joint_) {
       r = optim::ne_backward_joint(
           [&] {
             const std::vector<int64_t> idx_b = stream_b_->next(), idx_b_prime = stream_b_prime_->next();
@@ -254,7 +266,7 @@ class TrainingRun {
     const auto t_step = Clock::now();
     int64_t samples_b = 0, samples_b_prime = 0;
     const optim::NEBackwardResult r =
-        graph_ ? graphed_backward(samples_b, samples_b_prime) : eager_backward(samples_b, samples_b_prime);
+        graph_ ? graphed_backward(samples_b, samples_b_prime) : eager_backward(it, samples_b, samples_b_prime);
     optimizer_->step();
     result_.step_seconds += seconds_since(t_step);
     result_.samples_processed += samples_b + samples_b_prime;  // 0 for B' when alpha = 1
@@ -478,6 +490,10 @@ class TrainingRun {
 
   // Checks that make every rank refuse together, before the first step.
   void join_group() {
+    if (isotropic_) {
+      throw Error("--noise isotropic sizes its noise from the whole g_B and g_B', which no rank holds before the "
+                  "all-reduce: train it in one process");
+    }
     if (config_.log_noise_scale) {
       throw Error("--log-noise-scale is not available with --distributed: measure the noise scale in one process");
     }
@@ -650,6 +666,7 @@ class TrainingRun {
   torch::Device device_;
   optim::NoiseEnhancementOptions ne_;
   bool joint_ = false;  // NE's joint pass (optim/ne_pass.h)
+  std::optional<optim::IsotropicNoiseOptions> isotropic_;  // --noise isotropic only
   runtime::TensorSet train_, test_;
   models::ModelSpec spec_;
   std::shared_ptr<models::Network> model_;
