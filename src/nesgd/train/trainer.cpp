@@ -10,6 +10,7 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/data/sha256.h"
+#include "nesgd/dist/data_parallel.h"
 #include "nesgd/dist/group.h"
 #include "nesgd/durable_write.h"
 #include "nesgd/error.h"
@@ -25,6 +26,7 @@
 #include "nesgd/runtime/threads.h"
 #include "nesgd/train/checkpoint_state.h"
 #include "nesgd/train/graph_step.h"
+#include "nesgd/train/noise_scale_log.h"
 #include "nesgd/train/run_course.h"
 #include "nesgd/train/run_setup.h"
 #include "nesgd/runtime/loss.h"
@@ -39,11 +41,6 @@ constexpr const char* kCheckpointStateKey = "nesgd_checkpoint_state";
 
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
-double squared_norm(const std::vector<torch::Tensor>& tensors) {
-  double s = 0.0;
-  for (const auto& t : tensors) s += t.pow(2).sum().item<double>();
-  return s;
-}
 
 // Everything one run holds. Reads top to bottom: set-up in the constructor,
 // then step() until the protocol stops, then finish().
@@ -52,7 +49,7 @@ class TrainingRun {
   TrainingRun(RunConfig config, const data::DatasetSplits& data, const TrainHooks& hooks, const RunFiles& files,
               dist::Group* group)
       : config_(std::move(config)), hooks_(hooks), files_(files), group_(group), t_start_(Clock::now()),
-        device_(device_of_rank(runtime::resolve_device(config_.device), group)),
+        device_(dist::DataParallelStep::device_of_rank(runtime::resolve_device(config_.device), group)),
         ne_(config_.alpha) {
     RunData run_data = prepare_run(config_, data, device_);  // train/run_setup.h, as every pack member
     train_ = std::move(run_data.train);
@@ -205,10 +202,10 @@ class TrainingRun {
   // The loss of the stream's next batch; `samples` receives its size (B, or
   // n mod B for the short last batch of a keras epoch).
   optim::MinibatchLoss minibatch_loss(data::BatchStream& stream, int64_t& samples) {
-    if (group_) return rank_share_of_loss(stream, samples);
     return [this, &stream, &samples]() {
       const std::vector<int64_t>& indices = stream.next();
       samples = static_cast<int64_t>(indices.size());
+      if (dp_) return dp_->share_of_loss(train_, indices);  // this rank's share of the mean
       auto [x, y] = runtime::gather(train_, indices);  // x: [samples, C, H, W]
       return runtime::batch_loss(*model_, x, y, config_.precision, device_);  // mean over the batch
     };
@@ -218,7 +215,7 @@ class TrainingRun {
   // data-parallel, over this rank's slice of each.
   std::pair<torch::Tensor, torch::Tensor> joint_losses_of(const std::vector<int64_t>& idx_b,
                                                           const std::vector<int64_t>& idx_b_prime) {
-    if (group_) return rank_share_of_joint_losses(idx_b, idx_b_prime);
+    if (dp_) return dp_->share_of_joint_losses(train_, idx_b, idx_b_prime);
     std::vector<int64_t> both(idx_b);
     both.insert(both.end(), idx_b_prime.begin(), idx_b_prime.end());
     auto [x, y] = runtime::gather(train_, both);  // x: [|B| + |B'|, C, H, W]
@@ -231,9 +228,8 @@ class TrainingRun {
   // With --noise isotropic, g_B plus isotropic noise of NE's strength instead (optim/isotropic_noise.h).
   optim::NEBackwardResult eager_backward(int64_t it, int64_t& samples_b, int64_t& samples_b_prime) {
     optimizer_->zero_grad();
-    if (group_) begin_step_bn_record();
+    if (dp_) dp_->begin_step();
     optim::NEBackwardResult r;
-    std::vector<torch::Tensor> after_b;  // alpha * g_B, captured only for the noise scale
     if (isotropic_) {
       const auto loss_b = minibatch_loss(*stream_b_, samples_b);
       const auto loss_b_prime =
@@ -249,16 +245,18 @@ class TrainingRun {
           },
           ne_);
     } else {
-      auto capture = [&] {
-        for (const auto& p : params_) after_b.push_back(p.grad().detach().clone());
-      };
       const auto loss_b = minibatch_loss(*stream_b_, samples_b);
       const auto loss_b_prime =
           optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
-      r = optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? capture : std::function<void()>{});
+      r = optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? noise_log_.capture(params_) : std::function<void()>{});
     }
-    if (group_) all_reduce_step(r);
-    if (config_.log_noise_scale) measure_noise_scale(after_b, samples_b);
+    if (dp_) stop_requested_by_any_ = dp_->all_reduce(params_, r, hooks_.should_stop && hooks_.should_stop());
+    if (config_.log_noise_scale) {
+      noise_log_.measure(params_, model_->buffers(), config_.alpha, samples_b, [this] {
+        auto [x, y] = runtime::gather(train_, stream_b_prime_->next());  // alpha = 1: a B' of its own
+        return runtime::batch_loss(*model_, x, y, config_.precision, device_);
+      });
+    }
     return r;
   }
 
@@ -280,44 +278,11 @@ class TrainingRun {
       if (!files_.save_model_at_l_star.empty()) models::save_model(*model_, spec_, files_.save_model_at_l_star);
     }
     if (check.checked) {
-      const auto ns = config_.log_noise_scale ? noise_tracker_.smoothed() : optim::NoiseScaleEstimate{kNaN, kNaN, kNaN};
+      const auto ns = config_.log_noise_scale ? noise_log_.smoothed() : optim::NoiseScaleEstimate{kNaN, kNaN, kNaN};
       result_.curve.push_back({it, check.measured, r.loss_b, optim::get_lr(*optimizer_), elapsed(), ns.b_simple,
                                ns.g_squared, ns.trace_sigma});
     }
     report_progress(it, r.loss_b, check.checked);
-  }
-
-  // B_simple from the pair (B, 2B): g_2B = (g_B + g_B') / 2. Reads gradients,
-  // never writes them, and restores batch-norm buffers after the extra
-  // forward at alpha = 1, so the trajectory is that of the run without it.
-  // `batch` is this step's size of B (and of B': the two streams reach a keras
-  // epoch's short batch at the same step).
-  void measure_noise_scale(const std::vector<torch::Tensor>& alpha_g_b, int64_t batch) {
-    torch::NoGradGuard no_grad;
-    const double alpha = config_.alpha;
-    std::vector<torch::Tensor> g_b, g_bp;
-    if (optim::needs_second_batch(ne_)) {
-      for (size_t i = 0; i < params_.size(); ++i) {
-        g_b.push_back(alpha_g_b[i] / alpha);
-        g_bp.push_back((params_[i].grad() - alpha_g_b[i]) / (1.0 - alpha));
-      }
-    } else {
-      g_b = alpha_g_b;
-      std::vector<torch::Tensor> saved_buffers;
-      for (const auto& b : model_->buffers()) saved_buffers.push_back(b.clone());
-      {
-        torch::AutoGradMode enable(true);
-        auto [x, y] = runtime::gather(train_, stream_b_prime_->next());
-        auto loss = runtime::batch_loss(*model_, x, y, config_.precision, device_);  // as the step's own forward
-        g_bp = torch::autograd::grad({loss}, params_);
-      }
-      auto buffers = model_->buffers();
-      for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved_buffers[i]);
-    }
-    std::vector<torch::Tensor> g_2b;
-    for (size_t i = 0; i < g_b.size(); ++i) g_2b.push_back(0.5 * (g_b[i] + g_bp[i]));
-    const double small = 0.5 * (squared_norm(g_b) + squared_norm(g_bp));  // two estimates of E|g_B|^2
-    noise_tracker_.add(optim::estimate_noise_scale(small, batch, squared_norm(g_2b), 2 * batch));
   }
 
   void report_progress(int64_t it, double minibatch_loss, bool is_check) {
@@ -376,7 +341,7 @@ class TrainingRun {
     s.epoch_mean_weights = course_->epoch_mean_weights();
     s.stream_b = stream_b_->save_state();
     s.stream_b_prime = stream_b_prime_ ? stream_b_prime_->save_state() : std::string();
-    s.noise_tracker = noise_tracker_.save_state();
+    s.noise_tracker = noise_log_.save_state();
     s.curve = result_.curve;
     return s;
   }
@@ -438,7 +403,7 @@ class TrainingRun {
     // The text states first (they are checked against this run), the tensors after.
     stream_b_->load_state(state.stream_b);
     if (stream_b_prime_) stream_b_prime_->load_state(state.stream_b_prime);
-    noise_tracker_.load_state(state.noise_tracker);
+    noise_log_.load_state(state.noise_tracker);
     model_->load(model_archive);
     optimizer_->load(optimizer_archive);
     result_.iterations = state.iterations;
@@ -452,40 +417,12 @@ class TrainingRun {
     result_.curve = state.curve;
   }
 
-  // -- data parallelism (train_run's `group`) ---------------------------------------------------------
-  static torch::Device device_of_rank(torch::Device device, const dist::Group* group) {
-    if (group && device.is_cuda() && !device.has_index()) {
-      return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(group->launch().local_rank));
-    }
-    return device;
-  }
-
-  // Loss and accuracy over a whole set in evaluation mode. Data-parallel, each
-  // rank evaluates a share of whole chunks (the chunks a single run's
-  // evaluate() forms, so only the final sum's order differs) and one
-  // all-reduce adds the sums up; every rank gets the same result.
+  // -- data parallelism (train_run's `group`; the step's share and all-reduce: dist/data_parallel.h) --
+  // Loss and accuracy over a whole set in evaluation mode (data-parallel: dist/data_parallel.h).
   runtime::EvalResult evaluate_set(const runtime::TensorSet& set) {
+    if (dp_) return dp_->evaluate(set);
     runtime::AutocastScope autocast(config_.precision, device_);  // evaluations in the run's precision too
-    if (!group_) return runtime::evaluate(*model_, set);
-    constexpr int64_t kChunk = runtime::kEvalChunk;
-    const int64_t n = set.x.size(0);
-    const int64_t units = (n + kChunk - 1) / kChunk;
-    const int64_t w = group_->size(), r = group_->rank();
-    const int64_t begin = std::min(n, r * units / w * kChunk), end = std::min(n, (r + 1) * units / w * kChunk);
-    double loss_sum = 0.0, correct = 0.0;
-    if (end > begin) {
-      const runtime::TensorSet part{set.x.narrow(0, begin, end - begin), set.y.narrow(0, begin, end - begin)};
-      const runtime::EvalResult e = runtime::evaluate(*model_, part, kChunk);
-      loss_sum = e.loss * static_cast<double>(end - begin);
-      correct = std::round(e.accuracy * static_cast<double>(end - begin));
-    }
-    torch::Tensor sums = torch::tensor({loss_sum, correct}, torch::dtype(torch::kFloat64)).to(device_);
-    group_->all_reduce_sum(sums);
-    sums = sums.to(torch::kCPU);
-    runtime::EvalResult out;
-    out.loss = n > 0 ? sums[0].item<double>() / static_cast<double>(n) : 0.0;
-    out.accuracy = n > 0 ? sums[1].item<double>() / static_cast<double>(n) : 0.0;
-    return out;
+    return runtime::evaluate(*model_, set);
   }
 
   // Checks that make every rank refuse together, before the first step.
@@ -497,168 +434,17 @@ class TrainingRun {
     if (config_.log_noise_scale) {
       throw Error("--log-noise-scale is not available with --distributed: measure the noise scale in one process");
     }
-    int64_t bn_buffers = 0;
-    for (const auto& m : model_->modules(/*include_self=*/false)) {
-      if (auto* bn = dynamic_cast<models::GhostBatchNorm2dImpl*>(m.get())) {
-        bn_.push_back({bn->running_mean, bn->running_var, bn->options.momentum()});
-        unit_ = bn->options.ghost_batch_size();
-        bn_buffers += 2;
-      }
-    }
-    if (static_cast<int64_t>(model_->buffers().size()) != bn_buffers) {
-      throw Error("model " + config_.model + " keeps state other than ghost batch norm's (buffers such as batch norm's "
-                  "running statistics, which each rank would update from its own slice): --distributed cannot train "
-                  "it; train it in one process");
-    }
-    dist::check_batch_split(config_.batch_size, unit_, group_->size());
     // Threads and the device index may differ from rank to rank; nothing else.
     nlohmann::json same = to_json(config_);
     for (const char* k : {"threads", "blas_threads", "device"}) same.erase(k);
-    group_->check_same("run configuration", same.dump());
-  }
-
-  // This rank's share of a minibatch loss: the cross-entropy summed over its
-  // slice of the batch, over the batch's size, so the shares add up to the
-  // single run's mean. A rank without samples (a short batch split unevenly)
-  // contributes a zero.
-  optim::MinibatchLoss rank_share_of_loss(data::BatchStream& stream, int64_t& samples) {
-    return [this, &stream, &samples]() {
-      const std::vector<int64_t>& indices = stream.next();
-      samples = static_cast<int64_t>(indices.size());
-      const dist::Slice mine = dist::slice_of_batch(samples, unit_, group_->rank(), group_->size());
-      torch::Tensor loss;
-      if (mine.size() == 0) {
-        loss = torch::zeros({}, train_.x.options().requires_grad(true));
-      } else {
-        const std::vector<int64_t> part(indices.begin() + mine.begin, indices.begin() + mine.end);
-        auto [x, y] = gather(train_, part);
-        loss = runtime::batch_loss(*model_, x, y, config_.precision, device_, runtime::Reduction::kSum) /
-               static_cast<double>(samples);
-      }
-      record_bn_forward(static_cast<double>(mine.size()) / static_cast<double>(samples));
-      return loss;
-    };
-  }
-
-  // The joint pass's two loss shares: this rank's slices of B and B' (the same
-  // slice of each, the two batches being of one size) in one forward.
-  std::pair<torch::Tensor, torch::Tensor> rank_share_of_joint_losses(const std::vector<int64_t>& idx_b,
-                                                                     const std::vector<int64_t>& idx_b_prime) {
-    const int64_t samples = static_cast<int64_t>(idx_b.size());
-    if (static_cast<int64_t>(idx_b_prime.size()) != samples) throw Error("joint NE pass: B and B' differ in size");
-    const dist::Slice mine = dist::slice_of_batch(samples, unit_, group_->rank(), group_->size());
-    std::pair<torch::Tensor, torch::Tensor> shares;
-    if (mine.size() == 0) {
-      shares = {torch::zeros({}, train_.x.options().requires_grad(true)),
-                torch::zeros({}, train_.x.options().requires_grad(true))};
-    } else {
-      std::vector<int64_t> part(idx_b.begin() + mine.begin, idx_b.begin() + mine.end);
-      part.insert(part.end(), idx_b_prime.begin() + mine.begin, idx_b_prime.begin() + mine.end);
-      auto [x, y] = gather(train_, part);
-      const auto [sum_b, sum_b_prime] = runtime::joint_batch_losses(
-          *model_, x, y, mine.size(), config_.precision, device_, runtime::Reduction::kSum);
-      shares = {sum_b / static_cast<double>(samples), sum_b_prime / static_cast<double>(samples)};
-    }
-    // One forward, two running-statistics updates (B's, then B''s), both with this rank's share.
-    record_bn_forward(static_cast<double>(mine.size()) / static_cast<double>(samples), 2);
-    return shares;
-  }
-
-  // Ghost batch norm's running statistics. A forward k over a batch updates
-  // them as R_k = keep R_(k-1) + (1 - keep) m_k, with m_k the mean over the
-  // batch's ghosts of their statistics. A rank that sees a share w of those
-  // ghosts moves its own copy by w^-1 times its part of (1 - keep) m_k, so the
-  // single run's R_F after F forwards is
-  //   keep^F R_0 + sum_k keep^(F-k) sum_ranks w_k (r_k - keep r_(k-1)),
-  // linear in each rank's own snapshots r_k: one sum over ranks restores it.
-  // A joint NE forward makes u_k = 2 updates (B's segment, then B''s) with the
-  // same share w_k; with U_k the updates up to forward k and U = U_F, the sum is
-  //   keep^U R_0 + sum_k keep^(U - U_k) sum_ranks w_k (r_k - keep^(u_k) r_(k-1)),
-  // which is the line above where every u_k = 1.
-  struct BnLayer {
-    torch::Tensor mean, var;
-    double keep;
-  };
-  void begin_step_bn_record() {
-    bn_snapshots_.clear();
-    bn_weights_.clear();
-    bn_updates_.clear();
-    if (!bn_.empty()) bn_snapshots_.push_back(bn_snapshot());
-  }
-  void record_bn_forward(double weight, int updates = 1) {
-    if (bn_.empty()) return;
-    bn_snapshots_.push_back(bn_snapshot());
-    bn_weights_.push_back(weight);
-    bn_updates_.push_back(updates);
-  }
-  std::vector<torch::Tensor> bn_snapshot() const {
-    std::vector<torch::Tensor> s;
-    for (const auto& l : bn_) {
-      s.push_back(l.mean.detach().clone());
-      s.push_back(l.var.detach().clone());
-    }
-    return s;
-  }
-
-  // One all-reduce per step: gradients, the two loss shares, the stop
-  // requests and the running-statistics terms, in one flat buffer.
-  void all_reduce_step(optim::NEBackwardResult& r) {
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> parts;
-    for (auto& p : params_) {
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-      parts.push_back(p.grad().reshape(-1));
-    }
-    const double stop = hooks_.should_stop && hooks_.should_stop() ? 1.0 : 0.0;
-    const double loss_b_prime = r.used_b_prime ? r.loss_b_prime : 0.0;
-    parts.push_back(torch::tensor({r.loss_b, loss_b_prime, stop}, torch::dtype(torch::kFloat64)).to(
-        params_.front().options()));
-    const size_t forwards = bn_weights_.size();
-    int updates = 0;  // U
-    for (int u : bn_updates_) updates += u;
-    for (size_t i = 0; i < 2 * bn_.size(); ++i) {
-      const double keep = bn_[i / 2].keep;
-      torch::Tensor term = torch::zeros_like(bn_snapshots_[0][i]);
-      int through = 0;  // U_k
-      for (size_t k = 1; k <= forwards; ++k) {
-        const int u = bn_updates_[k - 1];
-        through += u;
-        const double w = bn_weights_[k - 1] * std::pow(keep, static_cast<double>(updates - through));
-        if (w != 0.0) term.add_(bn_snapshots_[k][i] - std::pow(keep, static_cast<double>(u)) * bn_snapshots_[k - 1][i], w);
-      }
-      if (group_->rank() == 0) term.add_(bn_snapshots_[0][i], std::pow(keep, static_cast<double>(updates)));
-      parts.push_back(term.reshape(-1));
-    }
-    torch::Tensor flat = torch::cat(parts);
-    group_->all_reduce_sum(flat);
-
-    int64_t at = 0;
-    auto take = [&](const torch::Tensor& dst) {
-      const int64_t n = dst.numel();
-      dst.copy_(flat.narrow(0, at, n).view_as(dst));
-      at += n;
-    };
-    for (auto& p : params_) take(p.grad());
-    const torch::Tensor scalars = flat.narrow(0, at, 3).to(torch::kCPU, torch::kFloat64);
-    at += 3;
-    r.loss_b = scalars[0].item<double>();
-    if (r.used_b_prime) r.loss_b_prime = scalars[1].item<double>();
-    stop_requested_by_any_ = scalars[2].item<double>() > 0.0;
-    for (const auto& l : bn_) {
-      take(l.mean);
-      take(l.var);
-    }
+    dp_.emplace(*group_, *model_, config_.model, config_.batch_size, same.dump(), config_.precision, device_);
   }
 
   RunConfig config_;
   const TrainHooks& hooks_;
   const RunFiles& files_;
   dist::Group* group_ = nullptr;
-  int64_t unit_ = 1;  // samples per slice unit: the ghost batch with ghost batch norm
-  std::vector<BnLayer> bn_;
-  std::vector<std::vector<torch::Tensor>> bn_snapshots_;  // this step: before the first forward, after each
-  std::vector<double> bn_weights_;                        // this rank's share of each forward's batch
-  std::vector<int> bn_updates_;                           // running-statistics updates of each forward
+  std::optional<dist::DataParallelStep> dp_;  // data-parallel runs only (dist/data_parallel.h)
   bool stop_requested_by_any_ = false;
   Clock::time_point t_start_;
   Clock::time_point last_checkpoint_;
@@ -675,7 +461,7 @@ class TrainingRun {
   std::unique_ptr<GraphedBackward> graph_;  // --cuda-graph only
   std::optional<data::BatchStream> stream_b_, stream_b_prime_;
   std::optional<RunCourse> course_;  // the protocol: loss checks, L*, L** (train/run_course.h)
-  optim::NoiseScaleTracker noise_tracker_;
+  NoiseScaleLog noise_log_;  // --log-noise-scale (train/noise_scale_log.h)
   double last_progress_ = -1e9;
   RunResult result_;
 };
