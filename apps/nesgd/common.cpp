@@ -20,6 +20,7 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
+#include "nesgd/models/catalog.h"
 
 namespace nesgd::cli {
 namespace {
@@ -233,9 +234,11 @@ data::DataOptions DataFlags::options(bool quiet) const {
 }
 
 void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
+  std::string models_help;
+  for (const auto& m : models::model_catalog()) models_help += m.name + " (" + m.help + "), ";
   cmd->add_option("--model", c.model,
-                  "Network (Mori & Ueda, arXiv 2009.13094): f1 (MLP, Fashion-MNIST), c1 (VGG-like conv net, CIFAR-10), c2 (deeper conv "
-                  "net, CIFAR-100); c1/c2 use ghost batch norm of 100, so --batch-size must be a multiple of 100; or "
+                  "Network (Mori & Ueda, arXiv 2009.13094): " + models_help +
+                  "networks with ghost batch norm of 100 need a --batch-size that is a multiple of 100; or "
                   "torchscript:PATH, your own network saved by torch.jit.save(torch.jit.script(net), PATH), whose "
                   "forward(x) maps [N, C, H, W] images in [0, 1] to logits [N, classes] (its SHA-256 is part of the "
                   "run id; L*/L** default to 0.01/0.001; sweeps train such runs one at a time, never packed; "

@@ -29,11 +29,7 @@ inline bool is_torchscript(const std::string& model) { return model.rfind(kTorch
 inline std::string torchscript_path(const std::string& model) {
   return model.substr(std::string(kTorchScriptPrefix).size());
 }
-// The paper's networks, each built by name (models/registry.cpp).
-inline const NameList& builtin_model_names() {
-  static const NameList names{"f1", "c1", "c2"};
-  return names;
-}
+// The networks nesgd builds by name: models/catalog.h (builtin_model_names()).
 
 // Where a run's initial weights come from: glorot (drawn from the run's init seed, as the paper
 // draws its networks; the default) or file (a TorchScript model's own saved weights).

@@ -52,8 +52,10 @@ inline const NameList& noise_matching_names() {
 // run's seed and the step alone: a resumed run draws what it would have drawn.
 constexpr uint64_t kStreamIsotropicNoise = 4;
 
+// alpha^2 + (1 - alpha)^2: the factor NE multiplies the noise covariance of batch size B by.
+inline double ne_noise_factor(double alpha) { return alpha * alpha + (1.0 - alpha) * (1.0 - alpha); }
 // B_eff of NE at batch size b and alpha.
-inline double effective_batch(double b, double alpha) { return b / (alpha * alpha + (1.0 - alpha) * (1.0 - alpha)); }
+inline double effective_batch(double b, double alpha) { return b / ne_noise_factor(alpha); }
 
 // The alpha >= 1/2 whose B_eff at batch size b is b_ref (formula above); NaN where b < b_ref / 2
 // (no alpha reaches it) or either size is not positive.

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nesgd/models/catalog.h"
 #include "nesgd/models/model_spec.h"
 #include "nesgd/names.h"
 #include "nesgd/optim/ne_pass.h"
@@ -42,7 +43,8 @@ struct PaperConfig {
   double l_stop;
 };
 // F1: 0.01 / 0.001 (Fashion-MNIST); C1: 0.01 / 0.001 (CIFAR-10); C2: 0.02 / 0.001 (CIFAR-100).
-const PaperConfig& paper_config(const std::string& model);  // throws nesgd::Error for unknown models
+// From the model's catalog entry (models/catalog.h); throws nesgd::Error for unknown models.
+PaperConfig paper_config(const std::string& model);
 
 // L* and L** of a user's own model (--model torchscript:PATH) unless given: the paper's for F1 and
 // C1 (its C2 alone halves at 0.02), the thresholds of its two ten-class configs.
@@ -123,7 +125,10 @@ struct RunConfig {
 
   // Whether the model normalizes in ghost batches (C1, C2; F1 has no batch norm),
   // so that batches must consist of whole ghost batches.
-  bool has_ghost_batch_norm() const { return model == "c1" || model == "c2"; }
+  bool has_ghost_batch_norm() const {
+    const models::ModelEntry* e = models::find_model(model);
+    return e != nullptr && e->ghost_batch_norm;
+  }
   // The smallest piece a batch may be cut into: a ghost batch, or one sample.
   int64_t batch_unit() const { return has_ghost_batch_norm() ? ghost_batch_size : 1; }
 };

@@ -1,5 +1,6 @@
 #include "nesgd/exp/store.h"
 
+#include "nesgd/models/catalog.h"
 #include "nesgd/models/model_spec.h"
 
 #include <fcntl.h>
@@ -298,6 +299,7 @@ std::string config_label(const std::string& model) {
     }
     return s.empty() ? "torchscript" : s;
   }
+  if (const models::ModelEntry* e = models::find_model(model)) return e->label;  // models/catalog.h
   std::string s = model;
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;

@@ -2,6 +2,7 @@
 
 #include "nesgd/error.h"
 #include "nesgd/json_read.h"
+#include "nesgd/models/catalog.h"
 
 namespace nesgd::models {
 
@@ -34,7 +35,8 @@ ModelSpec model_spec_from_json(const nlohmann::json& j, const std::string& origi
   ModelSpec s;
   s.name = jr::string(required("name"), what + ": 'name'");
   if (!is_one_of(s.name, builtin_model_names()) && !(is_torchscript(s.name) && s.name.size() > 12)) {
-    throw Error(what + ": unknown model '" + s.name + "' (this nesgd knows f1, c1, c2 and torchscript:PATH)");
+    throw Error(what + ": unknown model '" + s.name + "' (this nesgd knows " + names_text(builtin_model_names()) +
+                " and torchscript:PATH)");
   }
   s.in_channels = jr::integer(required("in_channels"), what + ": 'in_channels'", 1, kMaxModelChannels);
   s.height = jr::integer(required("height"), what + ": 'height'", 1, kMaxModelSide);

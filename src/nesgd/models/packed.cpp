@@ -119,9 +119,9 @@ PackedNetwork::PackedNetwork(const std::vector<std::shared_ptr<Network>>& member
     return it->second;
   };
 
-  if (dynamic_cast<const F1Impl*>(&first) != nullptr) {
+  if (const auto* mlp = dynamic_cast<const MlpImpl*>(&first)) {
     kind_ = Kind::kDense;
-    for (int64_t l = 0; l < kF1HiddenLayers; ++l) {
+    for (int64_t l = 0; l < mlp->options().hidden_layers; ++l) {
       const std::string p = "hidden." + std::to_string(l) + ".";
       dense_.push_back({param(p + "weight"), param(p + "bias"), true});
     }

@@ -13,6 +13,7 @@
 #include "nesgd/clock.h"
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
+#include "nesgd/optim/noise_control.h"
 #include "nesgd/optim/noise_scale.h"
 #include "nesgd/noise/statistics.h"
 #include "nesgd/numeric.h"
@@ -81,9 +82,11 @@ void NoiseMeterOptions::validate(int64_t dataset_size) const {
   if (centre_chunk < 0) throw Error("centre_chunk must be >= 0");
 }
 
-double ne_factor(double alpha) { return alpha * alpha + (1.0 - alpha) * (1.0 - alpha); }
+double ne_factor(double alpha) { return optim::ne_noise_factor(alpha); }
 
-double effective_batch(int64_t batch_size, double alpha) { return static_cast<double>(batch_size) / ne_factor(alpha); }
+double effective_batch(int64_t batch_size, double alpha) {
+  return optim::effective_batch(static_cast<double>(batch_size), alpha);
+}
 
 int64_t rounded_effective_batch(int64_t batch_size, double alpha) {
   return std::max<int64_t>(1, std::llround(effective_batch(batch_size, alpha)));

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "nesgd/models/catalog.h"
 #include "nesgd/runtime/cpu_features.h"
 
 namespace nesgd::runtime {
@@ -72,12 +73,14 @@ ThreadSettings default_threads(const std::string& model, int cores, BlasBuild bu
   // So does a BLAS that is not OpenBLAS (MKL, inside PyPI's LibTorch): it runs
   // its GEMMs on ATen's pool at ATen's width (measured there at ATen 1: 9,503
   // against PyTorch-Python's 17,690 samples/s at 2 threads, B = 1000).
-  if (model == "f1") {
+  const models::ModelEntry* entry = models::find_model(model);
+  if (entry != nullptr && entry->threads == models::ThreadProfile::kDense) {
     if (build == BlasBuild::kOpenMp || build == BlasBuild::kNotOpenBlas) return {cores, cores};
     return {openmp_workers_sleep() ? cores : 1, cores};
   }
   // Convolutions run in oneDNN on ATen's pool, so the conv nets get the cores
   // there and a single-threaded BLAS (provisional: measured by the conv benchmark).
+  // So does a TorchScript model, whose layers nesgd does not know.
   return {cores, 1};
 }
 

@@ -8,8 +8,8 @@
 
 #include "nesgd/data/batch_stream.h"
 #include "nesgd/error.h"
-#include "nesgd/models/conv_nets.h"
 #include "nesgd/models/packed.h"
+#include "nesgd/models/registry.h"
 #include "nesgd/optim/noise_enhancement.h"
 #include "nesgd/optim/pack_optimizer.h"
 #include "nesgd/runtime/run_info.h"
@@ -435,31 +435,11 @@ int64_t auto_pack_size(const RunConfig& config_in) {
   config.resolve_defaults_and_validate();
   const torch::Device device = runtime::resolve_device(config.device);
   const double bytes_per_value = config.precision == "fp64" ? 8.0 : 4.0;  // tf32/bf16 keep float32 weights
-  // Parameters and activations per sample of one member.
-  double params = 0.0, activations = 0.0;
   if (models::is_torchscript(config.model)) return 1;  // never packed (pack_unsupported_reason)
-  if (config.model == "f1") {
-    params = 1'900'510;
-    activations = 784 + 7 * 500 + 10;
-  } else {
-    const models::ConvNetOptions o = config.model == "c1" ? models::c1_options() : models::c2_options();
-    int64_t c = o.in_channels, h = o.height, w = o.width;
-    for (const auto& stack : o.stacks) {
-      for (int64_t j = 0; j < stack.convs; ++j) {
-        params += static_cast<double>(stack.channels * (c * 9 + 1) + 2 * stack.channels);
-        activations += static_cast<double>(stack.channels * h * w);
-        c = stack.channels;
-      }
-      h /= 2;
-      w /= 2;
-    }
-    int64_t f = c * h * w;
-    for (int64_t width : o.dense_hidden) {
-      params += static_cast<double>(f * width + width);
-      f = width;
-    }
-    params += static_cast<double>(f * o.num_classes + o.num_classes);
-  }
+  // Parameters and activations per sample of one member (models/registry.h), at the paper dataset's shapes.
+  const models::ModelCost cost =
+      models::model_builder(config.model).cost(models::paper_spec(models::model_entry(config.model)));
+  const double params = cost.parameters, activations = cost.activations_per_sample;
   const double passes = config.alpha != 1.0 ? 2.0 : 1.0;
   const double per_member = bytes_per_value * (4.0 * params + passes * static_cast<double>(config.batch_size) *
                                                                   activations * kSavedTensorsPerActivation);

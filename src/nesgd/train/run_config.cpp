@@ -31,17 +31,9 @@ const NameList& precision_names() {
   return names;
 }
 
-const PaperConfig& paper_config(const std::string& model) {
-  // The paper's study (Mori & Ueda, arXiv 2009.13094): L* (halve LR once) and L** (stop) per config.
-  static const std::vector<PaperConfig> configs{
-      {"f1", "fashion-mnist", 0.01, 0.001},
-      {"c1", "cifar10", 0.01, 0.001},
-      {"c2", "cifar100", 0.02, 0.001},
-  };
-  for (const auto& c : configs) {
-    if (c.model == model) return c;
-  }
-  throw Error("unknown model '" + model + "': use f1, c1 or c2");
+PaperConfig paper_config(const std::string& model) {
+  const models::ModelEntry& e = models::model_entry(model);  // the paper's table of configs: models/catalog.cpp
+  return {e.name, e.paper_dataset, e.l_star, e.l_stop};
 }
 
 void RunConfig::resolve_defaults_and_validate() {

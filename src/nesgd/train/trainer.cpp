@@ -141,7 +141,7 @@ class TrainingRun {
                   " for the dataset's " + std::to_string(spec_.in_channels) + "x" + std::to_string(spec_.height) +
                   "x" + std::to_string(spec_.width) + " inputs and " + std::to_string(spec_.num_classes) + " classes");
     }
-    if (s.name != "f1" && (s.bn_convention != spec_.bn_convention || s.ghost_batch_size != spec_.ghost_batch_size)) {
+    if (config_.has_ghost_batch_norm() && (s.bn_convention != spec_.bn_convention || s.ghost_batch_size != spec_.ghost_batch_size)) {
       throw Error("--load-model " + config_.init_model + " has " + s.bn_convention + " ghost batch norm of " +
                   std::to_string(s.ghost_batch_size) + "; this run asks for " + spec_.bn_convention + " of " +
                   std::to_string(spec_.ghost_batch_size) + ": pass --bn-convention " + s.bn_convention +
