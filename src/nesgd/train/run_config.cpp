@@ -36,6 +36,49 @@ PaperConfig paper_config(const std::string& model) {
   return {e.name, e.paper_dataset, e.l_star, e.l_stop};
 }
 
+namespace {
+
+// The optimizer's name and NE's controls (optim/noise_control.h): names checked, alpha set from
+// match_batch, combinations that cannot run refused.
+void resolve_controls(RunConfig& c) {
+  if (!is_one_of(c.optimizer.name, optim::optimizer_names())) {
+    throw Error("unknown --optimizer '" + c.optimizer.name + "': use " + names_text(optim::optimizer_names(), "or"));
+  }
+  if (!is_one_of(c.noise, optim::noise_names())) {
+    throw Error("unknown --noise '" + c.noise + "': use " + names_text(optim::noise_names(), "or") +
+                " (ne: NE's own noise, the default; isotropic: Gaussian noise of the same strength)");
+  }
+  if (!is_one_of(c.noise_matching, optim::noise_matching_names())) {
+    throw Error("unknown --noise-matching '" + c.noise_matching + "': use " +
+                names_text(optim::noise_matching_names(), "or") +
+                " (whole: one strength for the whole parameter vector, the default; tensor: each tensor's own)");
+  }
+  if (c.match_batch < 0) {
+    throw Error("--match-batch must be >= 0 (0 = alpha as given), got " + std::to_string(c.match_batch));
+  }
+  if (c.match_batch > 0) {
+    const double a =
+        optim::alpha_for_matched_batch(static_cast<double>(c.batch_size), static_cast<double>(c.match_batch));
+    if (!std::isfinite(a)) {
+      throw Error("--match-batch " + std::to_string(c.match_batch) + " cannot be reached at batch size " +
+                  std::to_string(c.batch_size) +
+                  ": NE's effective batch B / (alpha^2 + (1 - alpha)^2) is at most 2B = " +
+                  std::to_string(2 * c.batch_size) + "; use a batch size of at least " +
+                  std::to_string((c.match_batch + 1) / 2) + " or a smaller --match-batch");
+    }
+    c.alpha = a;
+  }
+  if (c.noise == optim::kNoiseIsotropic && c.cuda_graph) {
+    throw Error("--noise isotropic runs eagerly (it reads g_B and g_B' apart): drop --cuda-graph");
+  }
+  if (c.noise == optim::kNoiseIsotropic && c.log_noise_scale) {
+    throw Error("--log-noise-scale measures NE's own gradients; with --noise isotropic the step is no longer g_NE: "
+                "drop one");
+  }
+}
+
+}  // namespace
+
 void RunConfig::resolve_defaults_and_validate() {
   if (models::is_torchscript(model)) {
     const std::string path = models::torchscript_path(model);
@@ -101,36 +144,7 @@ void RunConfig::resolve_defaults_and_validate() {
     throw Error("unknown --ne-pass '" + ne_pass + "': use " + names_text(optim::ne_pass_names(), "or") +
                 " (joint: one pass over [B; B'], the default; split: a pass per batch)");
   }
-  if (!is_one_of(optimizer.name, optim::optimizer_names())) {
-    throw Error("unknown --optimizer '" + optimizer.name + "': use " + names_text(optim::optimizer_names(), "or"));
-  }
-  if (!is_one_of(noise, optim::noise_names())) {
-    throw Error("unknown --noise '" + noise + "': use " + names_text(optim::noise_names(), "or") +
-                " (ne: NE's own noise, the default; isotropic: Gaussian noise of the same strength)");
-  }
-  if (!is_one_of(noise_matching, optim::noise_matching_names())) {
-    throw Error("unknown --noise-matching '" + noise_matching + "': use " +
-                names_text(optim::noise_matching_names(), "or") +
-                " (whole: one strength for the whole parameter vector, the default; tensor: each tensor's own)");
-  }
-  if (match_batch < 0) throw Error("--match-batch must be >= 0 (0 = alpha as given), got " + std::to_string(match_batch));
-  if (match_batch > 0) {
-    const double a = optim::alpha_for_matched_batch(static_cast<double>(batch_size), static_cast<double>(match_batch));
-    if (!std::isfinite(a)) {
-      throw Error("--match-batch " + std::to_string(match_batch) + " cannot be reached at batch size " +
-                  std::to_string(batch_size) + ": NE's effective batch B / (alpha^2 + (1 - alpha)^2) is at most 2B = " +
-                  std::to_string(2 * batch_size) + "; use a batch size of at least " +
-                  std::to_string((match_batch + 1) / 2) + " or a smaller --match-batch");
-    }
-    alpha = a;
-  }
-  if (noise == optim::kNoiseIsotropic && cuda_graph) {
-    throw Error("--noise isotropic runs eagerly (it reads g_B and g_B' apart): drop --cuda-graph");
-  }
-  if (noise == optim::kNoiseIsotropic && log_noise_scale) {
-    throw Error("--log-noise-scale measures NE's own gradients; with --noise isotropic the step is no longer g_NE: "
-                "drop one");
-  }
+  resolve_controls(*this);
   if (cuda_graph && device == "cpu") {
     throw Error("--cuda-graph replays the step on a GPU: use it with --device cuda (or auto), or leave it off");
   }
