@@ -643,4 +643,6 @@ TEST(SweepCli, ControlsTrainAndTheReportNamesThem) {
   const std::string md = read_text(tmp.path() + "/report/report.md");
   EXPECT_NE(md.find("F1 [keras-adam, isotropic]"), std::string::npos) << md;
   EXPECT_NE(md.find("F1 [keras-adam, ne]"), std::string::npos) << md;
+  EXPECT_NE(md.find("## NE beside its controls"), std::string::npos) << md;
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() + "/report/controls-tests.csv"));
 }

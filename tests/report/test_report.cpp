@@ -4,6 +4,7 @@
 // intended change with NESGD_UPDATE_GOLDEN=1 and review the diff.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -353,4 +354,66 @@ TEST(Report, LabelsNameSettingsByTheirOptimizerAndNoise) {
   EXPECT_EQ(rp::variant_of_config(config), "keras-adam, isotropic per tensor");
   const nlohmann::json legacy = nlohmann::json::parse(R"({"model": "f1", "optimizer": {"name": "adam"}})");
   EXPECT_EQ(rp::variant_of_config(legacy), "adam, ne");  // a record from before the controls existed
+}
+
+// NE beside its controls: plain at the small and the large batch, NE, isotropic noise and AdaPNM at
+// the large batch, paired by seed. Hand-made points with known per-seed values: NE is 0.6, 0.7 and
+// 0.8 pp above plain at B 1000 in seeds 1-3 (mean 0.7, sd 0.1: the paired 95 % interval is
+// 0.7 -+ t(0.975, 2) 0.1 / sqrt 3 = 0.7 -+ 0.2484 pp) and 0.3 pp below plain at B 100 on average;
+// the family without a control has no rows.
+TEST(Report, ControlsComparePointsWithPlainTrainingAtTheirBAndAtTheSmallestB) {
+  auto point = [](const std::string& setting, const std::string& optimizer, const std::string& noise, double alpha,
+                  int64_t b, double base_acc, double slope = 0.001) {
+    rp::PointSummary p;
+    p.config = "F1";
+    p.setting_id = setting;
+    p.family_id = "fam";
+    p.optimizer = optimizer;
+    p.noise = noise;
+    p.variant = optimizer + ", " + noise;
+    p.alpha = alpha;
+    p.batch_size = b;
+    std::vector<double> acc, time;
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      const double a = base_acc + slope * static_cast<double>(seed), t = 1000.0 + 10.0 * static_cast<double>(seed);
+      p.converged_runs.push_back({seed, a, t});
+      acc.push_back(a);
+      time.push_back(t);
+    }
+    p.n_runs = p.n_converged = 3;
+    p.accuracy = rp::mean_std(acc);
+    p.time = rp::mean_std(time);
+    return p;
+  };
+  std::vector<rp::PointSummary> points{
+      point("plain", "keras-adam", "ne", 1.0, 100, 0.800), point("plain", "keras-adam", "ne", 1.0, 1000, 0.790),
+      point("plain", "keras-adam", "ne", 1.75, 1000, 0.795, 0.002), point("iso", "keras-adam", "isotropic", 1.75, 1000, 0.785),
+      point("ada", "adapnm", "ne", 1.0, 1000, 0.792)};
+  rp::PointSummary other = point("lone", "keras-adam", "ne", 1.0, 100, 0.7);
+  other.family_id = "other";
+  points.push_back(other);
+  const auto rows = rp::controls(points);
+  ASSERT_EQ(rows.size(), 5u);  // the lone family has one variant: no rows
+  EXPECT_TRUE(rows[0].plain);
+  EXPECT_EQ(rows[0].point.batch_size, 100);
+  EXPECT_TRUE(rows[1].plain);
+  EXPECT_EQ(rows[1].point.batch_size, 1000);
+  ASSERT_TRUE(rows[1].vs_plain_small_b);  // plain large against plain small: -1 pp in every seed
+  EXPECT_NEAR(rows[1].vs_plain_small_b->accuracy.difference, -0.010, 1e-12);
+  EXPECT_EQ(rows[1].vs_plain_small_b->accuracy.pairing, rp::Pairing::kPaired);
+  // Order at B 1000 after plain: by variant, then alpha: adapnm, keras-adam isotropic, keras-adam ne 1.75.
+  EXPECT_EQ(rows[2].point.optimizer, "adapnm");
+  EXPECT_EQ(rows[3].point.noise, "isotropic");
+  const auto& ne = rows[4];
+  EXPECT_EQ(ne.point.alpha, 1.75);
+  ASSERT_TRUE(ne.vs_plain_same_b && ne.vs_plain_small_b);
+  EXPECT_NEAR(ne.vs_plain_same_b->accuracy.difference, 0.007, 1e-12);
+  EXPECT_NEAR(ne.vs_plain_same_b->accuracy.interval.low, 0.007 - 4.302652729749464 * 0.001 / std::sqrt(3.0), 1e-9);
+  EXPECT_NEAR(ne.vs_plain_same_b->accuracy.interval.high, 0.007 + 4.302652729749464 * 0.001 / std::sqrt(3.0), 1e-9);
+  EXPECT_NEAR(ne.vs_plain_small_b->accuracy.difference, -0.003, 1e-12);
+  const std::string md = rp::controls_markdown(points);
+  EXPECT_NE(md.find("| F1 | 1000 | keras-adam, ne (plain) | 1 | 3/3 | 79.20 +- 0.10 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| F1 | 1000 | keras-adam, ne | 1.75 |"), std::string::npos) << md;
+  EXPECT_NE(rp::controls_tests_csv(points).find("plain, smallest B: keras-adam, ne, alpha 1, B 100"),
+            std::string::npos);
 }

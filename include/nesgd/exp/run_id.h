@@ -52,4 +52,9 @@ std::string setting_id(const train::RunConfig& config);
 std::string run_id_of_config_json(const nlohmann::json& config_json);
 std::string setting_id_of_config_json(const nlohmann::json& config_json);
 
+// The setting without what sets NE beside its controls (the optimizer's name and beta0, the noise
+// and its matching): the runs one comparison of NE, isotropic noise and PNM shares. 8 hex digits.
+std::string family_id(const train::RunConfig& config);
+std::string family_id_of_config_json(const nlohmann::json& config_json);
+
 }  // namespace nesgd::exp

@@ -61,6 +61,9 @@ struct RunRow {
   // The update and the noise, "keras-adam, ne" (optimizer name, then ne or isotropic, "isotropic per
   // tensor" where so matched): what tells NE's runs from its controls' in labels (report/labels.h).
   std::string variant;
+  std::string family_id;  // exp::family_id: the setting less optimizer and noise (NE beside its controls)
+  std::string optimizer = "keras-adam";
+  std::string noise = "ne";
 };
 
 // The variant text of a run's config (RunRow::variant); records without the keys read as
@@ -97,6 +100,7 @@ struct PointSummary {
   std::string config;
   std::string setting_id;
   std::string variant;  // RunRow::variant, one per setting
+  std::string family_id, optimizer = "keras-adam", noise = "ne";  // RunRow's, one per setting
   int64_t batch_size = 0;
   double alpha = 1.0;
   int64_t n_runs = 0;
@@ -193,6 +197,23 @@ struct Table3Row {
   std::optional<PointComparison> with_vs_paper;     // accuracy only; only when large_batch == kPaperLargeBatch
 };
 std::vector<Table3Row> table3(const std::vector<PointSummary>& points);
+
+// NE beside its controls (optim/noise_control.h, optim/pnm.h): in every family (settings that differ
+// only in optimizer and noise, exp::family_id) with more than one variant, each point against plain
+// training (noise ne, alpha 1, an optimizer other than pnm/adapnm) at the same B, and against the
+// family's plain point at its smallest B (the small batch whose generalization NE aims at). Paired
+// by seed as compare_points. Sorted by config, family, B, then plain first, variant, alpha.
+struct ControlRow {
+  PointSummary point;
+  bool plain = false;                              // this point is the plain reference at its B
+  std::optional<PointSummary> plain_same_b;        // absent for the plain point itself
+  std::optional<PointComparison> vs_plain_same_b;  // point - plain_same_b
+  std::optional<PointSummary> plain_small_b;       // absent where this is that point, or none was run
+  std::optional<PointComparison> vs_plain_small_b;
+};
+std::vector<ControlRow> controls(const std::vector<PointSummary>& points);
+// Whether a point is plain training by the rule above.
+bool is_plain(const PointSummary& p);
 
 // Figure 3's two paths for one (config, setting): "reduce B at alpha = 1"
 // (B from the largest down) and "raise alpha at the largest B" (alpha up).

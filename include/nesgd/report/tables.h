@@ -22,6 +22,8 @@ struct ReportTables {
   Table table2_tests, table2_tests_data;  // each row against alpha = 1 and against the paper
   Table table3, table3_data;              // large batch with NE vs best small batch without (Table 3)
   Table table3_tests, table3_tests_data;  // with NE against without, each against the paper
+  Table controls;                         // NE beside its controls, against plain training (no rows: none run)
+  Table controls_tests, controls_tests_data;  // the tests behind it
   Table points;                           // every point and the runs behind it
   Table failed_runs;                      // the runs that did not converge (no rows: none)
 };
@@ -39,5 +41,7 @@ std::string table2_tests_markdown(const std::vector<PointSummary>& points);
 std::string table2_tests_csv(const std::vector<PointSummary>& points);
 std::string table3_tests_markdown(const std::vector<PointSummary>& points);
 std::string table3_tests_csv(const std::vector<PointSummary>& points);
+std::string controls_markdown(const std::vector<PointSummary>& points);
+std::string controls_tests_csv(const std::vector<PointSummary>& points);
 
 }  // namespace nesgd::report

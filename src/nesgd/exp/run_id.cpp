@@ -64,6 +64,16 @@ std::string setting_id(const train::RunConfig& config) {
   return hash_json(j).substr(0, 8);
 }
 
+std::string family_id(const train::RunConfig& config) {
+  nlohmann::json j = identity_json(config);
+  for (const char* k : {"seed", "batch_size", "alpha", "match_batch", "noise", "noise_matching"}) j.erase(k);
+  if (j.contains("optimizer")) {
+    j["optimizer"].erase("name");
+    j["optimizer"].erase("beta0");
+  }
+  return hash_json(j).substr(0, 8);
+}
+
 // A stored config went through to_json already; re-reading it and resolving
 // again gives the same identity as the RunConfig it came from.
 std::string run_id_of_config_json(const nlohmann::json& config_json) {
@@ -72,6 +82,10 @@ std::string run_id_of_config_json(const nlohmann::json& config_json) {
 
 std::string setting_id_of_config_json(const nlohmann::json& config_json) {
   return setting_id(train::run_config_from_json(config_json));
+}
+
+std::string family_id_of_config_json(const nlohmann::json& config_json) {
+  return family_id(train::run_config_from_json(config_json));
 }
 
 }  // namespace nesgd::exp

@@ -65,6 +65,10 @@ RunRow run_row_from_record(const nlohmann::json& record) {
   r.loss_measure = "epoch-mean";
   jr::get(c, "loss_measure", r.loss_measure, what + ": config");
   r.variant = variant_of_config(c);
+  r.family_id = exp::family_id_of_config_json(c);
+  const train::RunConfig read = train::run_config_from_json(c);  // the defaults of records without the keys
+  r.optimizer = read.optimizer.name;
+  r.noise = read.noise;
   return r;
 }
 
@@ -110,6 +114,9 @@ std::vector<PointSummary> summarize(const std::vector<RunRow>& rows) {
     PointSummary p;
     std::tie(p.config, p.setting_id, p.alpha, p.batch_size) = key;
     p.variant = runs.front()->variant;
+    p.family_id = runs.front()->family_id;
+    p.optimizer = runs.front()->optimizer;
+    p.noise = runs.front()->noise;
     std::vector<double> acc, time;
     for (const RunRow* r : runs) {
       ++p.n_runs;
@@ -308,6 +315,52 @@ const PaperTable3Row* find_paper_table3(const std::string& config) {
     if (r.config == config) return &r;
   }
   return nullptr;
+}
+
+bool is_plain(const PointSummary& p) {
+  return p.noise == optim::kNoiseNE && p.alpha == 1.0 && !optim::uses_beta0(p.optimizer);
+}
+
+std::vector<ControlRow> controls(const std::vector<PointSummary>& points) {
+  std::map<std::pair<std::string, std::string>, std::vector<const PointSummary*>> families;  // (config, family)
+  for (const auto& p : points) families[{p.config, p.family_id}].push_back(&p);
+  std::vector<ControlRow> rows;
+  for (const auto& [key, ps] : families) {
+    std::set<std::string> variants;
+    for (const PointSummary* p : ps) variants.insert(p->variant);
+    if (variants.size() < 2) continue;  // no control in this family: Tables 2 and 3 say it all
+    std::map<int64_t, const PointSummary*> plain;  // B -> the plain point (the first by variant)
+    for (const PointSummary* p : ps) {
+      if (!is_plain(*p)) continue;
+      auto& at = plain[p->batch_size];
+      if (at == nullptr || p->variant < at->variant) at = p;
+    }
+    const PointSummary* small = plain.empty() ? nullptr : plain.begin()->second;
+    std::vector<ControlRow> family;
+    for (const PointSummary* p : ps) {
+      ControlRow r;
+      r.point = *p;
+      const auto same = plain.find(p->batch_size);
+      r.plain = same != plain.end() && same->second == p;
+      if (same != plain.end() && !r.plain) {
+        r.plain_same_b = *same->second;
+        r.vs_plain_same_b = compare_points(*p, *same->second);
+      }
+      if (small != nullptr && small != p && small->batch_size != p->batch_size) {
+        r.plain_small_b = *small;
+        r.vs_plain_small_b = compare_points(*p, *small);
+      }
+      family.push_back(std::move(r));
+    }
+    std::stable_sort(family.begin(), family.end(), [](const ControlRow& a, const ControlRow& b) {
+      if (a.point.batch_size != b.point.batch_size) return a.point.batch_size < b.point.batch_size;
+      if (a.plain != b.plain) return a.plain;
+      if (a.point.variant != b.point.variant) return a.point.variant < b.point.variant;
+      return a.point.alpha < b.point.alpha;
+    });
+    rows.insert(rows.end(), family.begin(), family.end());
+  }
+  return rows;
 }
 
 }  // namespace nesgd::report

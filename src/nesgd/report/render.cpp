@@ -37,6 +37,13 @@ constexpr const char* kTestsNote =
     "standard deviation); the paper's Table 3 gives no times, so those rows compare accuracy only. p-values are "
     "per comparison, not corrected for the number of comparisons.";
 
+constexpr const char* kControlsNote =
+    "Settings that differ only in the optimizer and the noise (NE's own, or isotropic noise of NE's strength "
+    "at every step) set NE beside its controls. Plain training is noise ne at alpha 1 with an optimizer other "
+    "than PNM/AdaPNM. Every other point is compared with plain training at its own B and with plain training at "
+    "the smallest B run (the small batch whose generalization NE aims at), paired by seed as in the tests "
+    "above: the difference, its 95 % interval and p.";
+
 // --- what the store holds ---------------------------------------------------------------------------
 
 struct StoreFacts {
@@ -195,7 +202,12 @@ std::string markdown_page(const Page& p) {
   md += "## Table 2: best batch size per alpha\n\n" + to_markdown(p.tables.table2) +
         "\n### Table 2: the tests behind it\n\n" + kTestsNote + "\n\n" + to_markdown(p.tables.table2_tests) +
         "\n## Table 3: large batch with NE vs best small batch without\n\n" + to_markdown(p.tables.table3) +
-        "\n### Table 3: the tests behind it\n\n" + to_markdown(p.tables.table3_tests) + "\n## Figures\n\n";
+        "\n### Table 3: the tests behind it\n\n" + to_markdown(p.tables.table3_tests);
+  if (!p.tables.controls.rows.empty()) {
+    md += "\n## NE beside its controls\n\n" + std::string(kControlsNote) + "\n\n" + to_markdown(p.tables.controls) +
+          "\n### NE beside its controls: the tests behind it\n\n" + to_markdown(p.tables.controls_tests);
+  }
+  md += "\n## Figures\n\n";
   for (const auto& f : p.figures.figures) md += "![" + f.caption + "](" + f.file_stem + ".svg)\n\n";
   if (p.figures.figures.empty()) md += "(no figures)\n\n";
   if (!p.figures.curves.figures.empty() || p.figures.curves.points_without_curves > 0) {
@@ -206,6 +218,7 @@ std::string markdown_page(const Page& p) {
   }
   md += "## Every point (runs behind it)\n\n" + to_markdown(p.tables.points);
   md += "\nFiles: summary.csv, table2.md/.csv, table2-tests.md/.csv, table3.md/.csv, table3-tests.md/.csv, "
+        "controls.md and controls-tests.csv (where controls were run), "
         "figure*.svg/.png, curves-*.svg/.png, plots/ (gnuplot scripts and data).\n";
   return md;
 }
@@ -229,6 +242,10 @@ std::string html_page(const Page& p) {
   h += "<h3>Table 2: the tests behind it</h3>\n<p>" + html_escape(kTestsNote) + "</p>\n" + to_html(p.tables.table2_tests);
   h += "<h2>Table 3: large batch with NE vs best small batch without</h2>\n" + to_html(p.tables.table3);
   h += "<h3>Table 3: the tests behind it</h3>\n" + to_html(p.tables.table3_tests);
+  if (!p.tables.controls.rows.empty()) {
+    h += "<h2>NE beside its controls</h2>\n<p>" + html_escape(kControlsNote) + "</p>\n" + to_html(p.tables.controls);
+    h += "<h3>NE beside its controls: the tests behind it</h3>\n" + to_html(p.tables.controls_tests);
+  }
   auto figure_html = [](const Figure& f) {
     return "<figure><img src=\"" + f.file_stem + ".svg\" alt=\"" + html_escape(f.caption) + "\"><figcaption>" +
            html_escape(f.caption) + " (<a href=\"" + f.file_stem + ".png\">PNG</a>, <a href=\"" + kPlotsDir + "/" +
@@ -280,6 +297,10 @@ ReportOutput write_report(const std::vector<nlohmann::json>& records, const std:
   write("table3.csv", to_csv(tables.table3_data));
   write("table3-tests.md", to_markdown(tables.table3_tests));
   write("table3-tests.csv", to_csv(tables.table3_tests_data));
+  if (!tables.controls.rows.empty()) {
+    write("controls.md", to_markdown(tables.controls));
+    write("controls-tests.csv", to_csv(tables.controls_tests_data));
+  }
 
   const ReportFigures figures = draw_report_figures(out, records, runs, points, options, result);
   std::string curves_note = kCurveCaption;

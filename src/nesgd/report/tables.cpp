@@ -356,6 +356,57 @@ Table failed_runs_table(const std::vector<RunRow>& runs) {
   return t;
 }
 
+// NE beside its controls (aggregate.h's controls()): each point, and its differences from plain
+// training at the same B and at the family's smallest plain B.
+std::string vs_cells(const std::optional<PointComparison>& c, bool accuracy) {
+  if (!c) return "";
+  const TestCells t = accuracy ? test_cells(c->accuracy, 100.0, 2) : test_cells(c->time, 1.0, 0);
+  return t.difference + " " + t.interval + " (p " + t.p + ")";
+}
+
+Table controls_table(const std::vector<PointSummary>& points) {
+  const Labels labels(points);
+  Table t;
+  t.header = {"config", "B", "optimizer, noise", "alpha", "runs (conv./all)", "test acc %", "95 % CI",
+              "conv. time", "95 % CI", "vs plain at this B: acc (pp)", "time (it.)", "vs plain at the smallest B",
+              "acc (pp)", "time (it.)"};
+  for (const auto& r : controls(points)) {
+    const PointSummary& p = r.point;
+    t.rows.push_back({p.config, std::to_string(p.batch_size), p.variant + (r.plain ? " (plain)" : ""),
+                      fmt_alpha(p.alpha), fmt_counts(p), fmt_pct(p.accuracy), fmt_pct_ci(p.accuracy),
+                      fmt_iter(p.time), fmt_iter_ci(p.time), vs_cells(r.vs_plain_same_b, true),
+                      vs_cells(r.vs_plain_same_b, false),
+                      r.plain_small_b ? "B " + std::to_string(r.plain_small_b->batch_size) : "",
+                      vs_cells(r.vs_plain_small_b, true), vs_cells(r.vs_plain_small_b, false)});
+  }
+  (void)labels;
+  return t;
+}
+
+std::string control_text(const PointSummary& p) {
+  return fmt::format("{}, alpha {}, B {}", p.variant, fmt_alpha(p.alpha), p.batch_size);
+}
+
+std::vector<ComparisonLine> controls_comparisons(const std::vector<PointSummary>& points) {
+  std::vector<ComparisonLine> lines;
+  for (const auto& r : controls(points)) {
+    const ComparisonLine base{r.point.config, r.point.config, r.point.setting_id, control_text(r.point), "", {}};
+    if (r.vs_plain_same_b) {
+      ComparisonLine l = base;
+      l.against = "plain: " + control_text(*r.plain_same_b);
+      l.test = *r.vs_plain_same_b;
+      lines.push_back(l);
+    }
+    if (r.vs_plain_small_b) {
+      ComparisonLine l = base;
+      l.against = "plain, smallest B: " + control_text(*r.plain_small_b);
+      l.test = *r.vs_plain_small_b;
+      lines.push_back(l);
+    }
+  }
+  return lines;
+}
+
 }  // namespace
 
 ReportTables build_tables(const std::vector<PointSummary>& points, const std::vector<RunRow>& runs) {
@@ -370,6 +421,10 @@ ReportTables build_tables(const std::vector<PointSummary>& points, const std::ve
   t.table3_data = table3_data(points);
   t.table3_tests = comparisons_table(c3);
   t.table3_tests_data = comparisons_data(c3);
+  const auto cc = controls_comparisons(points);
+  t.controls = controls_table(points);
+  t.controls_tests = comparisons_table(cc);
+  t.controls_tests_data = comparisons_data(cc);
   t.points = points_table(points, Labels(points));
   t.failed_runs = failed_runs_table(runs);
   return t;
@@ -391,6 +446,11 @@ std::string table3_tests_markdown(const std::vector<PointSummary>& points) {
 }
 std::string table3_tests_csv(const std::vector<PointSummary>& points) {
   return to_csv(comparisons_data(table3_comparisons(points)));
+}
+
+std::string controls_markdown(const std::vector<PointSummary>& points) { return to_markdown(controls_table(points)); }
+std::string controls_tests_csv(const std::vector<PointSummary>& points) {
+  return to_csv(comparisons_data(controls_comparisons(points)));
 }
 
 }  // namespace nesgd::report
