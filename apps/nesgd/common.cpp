@@ -235,10 +235,10 @@ data::DataOptions DataFlags::options(bool quiet) const {
 
 void add_train_options(CLI::App* cmd, train::RunConfig& c, std::string& loss_measure) {
   std::string models_help;
-  for (const auto& m : models::model_catalog()) models_help += m.name + " (" + m.help + "), ";
+  for (const auto& m : models::model_catalog()) models_help += m.name + " = " + m.help + "; ";
   cmd->add_option("--model", c.model,
                   "Network (Mori & Ueda, arXiv 2009.13094): " + models_help +
-                  "networks with ghost batch norm of 100 need a --batch-size that is a multiple of 100; or "
+                  "with ghost batch norm (of 100 by default) --batch-size must be a multiple of the ghost batch; or "
                   "torchscript:PATH, your own network saved by torch.jit.save(torch.jit.script(net), PATH), whose "
                   "forward(x) maps [N, C, H, W] images in [0, 1] to logits [N, classes] (its SHA-256 is part of the "
                   "run id; L*/L** default to 0.01/0.001; sweeps train such runs one at a time, never packed; "

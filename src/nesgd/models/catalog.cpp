@@ -10,11 +10,11 @@ namespace {
 // on CIFAR-10 halve the LR at L* = 0.01, C2 on CIFAR-100 at 0.02; all stop at L** = 0.001.
 std::vector<ModelEntry>& entries() {
   static std::vector<ModelEntry> e{
-      {"f1", "F1", "MLP 784 -> 7 x 500 ReLU -> 10 (Fashion-MNIST)", "fashion-mnist", 0.01, 0.001, false,
+      {"f1", "F1", "MLP 784 -> 7 x 500 ReLU -> 10, the paper's for Fashion-MNIST", "fashion-mnist", 0.01, 0.001, false,
        ThreadProfile::kDense, 1, 28, 28, 10},
-      {"c1", "C1", "VGG-like conv net with ghost batch norm (CIFAR-10)", "cifar10", 0.01, 0.001, true,
+      {"c1", "C1", "VGG-like conv net with ghost batch norm, for CIFAR-10", "cifar10", 0.01, 0.001, true,
        ThreadProfile::kConv, 3, 32, 32, 10},
-      {"c2", "C2", "deeper conv net with ghost batch norm (CIFAR-100)", "cifar100", 0.02, 0.001, true,
+      {"c2", "C2", "deeper conv net with ghost batch norm, for CIFAR-100", "cifar100", 0.02, 0.001, true,
        ThreadProfile::kConv, 3, 32, 32, 100},
   };
   return e;
