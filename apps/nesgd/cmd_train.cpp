@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <filesystem>
@@ -58,6 +59,9 @@ void warn_slow_settings(const TrainState& s) {
 }
 
 std::shared_ptr<dist::Group> join_group(const TrainState& s, const dist::LaunchInfo& launch) {
+  // A write to the socket of a rank that died must fail as an error, which the group turns into a
+  // roll call naming that rank, not end this process by SIGPIPE without a word.
+  std::signal(SIGPIPE, SIG_IGN);
   auto group = dist::Group::join(launch, {s.dist_backend, s.dist_timeout, s.config.device});
   if (!s.quiet) {
     std::fprintf(stderr, "distributed: %d ranks (%s launch), %s, rendezvous at %s:%d\n", launch.world_size,

@@ -89,7 +89,9 @@ class Launch {
   std::string log(int r) const { return read_text(logs_[r]); }
   std::string logs() const {
     std::string all;
-    for (int r = 0; r < world_; ++r) all += "--- rank " + std::to_string(r) + ":\n" + log(r);
+    for (int r = 0; r < world_; ++r) {
+      all += "--- rank " + std::to_string(r) + " (exit status " + std::to_string(codes_[r]) + "):\n" + log(r);
+    }
     return all;
   }
 
