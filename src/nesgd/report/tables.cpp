@@ -358,9 +358,13 @@ Table failed_runs_table(const std::vector<RunRow>& runs) {
 
 // NE beside its controls (aggregate.h's controls()): each point, and its differences from plain
 // training at the same B and at the family's smallest plain B.
+// "+0.41 [+0.20, +0.62] (p 0.0021)"; "+0.41 (no test)" where too few runs converged on either side.
 std::string vs_cells(const std::optional<PointComparison>& c, bool accuracy) {
   if (!c) return "";
-  const TestCells t = accuracy ? test_cells(c->accuracy, 100.0, 2) : test_cells(c->time, 1.0, 0);
+  const TTest& x = accuracy ? c->accuracy : c->time;
+  const TestCells t = accuracy ? test_cells(x, 100.0, 2) : test_cells(x, 1.0, 0);
+  if (!std::isfinite(x.difference)) return "-";
+  if (x.pairing == Pairing::kNone) return t.difference + " (no test)";
   return t.difference + " " + t.interval + " (p " + t.p + ")";
 }
 
