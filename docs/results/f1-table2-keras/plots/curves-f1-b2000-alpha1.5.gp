@@ -13,6 +13,8 @@ plot "plots/curves-f1-b2000-alpha1.5.dat" index 0 using 1:2 with lines lw 2 titl
      "" index 1 using 1:2 with lines lw 2 title "seed 2: converged at 7830", \
      "" index 2 using 1:2 with lines lw 2 title "seed 3: converged at 7800", \
      "" index 3 using 1:2 with lines lw 2 title "seed 4: converged at 8220", \
+     "" index 4 using 1:2 with lines lw 2 title "seed 5: converged at 8070", \
+     "" index 5 using 1:2 with lines lw 2 title "seed 6: converged at 9030", \
      0.01 with lines dt 2 lw 2 lc rgb "#555555" title "L* = 0.01 (LR halved)", \
      0.001 with lines dt 3 lw 2 lc rgb "black" title "L** = 0.001 (stop)"
 set terminal pngcairo size 1080,720 noenhanced font "sans,12" background "white"

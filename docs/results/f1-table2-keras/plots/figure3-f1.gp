@@ -4,7 +4,7 @@ set terminal svg size 720,480 dynamic noenhanced font "sans,12" background "whit
 set output "figure3-f1.svg"
 set grid
 set key below
-set title "F1: test accuracy against convergence time (4-10 seeds per point)"
+set title "F1: test accuracy against convergence time (6-10 seeds per point)"
 set xlabel "convergence time (iterations)"
 set ylabel "test accuracy (%)"
 plot "plots/figure3-f1.dat" index 0 using 1:2:3:4 with xyerrorlines lw 2 pt 7 title "reduce B at alpha = 1 (B = 2000 down to 900)", \
