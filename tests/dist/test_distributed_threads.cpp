@@ -27,51 +27,46 @@ namespace {
 
 using nesgd::testing::rel_diff;
 
-// Runs `config` over `world` ranks, one thread each; returns rank 0's result
-// after checking that every rank returned the same one.
-RunResult train_over_threads(const RunConfig& config, const data::DatasetSplits& data, int world) {
+struct RankOutcomes {
+  std::vector<RunResult> results;
+  std::vector<std::string> errors;  // "" where the rank finished
+};
+
+// Runs `config` over `world` ranks, one thread each.
+RankOutcomes run_over_threads(const RunConfig& config, const data::DatasetSplits& data, int world) {
   const int port = testing::free_port();
-  std::vector<RunResult> results(static_cast<size_t>(world));
-  std::vector<std::string> errors(static_cast<size_t>(world));
+  const auto n = static_cast<size_t>(world);
+  RankOutcomes o{std::vector<RunResult>(n), std::vector<std::string>(n)};
   std::vector<std::thread> threads;
   for (int r = 0; r < world; ++r) {
     threads.emplace_back([&, r] {
       try {
         dist::LaunchInfo launch{r, world, 0, "127.0.0.1", port, "test"};
         auto group = dist::Group::join(launch, {"gloo", 60.0, "cpu"});
-        results[static_cast<size_t>(r)] = train_run(config, data, {}, {}, group.get());
+        o.results[static_cast<size_t>(r)] = train_run(config, data, {}, {}, group.get());
       } catch (const std::exception& e) {
-        errors[static_cast<size_t>(r)] = e.what();
+        o.errors[static_cast<size_t>(r)] = e.what();
       }
     });
   }
   for (auto& t : threads) t.join();
+  return o;
+}
+
+// Rank 0's result, after checking that every rank returned the same one.
+RunResult train_over_threads(const RunConfig& config, const data::DatasetSplits& data, int world) {
+  const RankOutcomes o = run_over_threads(config, data, world);
   for (int r = 0; r < world; ++r) {
-    EXPECT_EQ(errors[static_cast<size_t>(r)], "") << "rank " << r;
-    EXPECT_EQ(results[static_cast<size_t>(r)].test_loss, results[0].test_loss) << "rank " << r;
-    EXPECT_EQ(results[static_cast<size_t>(r)].iterations, results[0].iterations) << "rank " << r;
+    EXPECT_EQ(o.errors[static_cast<size_t>(r)], "") << "rank " << r;
+    EXPECT_EQ(o.results[static_cast<size_t>(r)].test_loss, o.results[0].test_loss) << "rank " << r;
+    EXPECT_EQ(o.results[static_cast<size_t>(r)].iterations, o.results[0].iterations) << "rank " << r;
   }
-  return results[0];
+  return o.results[0];
 }
 
 // The errors each of `world` ranks stops `config` with (each must stop).
 std::vector<std::string> refusals_over_threads(const RunConfig& config, const data::DatasetSplits& data, int world) {
-  const int port = testing::free_port();
-  std::vector<std::string> errors(static_cast<size_t>(world));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      try {
-        dist::LaunchInfo launch{r, world, 0, "127.0.0.1", port, "test"};
-        auto group = dist::Group::join(launch, {"gloo", 60.0, "cpu"});
-        train_run(config, data, {}, {}, group.get());
-      } catch (const std::exception& e) {
-        errors[static_cast<size_t>(r)] = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return errors;
+  return run_over_threads(config, data, world).errors;
 }
 
 void expect_follows(const RunResult& d, const RunResult& s, int world, double tol) {
