@@ -41,6 +41,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nesgd/report/stats.h"
+#include "nesgd/train/run_config.h"
 
 namespace nesgd::report {
 
@@ -69,6 +70,7 @@ struct RunRow {
 // The variant text of a run's config (RunRow::variant); records without the keys read as
 // keras-adam (or the record's optimizer) and ne.
 std::string variant_of_config(const nlohmann::json& config);
+std::string variant_of(const train::RunConfig& config);
 
 // Reads a record written by the sweep (or by `nesgd train --out`). Throws
 // nesgd::Error naming a missing field or one of the wrong type.

@@ -11,28 +11,43 @@
 
 namespace nesgd::optim {
 
-std::vector<double> isotropic_sigmas(const std::vector<torch::Tensor>& noise, const std::string& matching) {
+namespace {
+
+// |n_t|^2 of each tensor, one reduction (and one read back) each.
+std::vector<double> squared_norms(const std::vector<torch::Tensor>& tensors) {
+  std::vector<double> sq;
+  sq.reserve(tensors.size());
+  for (const auto& t : tensors) sq.push_back(t.to(torch::kFloat64).pow(2).sum().item<double>());
+  return sq;
+}
+
+std::vector<double> sigmas_from(const std::vector<double>& sq, const std::vector<torch::Tensor>& noise,
+                                const std::string& matching) {
   if (!is_one_of(matching, noise_matching_names())) {
     throw Error("unknown noise matching '" + matching + "': use " + names_text(noise_matching_names(), "or"));
   }
-  std::vector<double> sq, count;
-  for (const auto& n : noise) {
-    sq.push_back(n.to(torch::kFloat64).pow(2).sum().item<double>());
-    count.push_back(static_cast<double>(n.numel()));
-  }
   std::vector<double> sigmas(noise.size(), 0.0);
   if (matching == kMatchTensor) {
-    for (size_t i = 0; i < noise.size(); ++i) sigmas[i] = count[i] > 0 ? std::sqrt(sq[i] / count[i]) : 0.0;
+    for (size_t i = 0; i < noise.size(); ++i) {
+      const auto count = static_cast<double>(noise[i].numel());
+      sigmas[i] = count > 0 ? std::sqrt(sq[i] / count) : 0.0;
+    }
     return sigmas;
   }
   double total_sq = 0.0, total = 0.0;
   for (size_t i = 0; i < noise.size(); ++i) {
     total_sq += sq[i];
-    total += count[i];
+    total += static_cast<double>(noise[i].numel());
   }
   const double sigma = total > 0 ? std::sqrt(total_sq / total) : 0.0;
   for (double& s : sigmas) s = sigma;
   return sigmas;
+}
+
+}  // namespace
+
+std::vector<double> isotropic_sigmas(const std::vector<torch::Tensor>& noise, const std::string& matching) {
+  return sigmas_from(squared_norms(noise), noise, matching);
 }
 
 std::vector<torch::Tensor> isotropic_draw(const std::vector<torch::Tensor>& like, uint64_t seed, int64_t step) {
@@ -80,16 +95,16 @@ IsotropicBackwardResult isotropic_backward(const std::vector<torch::Tensor>& par
   std::vector<torch::Tensor> noise;
   const std::vector<torch::Tensor> sum = grads();
   for (size_t i = 0; i < params.size(); ++i) noise.push_back((2.0 * g_b[i] - sum[i]) * (options.alpha - 1.0));
-  const std::vector<double> sigma = isotropic_sigmas(noise, options.matching);
+  const std::vector<double> sq = squared_norms(noise);
+  const std::vector<double> sigma = sigmas_from(sq, noise, options.matching);
   const std::vector<torch::Tensor> xi = isotropic_draw(params, options.seed, step);
   for (size_t i = 0; i < params.size(); ++i) {
-    result.ne_noise_sq += noise[i].to(torch::kFloat64).pow(2).sum().item<double>();
+    result.ne_noise_sq += sq[i];
     const torch::Tensor added = xi[i] * sigma[i];
     result.added_sq += added.to(torch::kFloat64).pow(2).sum().item<double>();
     if (!params[i].grad().defined()) params[i].mutable_grad() = torch::zeros_like(params[i]);
     params[i].mutable_grad().copy_(g_b[i] + added);
   }
-  result.losses.used_b_prime = true;
   return result;
 }
 

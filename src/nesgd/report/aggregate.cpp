@@ -50,7 +50,8 @@ RunRow run_row_from_record(const nlohmann::json& record) {
   std::string model = "f1";
   jr::get(c, "model", model, what + ": config");
   r.config = exp::config_label(model);
-  r.setting_id = exp::setting_id_of_config_json(c);
+  const train::RunConfig read = train::run_config_from_json(c);  // the defaults of records without the keys
+  r.setting_id = exp::setting_id(read);
   jr::get(c, "batch_size", r.batch_size, what + ": config");
   jr::get(c, "alpha", r.alpha, what + ": config");
   jr::get(c, "seed", r.seed, what + ": config");
@@ -64,16 +65,16 @@ RunRow run_row_from_record(const nlohmann::json& record) {
   jr::get(c, "max_iterations", r.max_iterations, what + ": config");
   r.loss_measure = "epoch-mean";
   jr::get(c, "loss_measure", r.loss_measure, what + ": config");
-  r.variant = variant_of_config(c);
-  r.family_id = exp::family_id_of_config_json(c);
-  const train::RunConfig read = train::run_config_from_json(c);  // the defaults of records without the keys
+  r.variant = variant_of(read);
+  r.family_id = exp::family_id(read);
   r.optimizer = read.optimizer.name;
   r.noise = read.noise;
   return r;
 }
 
-std::string variant_of_config(const nlohmann::json& c) {
-  const train::RunConfig config = train::run_config_from_json(c);  // the defaults of records without the keys
+std::string variant_of_config(const nlohmann::json& c) { return variant_of(train::run_config_from_json(c)); }
+
+std::string variant_of(const train::RunConfig& config) {
   std::string v = config.optimizer.name + ", " + config.noise;
   if (config.noise == optim::kNoiseIsotropic && config.noise_matching == optim::kMatchTensor) v += " per tensor";
   return v;

@@ -141,7 +141,8 @@ class TrainingRun {
                   " for the dataset's " + std::to_string(spec_.in_channels) + "x" + std::to_string(spec_.height) +
                   "x" + std::to_string(spec_.width) + " inputs and " + std::to_string(spec_.num_classes) + " classes");
     }
-    if (config_.has_ghost_batch_norm() && (s.bn_convention != spec_.bn_convention || s.ghost_batch_size != spec_.ghost_batch_size)) {
+    if (config_.has_ghost_batch_norm() &&
+        (s.bn_convention != spec_.bn_convention || s.ghost_batch_size != spec_.ghost_batch_size)) {
       throw Error("--load-model " + config_.init_model + " has " + s.bn_convention + " ghost batch norm of " +
                   std::to_string(s.ghost_batch_size) + "; this run asks for " + spec_.bn_convention + " of " +
                   std::to_string(spec_.ghost_batch_size) + ": pass --bn-convention " + s.bn_convention +
@@ -230,12 +231,7 @@ class TrainingRun {
     optimizer_->zero_grad();
     if (dp_) dp_->begin_step();
     optim::NEBackwardResult r;
-    if (isotropic_) {
-      const auto loss_b = minibatch_loss(*stream_b_, samples_b);
-      const auto loss_b_prime =
-          optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
-      r = optim::isotropic_backward(params_, loss_b, loss_b_prime, *isotropic_, it).losses;
-    } else if (joint_) {
+    if (joint_) {
       r = optim::ne_backward_joint(
           [&] {
             const std::vector<int64_t> idx_b = stream_b_->next(), idx_b_prime = stream_b_prime_->next();
@@ -248,7 +244,12 @@ class TrainingRun {
       const auto loss_b = minibatch_loss(*stream_b_, samples_b);
       const auto loss_b_prime =
           optim::needs_second_batch(ne_) ? minibatch_loss(*stream_b_prime_, samples_b_prime) : optim::MinibatchLoss{};
-      r = optim::ne_backward(loss_b, loss_b_prime, ne_, config_.log_noise_scale ? noise_log_.capture(params_) : std::function<void()>{});
+      if (isotropic_) {
+        r = optim::isotropic_backward(params_, loss_b, loss_b_prime, *isotropic_, it).losses;
+      } else {
+        r = optim::ne_backward(loss_b, loss_b_prime, ne_,
+                               config_.log_noise_scale ? noise_log_.capture(params_) : std::function<void()>{});
+      }
     }
     if (dp_) stop_requested_by_any_ = dp_->all_reduce(params_, r, hooks_.should_stop && hooks_.should_stop());
     if (config_.log_noise_scale) {
